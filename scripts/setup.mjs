@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+// Installs what roomcast needs on a fresh Debian machine, and nothing twice:
+//  - Debian packages for the recorder (ffmpeg, chromium, Xvfb, PulseAudio) when a binary is missing;
+//  - with --test, also PostgreSQL and Redis servers used by the store and fleet tests;
+//  - npm packages when node_modules is missing or older than package-lock.json.
+// Plain JavaScript with no dependencies: it runs before `npm ci`.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const forTests = process.argv.includes('--test');
+
+function log(msg) {
+  process.stderr.write(`[setup] ${msg}\n`);
+}
+
+function have(cmd) {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+function pgBinDir() {
+  for (const v of ['17', '16', '15', '14', '13']) {
+    const dir = `/usr/lib/postgresql/${v}/bin`;
+    if (existsSync(join(dir, 'initdb'))) return dir;
+  }
+  return null;
+}
+
+// binary to check → Debian package that provides it
+const wanted = [
+  ['ffmpeg', 'ffmpeg'],
+  ['ffprobe', 'ffmpeg'],
+  ['chromium', 'chromium'],
+  ['Xvfb', 'xvfb'],
+  ['pulseaudio', 'pulseaudio'],
+  ['pactl', 'pulseaudio-utils'],
+];
+const missing = new Set(wanted.filter(([bin]) => !have(bin)).map(([, pkg]) => pkg));
+if (!existsSync('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf')) missing.add('fonts-dejavu-core');
+if (forTests) {
+  if (!pgBinDir()) missing.add('postgresql');
+  if (!have('redis-server')) missing.add('redis-server');
+}
+
+if (missing.size > 0) {
+  const pkgs = [...missing];
+  if (process.getuid?.() !== 0) {
+    log(`missing Debian packages: ${pkgs.join(' ')} — run as root or install them: apt-get install ${pkgs.join(' ')}`);
+    process.exit(1);
+  }
+  log(`installing Debian packages: ${pkgs.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  execFileSync('apt-get', ['update', '-qq'], { stdio: ['ignore', 'ignore', 'inherit'], env });
+  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...pkgs], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env,
+  });
+}
+
+// npm packages: reinstall when package-lock.json changed since the last install.
+const lockPath = join(root, 'package-lock.json');
+const stampPath = join(root, 'node_modules', '.roomcast-lock-hash');
+const lockHash = createHash('sha256').update(readFileSync(lockPath)).digest('hex');
+const installed = existsSync(stampPath) ? readFileSync(stampPath, 'utf8').trim() : '';
+if (installed !== lockHash) {
+  log('installing npm packages (npm ci)');
+  execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: root, stdio: 'inherit' });
+  writeFileSync(stampPath, lockHash);
+}

@@ -1,0 +1,204 @@
+// /v2/rooms: create (same name returns the existing room), get, list, update / enable / disable (reference §6.6).
+import { Type, type Static } from 'typebox';
+import type { ApiInstance } from './types.js';
+import type { AppContext } from '../context.js';
+import { badRequest, conflict, notFound } from './errors.js';
+import { envelope, envelopeSchema, pageQuery } from './pagination.js';
+import { bit, toJson } from '../store/db.js';
+import { getRoomRow, rowToRoom, type Room } from '../store/rooms.js';
+import { getTemplate, getTemplateByName } from '../store/templates.js';
+import { DEFAULT_TEMPLATE_NAME } from '../domain/templates.js';
+import { objectId, rfc3339 } from '../clock.js';
+import type { RoomTable } from '../store/schema.js';
+
+const RoomName = Type.String({ minLength: 1, maxLength: 255, pattern: '^[a-zA-Z0-9.:_-]+$' });
+const Id = Type.String({ pattern: '^[a-zA-Z0-9_-]{1,64}$' });
+const Webhook = Type.Object(
+  {
+    url: Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2048 }),
+    headers: Type.Optional(Type.Record(Type.String(), Type.String())),
+  },
+  { additionalProperties: false },
+);
+const RecordingInfo = Type.Object(
+  {
+    enabled: Type.Optional(Type.Boolean()),
+    upload_info: Type.Optional(
+      Type.Object({
+        type: Type.Union([Type.Literal('s3'), Type.Literal('gs'), Type.Literal('oss'), Type.Literal('azure')]),
+        location: Type.String({ minLength: 1 }),
+        prefix: Type.Optional(Type.String()),
+        options: Type.Optional(Type.Object({ region: Type.Optional(Type.String()), endpoint: Type.Optional(Type.String()) })),
+        credentials: Type.Optional(Type.Object({ key: Type.Optional(Type.String()), secret: Type.Optional(Type.String()) })),
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+const Region = Type.Union([Type.Literal('in'), Type.Literal('us'), Type.Literal('eu'), Type.Literal('auto')]);
+
+const roomFields = {
+  description: Type.Optional(Type.String({ maxLength: 1000 })),
+  template_id: Type.Optional(Id),
+  recording_info: Type.Optional(RecordingInfo),
+  region: Type.Optional(Region),
+  large_room: Type.Optional(Type.Boolean()),
+  size: Type.Optional(Type.Integer({ minimum: 0, maximum: 20000 })),
+  max_duration_seconds: Type.Optional(Type.Integer({ minimum: 120, maximum: 43200 })),
+  webhook: Type.Optional(Webhook),
+  polls: Type.Optional(Type.Array(Type.Any())),
+};
+const CreateRoom = Type.Object(
+  { name: Type.Optional(RoomName), template: Type.Optional(Type.Any()), ...roomFields },
+  { additionalProperties: false },
+);
+const UpdateRoom = Type.Object(
+  { name: Type.Optional(RoomName), enabled: Type.Optional(Type.Boolean()), ...roomFields },
+  { additionalProperties: false },
+);
+const RoomParams = Type.Object({ room_id: Id });
+const ListRooms = Type.Object({
+  ...pageQuery,
+  enabled: Type.Optional(Type.Boolean({ default: true })),
+  after: Type.Optional(Type.String({ format: 'date-time' })),
+  before: Type.Optional(Type.String({ format: 'date-time' })),
+  name: Type.Optional(Type.String({ maxLength: 255 })),
+  template_id: Type.Optional(Id),
+});
+export const RoomSchema = Type.Object({ id: Type.String(), name: Type.String() }, { additionalProperties: true });
+
+type CreateBody = Static<typeof CreateRoom>;
+type UpdateBody = Static<typeof UpdateRoom>;
+
+function checkSize(body: { large_room?: boolean; size?: number }, current?: RoomTable) {
+  const large = body.large_room ?? current?.large_room === 1;
+  if (body.size !== undefined && !large && body.size > 2500) {
+    throw badRequest('Invalid room size', 'body/size must be <= 2500 unless large_room is true');
+  }
+}
+
+export function roomRoutes(app: ApiInstance, ctx: AppContext): void {
+  const { db } = ctx.store;
+  const ids = { customerId: ctx.customerId, appId: ctx.appId };
+
+  async function present(row: RoomTable): Promise<Room> {
+    const t = await getTemplate(db, row.template_id);
+    return rowToRoom(row, ids, t?.name ?? '');
+  }
+
+  async function templateIdFor(given: string | undefined): Promise<string> {
+    if (given) {
+      const t = await getTemplate(db, given);
+      if (!t) throw badRequest('Template not found', `body/template_id ${given} does not exist`);
+      return t.id;
+    }
+    const t = await getTemplateByName(db, DEFAULT_TEMPLATE_NAME);
+    if (!t) throw new Error('default template missing');
+    return t.id;
+  }
+
+  function changes(body: CreateBody | UpdateBody): Partial<RoomTable> {
+    const set: Partial<RoomTable> = {};
+    if (body.description !== undefined) set.description = body.description;
+    if (body.recording_info !== undefined) set.recording_info = toJson(body.recording_info);
+    if (body.region !== undefined) set.region = body.region;
+    if (body.large_room !== undefined) set.large_room = bit(body.large_room);
+    if (body.size !== undefined) set.size = body.size;
+    if (body.max_duration_seconds !== undefined) set.max_duration_seconds = body.max_duration_seconds;
+    if (body.webhook !== undefined) set.webhook = toJson(body.webhook);
+    if (body.polls !== undefined) set.polls = toJson(body.polls);
+    return set;
+  }
+
+  app.post(
+    '/rooms',
+    { schema: { tags: ['rooms'], summary: 'Create a room (a room with the same name is returned, updated)', body: CreateRoom, response: { 200: RoomSchema } } },
+    async (req) => {
+      const body = req.body;
+      if (body.template !== undefined) throw badRequest('Invalid field template', 'body/template is not supported: use template_id');
+      checkSize(body);
+      if (body.recording_info?.upload_info && !body.recording_info.upload_info.location) {
+        throw badRequest('Bucket location missing', 'body/recording_info/upload_info/location is required');
+      }
+      const template_id = body.template_id ? await templateIdFor(body.template_id) : undefined;
+      const name = body.name ?? `room-${objectId()}`;
+      const existing = await db.selectFrom('rooms').selectAll().where('name_key', '=', name.toLowerCase()).executeTakeFirst();
+      const at = rfc3339();
+      if (existing) {
+        const set = { ...changes(body), ...(template_id ? { template_id } : {}), updated_at: at };
+        await db.updateTable('rooms').set(set).where('id', '=', existing.id).execute();
+        return present({ ...existing, ...set });
+      }
+      const row: RoomTable = {
+        id: objectId(),
+        name,
+        name_key: name.toLowerCase(),
+        description: '',
+        enabled: 1,
+        template_id: template_id ?? (await templateIdFor(undefined)),
+        region: 'auto',
+        large_room: 0,
+        size: 0,
+        max_duration_seconds: 43200,
+        recording_info: null,
+        webhook: null,
+        polls: '[]',
+        created_at: at,
+        updated_at: at,
+        ...changes(body),
+      };
+      await db.insertInto('rooms').values(row).execute();
+      return present(row);
+    },
+  );
+
+  app.get(
+    '/rooms/:room_id',
+    { schema: { tags: ['rooms'], summary: 'Get a room', params: RoomParams, response: { 200: RoomSchema } } },
+    async (req) => {
+      const row = await getRoomRow(db, req.params.room_id);
+      if (!row) throw notFound('room', req.params.room_id);
+      return present(row);
+    },
+  );
+
+  app.post(
+    '/rooms/:room_id',
+    { schema: { tags: ['rooms'], summary: 'Update, enable or disable a room', params: RoomParams, body: UpdateRoom, response: { 200: RoomSchema } } },
+    async (req) => {
+      const row = await getRoomRow(db, req.params.room_id);
+      if (!row) throw notFound('room', req.params.room_id);
+      const body = req.body;
+      checkSize(body, row);
+      const set: Partial<RoomTable> = { ...changes(body), updated_at: rfc3339() };
+      if (body.enabled !== undefined) set.enabled = bit(body.enabled);
+      if (body.template_id !== undefined) set.template_id = await templateIdFor(body.template_id);
+      if (body.name !== undefined && body.name.toLowerCase() !== row.name_key) {
+        const taken = await db.selectFrom('rooms').select('id').where('name_key', '=', body.name.toLowerCase()).executeTakeFirst();
+        if (taken) throw conflict('Room name already in use', `body/name ${body.name} belongs to room ${taken.id}`);
+        set.name = body.name;
+        set.name_key = body.name.toLowerCase();
+      }
+      await db.updateTable('rooms').set(set).where('id', '=', row.id).execute();
+      return present({ ...row, ...set });
+    },
+  );
+
+  app.get(
+    '/rooms',
+    { schema: { tags: ['rooms'], summary: 'List rooms', querystring: ListRooms, response: { 200: envelopeSchema(RoomSchema) } } },
+    async (req) => {
+      const q = req.query;
+      const limit = q.limit ?? 10;
+      let sel = db.selectFrom('rooms').selectAll().where('enabled', '=', bit(q.enabled ?? true));
+      if (q.name) sel = sel.where('name_key', '=', q.name.toLowerCase());
+      if (q.template_id) sel = sel.where('template_id', '=', q.template_id);
+      if (q.after) sel = sel.where('created_at', '>', new Date(q.after).toISOString());
+      if (q.before) sel = sel.where('created_at', '<', new Date(q.before).toISOString());
+      if (q.start) sel = sel.where('id', '<', q.start);
+      const rows = await sel.orderBy('id', 'desc').limit(limit).execute();
+      const data = await Promise.all(rows.map(present));
+      return envelope(limit, data, (r) => r.id);
+    },
+  );
+}

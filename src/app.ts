@@ -1,0 +1,51 @@
+// Builds the HTTP server: schema validation, OpenAPI, auth, and one route file per resource.
+import Fastify, { type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { AppContext } from './context.js';
+import { loggerOptions } from './logger.js';
+import { installErrorHandlers } from './api/errors.js';
+import { requireManagementToken } from './api/auth.js';
+import type { ApiInstance } from './api/types.js';
+import { roomRoutes } from './api/rooms.js';
+
+/** Resource route files under /v2, all behind the management token. */
+const managementRoutes: Array<(app: ApiInstance, ctx: AppContext) => void> = [roomRoutes];
+
+export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: { ...loggerOptions(ctx.config.logLevel) },
+    ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true } },
+    bodyLimit: 1024 * 1024,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  installErrorHandlers(app);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'roomcast API', version: '2.0.0', description: 'Rooms, recordings and live streams; 100ms v2 compatible.' },
+      servers: [{ url: ctx.config.publicUrl }],
+      components: { securitySchemes: { managementToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      security: [{ managementToken: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/healthz', { schema: { hide: true } }, async () => {
+    await ctx.store.db.selectFrom('templates').select('id').limit(1).execute();
+    return { status: 'ok' };
+  });
+
+  await app.register(
+    async (v2) => {
+      v2.addHook('onRequest', requireManagementToken({ accessKey: ctx.config.accessKey, appSecret: ctx.config.appSecret }));
+      for (const routes of managementRoutes) routes(v2 as ApiInstance, ctx);
+    },
+    { prefix: '/v2' },
+  );
+
+  return app;
+}

@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// roomcast start | token management | token app --room <id> --role <role> [--user <id>]
+import { parseArgs } from 'node:util';
+import { loadConfig } from './config.js';
+import { signAppToken, signManagementToken } from './auth/tokens.js';
+
+const usage = `usage:
+  roomcast start                                   serve the API (settings from the environment, see README)
+  roomcast token management [--ttl <seconds>]      print a management token
+  roomcast token app --room <id> --role <role> [--user <id>] [--ttl <seconds>]
+                                                   print an app token for joining a room`;
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      room: { type: 'string' },
+      role: { type: 'string' },
+      user: { type: 'string' },
+      ttl: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [cmd, sub] = positionals;
+  if (values.help || !cmd) {
+    console.log(usage);
+    return values.help ? 0 : 2;
+  }
+  if (cmd === 'start') {
+    const { startServer } = await import('./server.js');
+    const config = loadConfig();
+    if (config.credentialsGenerated) {
+      // Printed once, at the first start; kept in DATA_DIR/credentials.json.
+      console.log(`roomcast: generated workspace credentials (kept in ${config.dataDir}/credentials.json)`);
+      console.log(`  ACCESS_KEY=${config.accessKey}`);
+      console.log(`  APP_SECRET=${config.appSecret}`);
+    }
+    const server = await startServer(config);
+    server.ctx.log.info({ url: server.url, publicUrl: config.publicUrl, dataDir: config.dataDir, database: server.ctx.store.kind }, 'roomcast listening');
+    const stop = async () => {
+      await server.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    return -1; // keep running
+  }
+  if (cmd === 'token') {
+    const config = loadConfig();
+    const ttl = values.ttl ? Number(values.ttl) : 86400;
+    if (!Number.isInteger(ttl) || ttl <= 0) {
+      console.error('--ttl must be a positive number of seconds');
+      return 2;
+    }
+    const keys = { accessKey: config.accessKey, appSecret: config.appSecret };
+    if (sub === 'management') {
+      console.log(await signManagementToken(keys, ttl));
+      return 0;
+    }
+    if (sub === 'app') {
+      if (!values.room || !values.role) {
+        console.error('token app needs --room <id> and --role <role>');
+        return 2;
+      }
+      console.log(await signAppToken(keys, { room_id: values.room, role: values.role, user_id: values.user ?? '' }, ttl));
+      return 0;
+    }
+  }
+  console.error(usage);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,17 @@
+// What every part of the server shares: settings, the store, the event log, the job queue, the logger.
+import type { Config } from './config.js';
+import type { Store } from './store/db.js';
+import type { Logger } from './logger.js';
+import type { EventLog } from './domain/events.js';
+import type { JobQueue } from './jobs/queue.js';
+
+export interface AppContext {
+  config: Config;
+  store: Store;
+  log: Logger;
+  events: EventLog;
+  queue: JobQueue;
+  /** workspace ids: customer_id and app_id of API objects and events */
+  customerId: string;
+  appId: string;
+}

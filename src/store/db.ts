@@ -1,0 +1,62 @@
+// One query layer (Kysely) over SQLite (embedded default) and PostgreSQL (DATABASE_URL=postgres://…).
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.js';
+import { migrations } from './migrations.js';
+
+export type Db = Kysely<Database>;
+export type DbKind = 'sqlite' | 'postgres';
+
+export interface Store {
+  db: Db;
+  kind: DbKind;
+  close(): Promise<void>;
+}
+
+export async function openStore(databaseUrl: string | null, dataDir: string): Promise<Store> {
+  let db: Db;
+  let kind: DbKind;
+  if (databaseUrl && /^postgres(ql)?:\/\//.test(databaseUrl)) {
+    kind = 'postgres';
+    db = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl, max: 10 }) }),
+    });
+  } else {
+    if (databaseUrl && !/^(sqlite|file):/.test(databaseUrl)) {
+      throw new Error('DATABASE_URL must start with postgres:// (or be unset for SQLite)');
+    }
+    kind = 'sqlite';
+    const file = databaseUrl ? databaseUrl.replace(/^(sqlite|file):(\/\/)?/, '') : join(dataDir, 'roomcast.db');
+    const sqlite = new BetterSqlite3(file);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('busy_timeout = 5000');
+    sqlite.pragma('foreign_keys = ON');
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  }
+  await migrate(db, kind);
+  return { db, kind, close: () => db.destroy() };
+}
+
+async function migrate(db: Db, kind: DbKind): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations(kind) },
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    throw new Error(`database migration failed${failed ? ` at ${failed.migrationName}` : ''}: ${String(error)}`);
+  }
+}
+
+/** JSON text columns */
+export function toJson(v: unknown): string {
+  return JSON.stringify(v ?? null);
+}
+export function fromJson<T>(text: string | null | undefined, fallback: T): T {
+  if (text === null || text === undefined || text === '') return fallback;
+  return JSON.parse(text) as T;
+}
+export const bit = (b: boolean | undefined): number => (b ? 1 : 0);

@@ -1,0 +1,62 @@
+// Room rows ⇄ Room objects (reference §6.6).
+import type { Db } from './db.js';
+import { fromJson } from './db.js';
+import type { RoomTable } from './schema.js';
+
+export interface RoomWebhook {
+  url: string;
+  headers?: Record<string, string>;
+}
+
+export interface Room {
+  id: string;
+  name: string;
+  enabled: boolean;
+  description: string;
+  customer_id: string;
+  customer: string;
+  app_id: string;
+  recording_info: Record<string, unknown> | null;
+  recording_source_template: boolean;
+  template_id: string;
+  template: string;
+  region: string;
+  large_room: boolean;
+  size: number;
+  max_duration_seconds: number;
+  polls: unknown[];
+  webhook: RoomWebhook | null;
+  created_at: string;
+  updated_at: string;
+  key: string;
+}
+
+export function rowToRoom(r: RoomTable, ids: { customerId: string; appId: string }, templateName: string): Room {
+  const recordingInfo = fromJson<Record<string, unknown> | null>(r.recording_info, null);
+  return {
+    id: r.id,
+    name: r.name,
+    enabled: r.enabled === 1,
+    description: r.description,
+    customer_id: ids.customerId,
+    customer: ids.customerId,
+    app_id: ids.appId,
+    recording_info: recordingInfo,
+    recording_source_template: recordingInfo === null,
+    template_id: r.template_id,
+    template: templateName,
+    region: r.region,
+    large_room: r.large_room === 1,
+    size: r.size,
+    max_duration_seconds: r.max_duration_seconds,
+    polls: fromJson(r.polls, []),
+    webhook: fromJson<RoomWebhook | null>(r.webhook, null),
+    created_at: r.created_at,
+    updated_at: r.updated_at,
+    key: `${ids.customerId}:${r.name}`,
+  };
+}
+
+export async function getRoomRow(db: Db, id: string): Promise<RoomTable | undefined> {
+  return db.selectFrom('rooms').selectAll().where('id', '=', id).executeTakeFirst();
+}

@@ -1,0 +1,74 @@
+// Template rows ⇄ Template objects.
+import type { Db } from './db.js';
+import { fromJson, toJson } from './db.js';
+import type { TemplateTable } from './schema.js';
+import { objectId, rfc3339 } from '../clock.js';
+import { DEFAULT_TEMPLATE_NAME, defaultTemplateBody, type Template } from '../domain/templates.js';
+
+export function rowToTemplate(r: TemplateTable): Template {
+  return {
+    id: r.id,
+    name: r.name,
+    customer_id: r.customer_id,
+    roles: fromJson(r.roles, {}),
+    settings: fromJson(r.settings, {}),
+    destinations: fromJson(r.destinations, { hlsDestinations: {}, rtmpDestinations: {}, transcriptions: {} }),
+    recordings: fromJson(r.recordings, []),
+    created_at: r.created_at,
+    updated_at: r.updated_at,
+  };
+}
+
+export async function getTemplate(db: Db, id: string): Promise<Template | null> {
+  const r = await db.selectFrom('templates').selectAll().where('id', '=', id).executeTakeFirst();
+  return r ? rowToTemplate(r) : null;
+}
+
+export async function getTemplateByName(db: Db, name: string): Promise<Template | null> {
+  const r = await db.selectFrom('templates').selectAll().where('name', '=', name).executeTakeFirst();
+  return r ? rowToTemplate(r) : null;
+}
+
+export async function insertTemplate(
+  db: Db,
+  t: Pick<Template, 'name' | 'customer_id' | 'roles' | 'settings' | 'destinations' | 'recordings'>,
+): Promise<Template> {
+  const at = rfc3339();
+  const row: TemplateTable = {
+    id: objectId(),
+    name: t.name,
+    customer_id: t.customer_id,
+    roles: toJson(t.roles),
+    settings: toJson(t.settings),
+    destinations: toJson(t.destinations),
+    recordings: toJson(t.recordings),
+    created_at: at,
+    updated_at: at,
+  };
+  await db.insertInto('templates').values(row).execute();
+  return rowToTemplate(row);
+}
+
+export async function saveTemplate(db: Db, t: Template): Promise<Template> {
+  const updated_at = rfc3339();
+  await db
+    .updateTable('templates')
+    .set({
+      name: t.name,
+      roles: toJson(t.roles),
+      settings: toJson(t.settings),
+      destinations: toJson(t.destinations),
+      recordings: toJson(t.recordings),
+      updated_at,
+    })
+    .where('id', '=', t.id)
+    .execute();
+  return { ...t, updated_at };
+}
+
+/** The default template exists from the first start. */
+export async function ensureDefaultTemplate(db: Db, customerId: string): Promise<Template> {
+  const existing = await getTemplateByName(db, DEFAULT_TEMPLATE_NAME);
+  if (existing) return existing;
+  return insertTemplate(db, { name: DEFAULT_TEMPLATE_NAME, customer_id: customerId, ...defaultTemplateBody() });
+}

@@ -25,6 +25,8 @@ export interface Config {
   webhookAllowPrivate: boolean;
   /** seconds a peer may be silent (no signaling, no ICE) before it is removed */
   peerTimeoutSeconds: number;
+  /** recorder jobs this machine runs at once; 0 = this server takes no recorder work */
+  recorderWorkers: number;
 }
 
 type FileConfig = Partial<Record<string, string | number | boolean | string[] | Record<string, string>>>;
@@ -116,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookHeaders: headers('WEBHOOK_HEADERS', pick('WEBHOOK_HEADERS')),
     webhookAllowPrivate: bool(pick('WEBHOOK_ALLOW_PRIVATE'), false),
     peerTimeoutSeconds: int('PEER_TIMEOUT_SECONDS', pick('PEER_TIMEOUT_SECONDS'), 10),
+    recorderWorkers: int('RECORDER_WORKERS', pick('RECORDER_WORKERS'), 1),
   };
 }
 

@@ -4,6 +4,7 @@ import type { Store } from './store/db.js';
 import type { Logger } from './logger.js';
 import type { EventLog } from './domain/events.js';
 import type { JobQueue } from './jobs/queue.js';
+import type { LocalStorage } from './storage/local.js';
 
 export interface AppContext {
   config: Config;
@@ -11,6 +12,8 @@ export interface AppContext {
   log: Logger;
   events: EventLog;
   queue: JobQueue;
+  /** assets on this machine's disk (the default store) */
+  localStorage: LocalStorage;
   /** workspace ids: customer_id and app_id of API objects and events */
   customerId: string;
   appId: string;

@@ -7,6 +7,7 @@ import { EventLog } from './domain/events.js';
 import { DbJobQueue } from './jobs/queue.js';
 import { ensureDefaultTemplate } from './store/templates.js';
 import { buildApp } from './app.js';
+import { LocalStorage } from './storage/local.js';
 import type { AppContext } from './context.js';
 
 export interface RunningServer {
@@ -21,7 +22,8 @@ export async function createContext(config: Config): Promise<AppContext> {
   const store = await openStore(config.databaseUrl, config.dataDir);
   const { customerId, appId } = workspaceIds(config);
   await ensureDefaultTemplate(store.db, customerId);
-  return { config, store, log, events: new EventLog(store.db), queue: new DbJobQueue(store.db), customerId, appId };
+  const localStorage = new LocalStorage(config.dataDir, config.appSecret, () => config.publicUrl);
+  return { config, store, log, events: new EventLog(store.db), queue: new DbJobQueue(store.db), localStorage, customerId, appId };
 }
 
 export async function startServer(config: Config = loadConfig()): Promise<RunningServer> {

@@ -15,6 +15,9 @@ export interface Store {
   close(): Promise<void>;
 }
 
+// node-pg returns int8 (bigint columns, COUNT) as strings; our values (sizes, counts) fit in a double.
+pg.types.setTypeParser(20, (v: string) => Number(v));
+
 export async function openStore(databaseUrl: string | null, dataDir: string): Promise<Store> {
   let db: Db;
   let kind: DbKind;

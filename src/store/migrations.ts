@@ -101,5 +101,58 @@ export function migrations(kind: DbKind): Record<string, Migration> {
         await db.schema.createIndex('job_queue_state').on('job_queue').columns(['state', 'created_at']).execute();
       },
     },
+    '0002_recordings_and_assets': {
+      async up(db: AnyDb) {
+        // One row per recording job (composite recording, live stream): the job's whole state lives here.
+        await db.schema
+          .createTable('recordings')
+          .addColumn('id', 'varchar(32)', (c) => c.primaryKey())
+          .addColumn('room_id', 'varchar(32)', (c) => c.notNull().references('rooms.id'))
+          .addColumn('session_id', 'varchar(32)', (c) => c.notNull())
+          .addColumn('status', 'varchar(24)', (c) => c.notNull())
+          .addColumn('meeting_url', 'text', (c) => c.notNull())
+          .addColumn('destination', 'varchar(255)', (c) => c.notNull())
+          .addColumn('asset_types', 'text', (c) => c.notNull())
+          .addColumn('width', 'integer', (c) => c.notNull())
+          .addColumn('height', 'integer', (c) => c.notNull())
+          .addColumn('audio_only', 'integer', (c) => c.notNull())
+          .addColumn('max_duration', 'integer', (c) => c.notNull())
+          .addColumn('auto_stop_timeout', 'integer', (c) => c.notNull())
+          .addColumn('paused', 'integer', (c) => c.notNull())
+          .addColumn('started_by', 'varchar(64)', (c) => c.notNull())
+          .addColumn('stopped_by', 'varchar(64)', (c) => c.notNull())
+          .addColumn('stop_reason', 'varchar(64)')
+          .addColumn('error_type', 'varchar(64)')
+          .addColumn('error_message', 'text')
+          .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
+          .addColumn('started_at', 'varchar(40)')
+          .addColumn('stopped_at', 'varchar(40)')
+          .addColumn('updated_at', 'varchar(40)', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('recordings_room').on('recordings').columns(['room_id', 'status']).execute();
+        await db.schema
+          .createTable('assets')
+          .addColumn('id', 'varchar(32)', (c) => c.primaryKey())
+          .addColumn('job_id', 'varchar(32)', (c) => c.notNull())
+          .addColumn('room_id', 'varchar(32)', (c) => c.notNull())
+          .addColumn('session_id', 'varchar(32)', (c) => c.notNull())
+          .addColumn('type', 'varchar(32)', (c) => c.notNull())
+          .addColumn('status', 'varchar(16)', (c) => c.notNull())
+          .addColumn('path', 'text', (c) => c.notNull())
+          /** where the bytes are: 'local' (DATA_DIR/assets/<key>) or an upload type */
+          .addColumn('storage', 'varchar(16)', (c) => c.notNull())
+          .addColumn('storage_key', 'text', (c) => c.notNull())
+          .addColumn('size', 'bigint', (c) => c.notNull())
+          .addColumn('duration', 'integer', (c) => c.notNull())
+          .addColumn('metadata', 'text', (c) => c.notNull())
+          .addColumn('thumbnails', 'text')
+          .addColumn('error_message', 'text')
+          .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
+          .addColumn('deleted_at', 'varchar(40)')
+          .execute();
+        await db.schema.createIndex('assets_job').on('assets').column('job_id').execute();
+        await db.schema.createIndex('assets_room').on('assets').columns(['room_id', 'session_id']).execute();
+      },
+    },
   };
 }

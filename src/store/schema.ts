@@ -88,7 +88,53 @@ export interface JobQueueTable {
   updated_at: string;
 }
 
+export interface RecordingTable {
+  id: string;
+  room_id: string;
+  session_id: string;
+  status: string;
+  meeting_url: string;
+  destination: string;
+  asset_types: string; // JSON string[]
+  width: number;
+  height: number;
+  audio_only: number;
+  max_duration: number;
+  auto_stop_timeout: number;
+  paused: number;
+  started_by: string;
+  stopped_by: string;
+  stop_reason: string | null;
+  error_type: string | null;
+  error_message: string | null;
+  created_at: string;
+  started_at: string | null;
+  stopped_at: string | null;
+  updated_at: string;
+}
+
+export interface AssetTable {
+  id: string;
+  job_id: string;
+  room_id: string;
+  session_id: string;
+  type: string;
+  status: string;
+  path: string;
+  storage: string;
+  storage_key: string;
+  size: number;
+  duration: number;
+  metadata: string; // JSON
+  thumbnails: string | null; // JSON
+  error_message: string | null;
+  created_at: string;
+  deleted_at: string | null;
+}
+
 export interface Database {
+  recordings: RecordingTable;
+  assets: AssetTable;
   templates: TemplateTable;
   rooms: RoomTable;
   room_codes: RoomCodeTable;

@@ -1,0 +1,102 @@
+// /v2/recording-assets: list, get, presigned URL (reference §3); and /assets/<key>, the local store's signed
+// download route (no management token: the signature and expiry are the authorisation).
+import { Type } from 'typebox';
+import type { FastifyInstance } from 'fastify';
+import type { ApiInstance } from './types.js';
+import type { AppContext } from '../context.js';
+import { ApiError, notFound } from './errors.js';
+import { envelope, envelopeSchema, pageQuery } from './pagination.js';
+import { rowToAsset } from '../store/recordings.js';
+
+const Id = Type.String({ pattern: '^[a-zA-Z0-9_-]{1,64}$' });
+const AssetParams = Type.Object({ asset_id: Id });
+const ListQuery = Type.Object({
+  ...pageQuery,
+  room_id: Type.Optional(Id),
+  session_id: Type.Optional(Id),
+  job_id: Type.Optional(Id),
+  status: Type.Optional(Type.Union([Type.Literal('completed'), Type.Literal('failed'), Type.Literal('processing')])),
+  type: Type.Optional(Type.String({ maxLength: 64 })),
+});
+const PresignQuery = Type.Object({
+  // 1 minute to 7 days
+  presign_duration: Type.Optional(Type.Integer({ minimum: 60, maximum: 7 * 86400 })),
+});
+const Asset = Type.Object({ id: Type.String(), type: Type.String() }, { additionalProperties: true });
+const Presigned = Type.Object({ id: Type.String(), path: Type.String(), url: Type.String(), expiry: Type.Integer() });
+
+/** Default validity of a presigned URL: 3 days, as S3/GCS in the reference. */
+export const DEFAULT_PRESIGN_SECONDS = 3 * 86400;
+
+export function recordingAssetRoutes(app: ApiInstance, ctx: AppContext): void {
+  const { db } = ctx.store;
+
+  async function assetRow(id: string) {
+    const a = await db.selectFrom('assets').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!a) throw notFound('recording asset', id);
+    return a;
+  }
+
+  app.get(
+    '/recording-assets',
+    { schema: { tags: ['recording-assets'], summary: 'List recording assets', querystring: ListQuery, response: { 200: envelopeSchema(Asset) } } },
+    async (req) => {
+      const q = req.query;
+      const limit = q.limit ?? 10;
+      let sel = db.selectFrom('assets').selectAll();
+      if (q.room_id) sel = sel.where('room_id', '=', q.room_id);
+      if (q.session_id) sel = sel.where('session_id', '=', q.session_id);
+      if (q.job_id) sel = sel.where('job_id', '=', q.job_id);
+      if (q.status) sel = sel.where('status', '=', q.status);
+      if (q.type) sel = sel.where('type', '=', q.type);
+      if (q.start) sel = sel.where('id', '<', q.start);
+      const rows = await sel.orderBy('id', 'desc').limit(limit).execute();
+      return envelope(limit, rows.map(rowToAsset), (a) => a.id);
+    },
+  );
+
+  app.get(
+    '/recording-assets/:asset_id',
+    { schema: { tags: ['recording-assets'], summary: 'Get a recording asset', params: AssetParams, response: { 200: Asset } } },
+    async (req) => rowToAsset(await assetRow(req.params.asset_id)),
+  );
+
+  app.get(
+    '/recording-assets/:asset_id/presigned-url',
+    {
+      schema: {
+        tags: ['recording-assets'],
+        summary: 'A short-lived download URL for an asset',
+        params: AssetParams,
+        querystring: PresignQuery,
+        response: { 200: Presigned },
+      },
+    },
+    async (req) => {
+      const a = await assetRow(req.params.asset_id);
+      if (a.deleted_at) throw new ApiError(404, 'Asset expired', [`asset ${a.id} was removed by the retention policy at ${a.deleted_at}`]);
+      if (a.storage !== 'local') throw new ApiError(501, 'Storage not available', [`asset ${a.id} is in ${a.storage} storage`]);
+      const { url, expiry } = ctx.localStorage.presign(a.storage_key, req.query.presign_duration ?? DEFAULT_PRESIGN_SECONDS);
+      return { id: a.id, path: a.path, url, expiry };
+    },
+  );
+}
+
+/** GET /assets/<key>?expires=…&sig=… streams a locally stored asset (Range supported by @fastify/static). */
+export function localAssetDownloadRoute(app: FastifyInstance, ctx: AppContext): void {
+  app.get('/assets/*', { schema: { hide: true } }, async (req, reply) => {
+    const key = decodeURIComponent((req.params as { '*': string })['*']);
+    const q = req.query as { expires?: string; sig?: string };
+    const refused = ctx.localStorage.checkSignature(key, q.expires, q.sig);
+    if (refused) return reply.status(403).send({ code: 403, message: 'Access denied', details: [refused] });
+    let file: string;
+    try {
+      file = ctx.localStorage.fileOf(key);
+    } catch {
+      return reply.status(400).send({ code: 400, message: 'Invalid asset key', details: ['key escapes the asset store'] });
+    }
+    if (!ctx.localStorage.exists(key)) return reply.status(404).send({ code: 404, message: 'Asset not found', details: [key] });
+    reply.header('cache-control', 'private, max-age=0');
+    return reply.sendFile(file.slice(ctx.localStorage.root.length + 1), ctx.localStorage.root);
+  });
+}

@@ -1,0 +1,104 @@
+// /v2/recordings: start/stop/pause/resume composite recordings, get and list them (reference §2).
+import { Type } from 'typebox';
+import type { ApiInstance } from './types.js';
+import type { AppContext } from '../context.js';
+import { notFound } from './errors.js';
+import { envelope, envelopeSchema, pageQuery } from './pagination.js';
+import { RecordingService } from '../domain/recordingService.js';
+import { assetsOfJob, getRecordingRow, rowToRecording } from '../store/recordings.js';
+import { JOB_STATUSES } from '../domain/recordingJob.js';
+
+const Id = Type.String({ pattern: '^[a-zA-Z0-9_-]{1,64}$' });
+const RoomParams = Type.Object({ room_id: Id });
+const RecordingParams = Type.Object({ recording_id: Id });
+const StartBody = Type.Object(
+  {
+    meeting_url: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+    resolution: Type.Optional(
+      Type.Object({ width: Type.Integer({ minimum: 1 }), height: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
+    ),
+    destination: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+    audio_only: Type.Optional(Type.Boolean()),
+    transcription: Type.Optional(Type.Object({ enabled: Type.Optional(Type.Boolean()) }, { additionalProperties: true })),
+  },
+  { additionalProperties: false },
+);
+const ListQuery = Type.Object({
+  ...pageQuery,
+  room_id: Type.Optional(Id),
+  session_id: Type.Optional(Id),
+  status: Type.Optional(Type.Union(JOB_STATUSES.map((s) => Type.Literal(s)))),
+});
+const Recording = Type.Object({ id: Type.String(), status: Type.String() }, { additionalProperties: true });
+/** A start call may come without a body: validate it as `{}`. */
+async function emptyBodyIsObject(req: { body: unknown }) {
+  if (req.body === undefined || req.body === null) req.body = {};
+}
+
+export function recordingRoutes(app: ApiInstance, ctx: AppContext): void {
+  const service = new RecordingService(ctx);
+  const { db } = ctx.store;
+
+  app.post(
+    '/recordings/room/:room_id/start',
+    {
+      preValidation: emptyBodyIsObject,
+      schema: { tags: ['recordings'], summary: 'Start a composite recording of a room', params: RoomParams, body: StartBody, response: { 200: Recording } },
+    },
+    async (req) => rowToRecording(await service.start(req.params.room_id, req.body), null),
+  );
+
+  app.post(
+    '/recordings/room/:room_id/stop',
+    { schema: { tags: ['recordings'], summary: 'Stop every recording of a room', params: RoomParams, response: { 200: envelopeSchema(Recording) } } },
+    async (req) => {
+      const stopped = await service.stopRoom(req.params.room_id);
+      return envelope(Math.max(10, stopped.length), stopped.map((r) => rowToRecording(r, null)), (r) => r.id);
+    },
+  );
+
+  app.post(
+    '/recordings/:recording_id/stop',
+    { schema: { tags: ['recordings'], summary: 'Stop a recording', params: RecordingParams, response: { 200: Recording } } },
+    async (req) => rowToRecording(await service.stopById(req.params.recording_id), null),
+  );
+
+  app.post(
+    '/recordings/room/:room_id/pause',
+    { schema: { tags: ['recordings'], summary: 'Pause the running recording of a room', params: RoomParams, response: { 200: Recording } } },
+    async (req) => rowToRecording(await service.setPaused(req.params.room_id, true), null),
+  );
+
+  app.post(
+    '/recordings/room/:room_id/resume',
+    { schema: { tags: ['recordings'], summary: 'Resume the paused recording of a room', params: RoomParams, response: { 200: Recording } } },
+    async (req) => rowToRecording(await service.setPaused(req.params.room_id, false), null),
+  );
+
+  app.get(
+    '/recordings/:recording_id',
+    { schema: { tags: ['recordings'], summary: 'Get a recording with its assets', params: RecordingParams, response: { 200: Recording } } },
+    async (req) => {
+      const r = await getRecordingRow(db, req.params.recording_id);
+      if (!r) throw notFound('recording', req.params.recording_id);
+      const assets = await assetsOfJob(db, r.id);
+      return rowToRecording(r, assets.length ? assets : null);
+    },
+  );
+
+  app.get(
+    '/recordings',
+    { schema: { tags: ['recordings'], summary: 'List recordings', querystring: ListQuery, response: { 200: envelopeSchema(Recording) } } },
+    async (req) => {
+      const q = req.query;
+      const limit = q.limit ?? 10;
+      let sel = db.selectFrom('recordings').selectAll();
+      if (q.room_id) sel = sel.where('room_id', '=', q.room_id);
+      if (q.session_id) sel = sel.where('session_id', '=', q.session_id);
+      if (q.status) sel = sel.where('status', '=', q.status);
+      if (q.start) sel = sel.where('id', '<', q.start);
+      const rows = await sel.orderBy('id', 'desc').limit(limit).execute();
+      return envelope(limit, rows.map((r) => rowToRecording(r, null)), (r) => r.id);
+    },
+  );
+}

@@ -1,0 +1,65 @@
+// The recording job's rules (reference §2, §5.4, §7): statuses and the moves between them, stop reasons,
+// error types, resolution bounds. No I/O here: the service applies these to rows and events.
+
+export type JobStatus = 'starting' | 'running' | 'stopping' | 'post_processing' | 'completed' | 'failed';
+export const JOB_STATUSES: JobStatus[] = ['starting', 'running', 'stopping', 'post_processing', 'completed', 'failed'];
+export const ACTIVE_STATUSES: JobStatus[] = ['starting', 'running', 'stopping', 'post_processing'];
+
+export type ErrorType = 'INTERNAL_ERROR' | 'MAX_RETRIES_REACHED' | 'UPLOAD_ERROR' | 'BEAM_STOPPED';
+
+export const STOP_REASONS = {
+  clientRequest: 'client request',
+  maxDuration: 'max duration reached',
+  roomEnded: 'room ended',
+  lastPeerLeft: 'last peer left',
+  failure: (t: ErrorType) => `failure: ${t}`,
+} as const;
+
+const moves: Record<JobStatus, JobStatus[]> = {
+  starting: ['running', 'stopping', 'failed'],
+  running: ['stopping', 'failed'],
+  stopping: ['post_processing', 'completed', 'failed'],
+  post_processing: ['completed', 'failed'],
+  completed: [],
+  failed: [],
+};
+
+export function canMove(from: JobStatus, to: JobStatus): boolean {
+  return moves[from].includes(to);
+}
+
+export function isActive(status: string): boolean {
+  return (ACTIVE_STATUSES as string[]).includes(status);
+}
+
+/** A job may be stopped while starting or running; stopping twice is harmless (already on its way). */
+export function isStoppable(status: string): boolean {
+  return status === 'starting' || status === 'running';
+}
+
+export interface Resolution {
+  width: number;
+  height: number;
+}
+
+export const DEFAULT_RESOLUTION: Resolution = { width: 1280, height: 720 };
+
+/**
+ * Bounds of the reference (§7): width 500–1920, height 480–1920, and if one side is over 1080 the other is at
+ * most 1080 (1920×1080 landscape or 1080×1920 portrait at most). Odd sizes are refused because H.264 4:2:0
+ * needs even dimensions. Returns the problems, empty when fine.
+ */
+export function resolutionProblems(r: Resolution, field = 'body/resolution'): string[] {
+  const problems: string[] = [];
+  if (r.width < 500 || r.width > 1920) problems.push(`${field}/width must be between 500 and 1920`);
+  if (r.height < 480 || r.height > 1920) problems.push(`${field}/height must be between 480 and 1920`);
+  if ((r.width > 1080 && r.height > 1080) || (r.height > 1080 && r.width > 1080)) {
+    problems.push(`${field} may have only one side over 1080 (max 1920x1080 or 1080x1920)`);
+  }
+  if (r.width % 2 !== 0 || r.height % 2 !== 0) problems.push(`${field} width and height must be even`);
+  return problems;
+}
+
+/** Recorder start: the page must report "joined" within this time, and is tried this many times. */
+export const JOIN_TIMEOUT_MS = 10_000;
+export const JOIN_ATTEMPTS = 3;

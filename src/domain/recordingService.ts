@@ -1,0 +1,289 @@
+// Recording jobs: start/stop/pause by REST or automatically, state kept in the `recordings` table, work handed
+// to recorder workers through the job queue, beam.* events emitted at each step (reference §2, §5.4).
+import type { AppContext } from '../context.js';
+import { badRequest, conflict, forbidden, notFound } from '../api/errors.js';
+import { objectId, rfc3339, uuid } from '../clock.js';
+import { bit, toJson } from '../store/db.js';
+import type { AssetTable, RecordingTable } from '../store/schema.js';
+import { activeRecordings, getRecordingRow } from '../store/recordings.js';
+import { getTemplate } from '../store/templates.js';
+import {
+  DEFAULT_RESOLUTION,
+  canMove,
+  isStoppable,
+  resolutionProblems,
+  STOP_REASONS,
+  type ErrorType,
+  type JobStatus,
+  type Resolution,
+} from './recordingJob.js';
+import { RECORDER_ROLE, type RecordingConfig, type Template } from './templates.js';
+
+export interface StartRecordingInput {
+  meeting_url?: string;
+  resolution?: Resolution;
+  destination?: string;
+  audio_only?: boolean;
+  transcription?: { enabled?: boolean };
+}
+
+export function recordingConfigOf(t: Template): RecordingConfig | undefined {
+  return t.recordings[0];
+}
+
+/** Hosts a recorder may open: this server's own, loopback, and RECORDER_ALLOWED_HOSTS. */
+export function recorderAllowedHosts(ctx: AppContext): string[] {
+  const own = new URL(ctx.config.publicUrl).hostname;
+  return [...new Set([own, '127.0.0.1', 'localhost', ...ctx.config.recorderAllowedHosts])];
+}
+
+export function defaultMeetingUrl(ctx: AppContext, roomId: string): string {
+  return `${ctx.config.publicUrl}/preview/${roomId}/${RECORDER_ROLE}?skip_preview=true`;
+}
+
+export class RecordingService {
+  constructor(private readonly ctx: AppContext) {}
+
+  private get db() {
+    return this.ctx.store.db;
+  }
+
+  private async roomAndTemplate(roomId: string) {
+    const room = await this.db.selectFrom('rooms').selectAll().where('id', '=', roomId).executeTakeFirst();
+    if (!room) throw notFound('room', roomId);
+    const template = await getTemplate(this.db, room.template_id);
+    if (!template) throw new Error(`template ${room.template_id} of room ${roomId} is missing`);
+    return { room, template };
+  }
+
+  private async activeSessionId(roomId: string): Promise<string> {
+    const s = await this.db.selectFrom('sessions').select('id').where('room_id', '=', roomId).where('active', '=', 1).executeTakeFirst();
+    return s?.id ?? '';
+  }
+
+  async start(roomId: string, input: StartRecordingInput, startedBy = ''): Promise<RecordingTable> {
+    const { room, template } = await this.roomAndTemplate(roomId);
+    if (room.enabled !== 1) throw forbidden('Room is disabled', `room ${roomId} is disabled: enable it to record`);
+    const cfg = recordingConfigOf(template);
+    const composite = cfg?.compositeRecording?.browserComposite;
+    if (input.transcription?.enabled) {
+      throw badRequest('Transcription is not available', 'body/transcription/enabled: transcription is not supported by this server');
+    }
+    if (input.destination !== undefined && input.destination !== (cfg?.name ?? 'default')) {
+      throw badRequest('Unknown destination', `body/destination ${input.destination} is not a recording destination of template ${template.name}`);
+    }
+    if (!input.meeting_url && composite?.enabled === false) {
+      throw badRequest('meeting_url is required', 'body/meeting_url is required: composite recording is not enabled on the template');
+    }
+    const resolution: Resolution = input.resolution ??
+      (composite?.width && composite?.height ? { width: composite.width, height: composite.height } : DEFAULT_RESOLUTION);
+    const problems = resolutionProblems(resolution);
+    if (problems.length) throw badRequest('Resolution not supported', ...problems);
+    let meetingUrl = defaultMeetingUrl(this.ctx, roomId);
+    if (input.meeting_url) {
+      let u: URL;
+      try {
+        u = new URL(input.meeting_url);
+      } catch {
+        throw badRequest('Invalid meeting_url', 'body/meeting_url must be an absolute http(s) URL');
+      }
+      if (!/^https?:$/.test(u.protocol)) throw badRequest('Invalid meeting_url', 'body/meeting_url must be http or https');
+      const allowed = recorderAllowedHosts(this.ctx);
+      if (!allowed.includes(u.hostname)) {
+        throw badRequest('meeting_url host not allowed', `body/meeting_url host ${u.hostname} is not in the recorder's allowed hosts (${allowed.join(', ')}); set RECORDER_ALLOWED_HOSTS`);
+      }
+      meetingUrl = u.toString();
+    }
+    const active = await activeRecordings(this.db, roomId);
+    if (active.length > 0) {
+      throw conflict('Recording already running', `recording ${active[0].id} of room ${roomId} is ${active[0].status}: stop it before starting another`);
+    }
+    const at = rfc3339();
+    const row: RecordingTable = {
+      id: objectId(),
+      room_id: roomId,
+      session_id: await this.activeSessionId(roomId),
+      status: 'starting',
+      meeting_url: meetingUrl,
+      destination: cfg?.name ?? 'default',
+      asset_types: toJson(['room-composite']),
+      width: resolution.width,
+      height: resolution.height,
+      audio_only: bit(input.audio_only),
+      max_duration: cfg?.maxDuration ?? 4 * 3600,
+      auto_stop_timeout: composite?.autoStopTimeout ?? 300,
+      paused: 0,
+      started_by: startedBy,
+      stopped_by: '',
+      stop_reason: null,
+      error_type: null,
+      error_message: null,
+      created_at: at,
+      started_at: null,
+      stopped_at: null,
+      updated_at: at,
+    };
+    try {
+      await this.db.insertInto('recordings').values(row).execute();
+    } catch (err) {
+      // two starts racing: the other one won
+      if ((await activeRecordings(this.db, roomId)).some((r) => r.id !== row.id)) throw conflict('Recording already running', `room ${roomId} has an active recording`);
+      throw err;
+    }
+    await this.ctx.queue.enqueue('recording', row.id);
+    return row;
+  }
+
+  /** Asks every starting/running recording of the room to stop. */
+  async stopRoom(roomId: string, reason: string = STOP_REASONS.clientRequest, stoppedBy = ''): Promise<RecordingTable[]> {
+    await this.roomAndTemplate(roomId);
+    const stoppable = (await activeRecordings(this.db, roomId)).filter((r) => isStoppable(r.status));
+    if (stoppable.length === 0) throw notFound('active recording', `in room ${roomId}`);
+    const out: RecordingTable[] = [];
+    for (const r of stoppable) out.push(await this.requestStop(r, reason, stoppedBy));
+    return out;
+  }
+
+  async stopById(id: string, reason: string = STOP_REASONS.clientRequest, stoppedBy = ''): Promise<RecordingTable> {
+    const r = await getRecordingRow(this.db, id);
+    if (!r) throw notFound('recording', id);
+    if (r.status === 'stopping') return r;
+    if (!isStoppable(r.status)) throw conflict('Recording is not running', `recording ${id} is ${r.status}`);
+    return this.requestStop(r, reason, stoppedBy);
+  }
+
+  private async requestStop(r: RecordingTable, reason: string, stoppedBy: string): Promise<RecordingTable> {
+    const set = { status: 'stopping', stop_reason: reason, stopped_by: stoppedBy, updated_at: rfc3339() };
+    // conditional on the status we read, so a worker's concurrent move is not overwritten
+    const res = await this.db.updateTable('recordings').set(set).where('id', '=', r.id).where('status', '=', r.status).executeTakeFirst();
+    if (Number(res.numUpdatedRows) === 0) return (await getRecordingRow(this.db, r.id)) ?? r;
+    return { ...r, ...set };
+  }
+
+  async setPaused(roomId: string, paused: boolean): Promise<RecordingTable> {
+    await this.roomAndTemplate(roomId);
+    const running = (await activeRecordings(this.db, roomId)).find((r) => r.status === 'running');
+    if (!running) throw notFound('running recording', `in room ${roomId}`);
+    if ((running.paused === 1) === paused) throw conflict(paused ? 'Recording already paused' : 'Recording is not paused', `recording ${running.id}`);
+    const set = { paused: bit(paused), updated_at: rfc3339() };
+    await this.db.updateTable('recordings').set(set).where('id', '=', running.id).execute();
+    return { ...running, ...set };
+  }
+
+  // ---- moves reported by the recorder worker ----
+
+  /** Moves a job's status if the move is allowed from where it is now; returns the row after, or null. */
+  async move(id: string, to: JobStatus, set: Partial<RecordingTable> = {}): Promise<RecordingTable | null> {
+    const r = await getRecordingRow(this.db, id);
+    if (!r || !canMove(r.status as JobStatus, to)) return null;
+    const next = { ...set, status: to, updated_at: rfc3339() };
+    const res = await this.db.updateTable('recordings').set(next).where('id', '=', id).where('status', '=', r.status).executeTakeFirst();
+    if (Number(res.numUpdatedRows) === 0) return null;
+    return { ...r, ...next };
+  }
+
+  async beamEventBase(r: RecordingTable): Promise<Record<string, unknown>> {
+    const { room, template } = await this.roomAndTemplate(r.room_id);
+    const session = r.session_id
+      ? await this.db.selectFrom('sessions').select('created_at').where('id', '=', r.session_id).executeTakeFirst()
+      : undefined;
+    return {
+      beam_id: r.id,
+      job_id: r.id,
+      recording_enabled: true,
+      room_id: r.room_id,
+      room_name: room.name,
+      peer_id: r.started_by,
+      session_id: r.session_id,
+      template_id: template.id,
+      metadata_id: uuid(),
+      metadata_timestamp: rfc3339(),
+      max_width: r.width,
+      max_height: r.height,
+      meeting_url: r.meeting_url,
+      rtmp: [],
+      session_started_at: session?.created_at ?? null,
+    };
+  }
+
+  async markRunning(id: string, startedAt: Date): Promise<RecordingTable | null> {
+    const r = await this.move(id, 'running', { started_at: startedAt.toISOString() });
+    if (!r) return null;
+    const base = await this.beamEventBase(r);
+    await this.ctx.events.emit('beam.started.success', r.room_id, {
+      ...base,
+      start_delay: Math.max(0, Math.round((startedAt.getTime() - Date.parse(r.created_at)) / 1000)),
+      state_name: 'Started',
+      state_timestamp: startedAt.toISOString(),
+    });
+    return r;
+  }
+
+  /**
+   * The recorder finished (asked to, or it crashed): record the asset if any bytes were captured, then close
+   * the job as completed, or failed with the error type. Nothing captured is dropped.
+   */
+  async finish(
+    id: string,
+    outcome: { asset: AssetTable | null; presignedUrl: string | null; errorType?: ErrorType; errorMessage?: string; stoppedAt: Date },
+  ): Promise<RecordingTable | null> {
+    const before = await getRecordingRow(this.db, id);
+    if (!before) return null;
+    if (outcome.asset) await this.db.insertInto('assets').values(outcome.asset).execute();
+    const failed = !!outcome.errorType;
+    const reason = failed ? STOP_REASONS.failure(outcome.errorType!) : before.stop_reason ?? STOP_REASONS.clientRequest;
+    const set: Partial<RecordingTable> = {
+      stopped_at: outcome.stoppedAt.toISOString(),
+      stop_reason: reason,
+      error_type: outcome.errorType ?? null,
+      error_message: outcome.errorMessage ?? null,
+    };
+    if (before.status === 'starting' || before.status === 'running') await this.move(id, 'stopping', set);
+    const after = await this.move(id, failed ? 'failed' : 'completed', set);
+    if (!after) return null;
+    const base = await this.beamEventBase(after);
+    const duration = outcome.asset?.duration ?? 0;
+    if (after.started_at) {
+      await this.ctx.events.emit('beam.stopped.success', after.room_id, {
+        ...base,
+        duration,
+        state_name: 'Stopped',
+        state_timestamp: outcome.stoppedAt.toISOString(),
+        reason,
+      });
+    }
+    if (outcome.asset && outcome.asset.status === 'completed') {
+      await this.ctx.events.emit('beam.recording.success', after.room_id, {
+        ...base,
+        created_at: outcome.asset.created_at,
+        duration,
+        started_at: after.started_at,
+        stopped_at: after.stopped_at,
+        recording_id: after.id,
+        recording_path: outcome.asset.path,
+        recording_presigned_url: outcome.presignedUrl,
+        location: outcome.asset.path,
+        chat_recording_path: '',
+        chat_recording_presigned_url: '',
+        size: Number(outcome.asset.size),
+      });
+    }
+    if (failed) {
+      await this.ctx.events.emit('beam.failure', after.room_id, {
+        ...base,
+        error_code: 0,
+        error_message: outcome.errorMessage ?? outcome.errorType,
+        error_type: outcome.errorType,
+        state_name: 'Failed',
+        state_timestamp: outcome.stoppedAt.toISOString(),
+        duration,
+      });
+    }
+    return after;
+  }
+
+  /** Non-paginated read used by workers and auto start/stop. */
+  async get(id: string): Promise<RecordingTable | undefined> {
+    return getRecordingRow(this.db, id);
+  }
+}

@@ -9,9 +9,15 @@ import { installErrorHandlers } from './api/errors.js';
 import { requireManagementToken } from './api/auth.js';
 import type { ApiInstance } from './api/types.js';
 import { roomRoutes } from './api/rooms.js';
+import { templateRoutes } from './api/templates.js';
+import { recordingRoutes } from './api/recordings.js';
+import { recordingAssetRoutes, localAssetDownloadRoute } from './api/recordingAssets.js';
+import fastifyStatic from '@fastify/static';
+import { roomCodeRoutes } from './api/roomCodes.js';
+import { sessionRoutes } from './api/sessions.js';
 
 /** Resource route files under /v2, all behind the management token. */
-const managementRoutes: Array<(app: ApiInstance, ctx: AppContext) => void> = [roomRoutes];
+const managementRoutes: Array<(app: ApiInstance, ctx: AppContext) => void> = [roomRoutes, templateRoutes, recordingRoutes, recordingAssetRoutes, roomCodeRoutes, sessionRoutes];
 
 export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   const app = Fastify({
@@ -32,6 +38,10 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  // reply.sendFile for local assets (Range, ETag); other static roots register with decorateReply: false
+  await app.register(fastifyStatic, { root: ctx.localStorage.root, serve: false });
+  localAssetDownloadRoute(app, ctx);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => {

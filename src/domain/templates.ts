@@ -217,3 +217,378 @@ export function defaultTemplateBody(): Pick<Template, 'roles' | 'settings' | 'de
 export function isHiddenRole(role: string): boolean {
   return role === RECORDER_ROLE;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Template rules used by the Templates API (reference §6.1–6.5, §7): defaults for omitted fields,
+// the cross-field checks a JSON schema cannot express, and what responses may show.
+// Shape and range checks live in the API schemas; everything here returns "<field path> <problem>"
+// strings so a 400 names the field.
+
+/** Role as sent by a client: every part optional, filled from the current role or the defaults. */
+export interface RoleInput {
+  name?: string;
+  publishParams?: {
+    allowed?: PublishKind[];
+    audio?: { bitRate?: number; codec?: string };
+    video?: { bitRate?: number; codec?: string; frameRate?: number; width?: number; height?: number };
+    screen?: { bitRate?: number; codec?: string; frameRate?: number; width?: number; height?: number };
+    simulcast?: Record<string, unknown>;
+  };
+  subscribeParams?: {
+    subscribeToRoles?: string[];
+    maxSubsBitRate?: number;
+    subscribeDegradation?: Record<string, unknown>;
+  };
+  permissions?: Partial<Role['permissions']>;
+  priority?: number;
+  maxPeerCount?: number;
+}
+
+export interface RecordingConfigInput {
+  name: string;
+  role: string;
+  maxDuration?: number;
+  presignDuration?: number;
+  thumbnails?: RecordingConfig['thumbnails'];
+  compositeRecording?: {
+    browserComposite?: Partial<RecordingConfig['compositeRecording']['browserComposite']>;
+    customComposite?: { enabled?: boolean };
+  };
+  trackRecording?: { enabled?: boolean };
+  streamRecording?: { enabled?: boolean; width?: number; height?: number };
+}
+
+export interface HlsDestinationInput {
+  name?: string;
+  maxDuration?: number;
+  layers?: HlsLayer[];
+  playlistType?: 'live' | 'event';
+  numPlaylistSegments?: number;
+  videoFrameRate?: number;
+  enableMetadataInsertion?: boolean;
+  enableStaticUrl?: boolean;
+  autoStopTimeout?: number;
+  recording?: Partial<HlsDestination['recording']> & { thumbnails?: RecordingConfig['thumbnails'] };
+}
+
+export interface RtmpDestination {
+  name: string;
+  width: number;
+  height: number;
+  maxDuration: number;
+  rtmpUrls: string[];
+  recordingEnabled: boolean;
+  autoStopTimeout: number;
+}
+export type RtmpDestinationInput = Partial<RtmpDestination>;
+
+export interface TranscriptionInput {
+  name?: string;
+  role: string;
+  [key: string]: unknown;
+}
+
+export interface DestinationsInput {
+  hlsDestinations?: Record<string, HlsDestinationInput>;
+  rtmpDestinations?: Record<string, RtmpDestinationInput>;
+  transcriptions?: Record<string, TranscriptionInput>;
+}
+
+export interface UploadInput {
+  type: UploadConfig['type'];
+  location: string;
+  prefix?: string;
+  options?: { region?: string; endpoint?: string };
+  credentials?: { key?: string; secretKey?: string };
+}
+
+export interface SettingsInput {
+  region?: string;
+  recording?: { enabled?: boolean; upload?: UploadInput | null };
+  [key: string]: unknown;
+}
+
+export const DEFAULT_MAX_DURATION = 4 * 3600; // §7: "max duration reached" after 4 h unless configured
+export const DEFAULT_AUTO_STOP_TIMEOUT = 300; // §7: 5 min after the last peer leaves
+export const DEFAULT_PRESIGN_DURATION = 24 * 3600; // §7: webhook presigned URLs live 24 h
+
+/** A role added through the API: the reference's permission defaults (recording/streaming allowed). */
+export function apiRoleDefaults(name: string): Role {
+  const base = makeRole(name);
+  return { ...base, permissions: { ...base.permissions, browserRecording: true, rtmpStreaming: true, hlsStreaming: true } };
+}
+
+/** Overlay a client's role onto `base` (the stored role, or the defaults for a new one). */
+export function buildRole(name: string, input: RoleInput, base: Role = apiRoleDefaults(name)): Role {
+  const pp = input.publishParams;
+  const publishParams: Role['publishParams'] = pp
+    ? {
+        allowed: pp.allowed ?? base.publishParams.allowed,
+        ...(pp.audio || base.publishParams.audio
+          ? { audio: { bitRate: 32, codec: 'opus', ...base.publishParams.audio, ...pp.audio } }
+          : {}),
+        ...(pp.video || base.publishParams.video
+          ? { video: { bitRate: 1500, codec: 'vp8', frameRate: 30, width: 1280, height: 720, ...base.publishParams.video, ...pp.video } }
+          : {}),
+        ...(pp.screen || base.publishParams.screen
+          ? { screen: { bitRate: 2000, codec: 'vp8', frameRate: 15, width: 1920, height: 1080, ...base.publishParams.screen, ...pp.screen } }
+          : {}),
+        ...(pp.simulcast || base.publishParams.simulcast ? { simulcast: pp.simulcast ?? base.publishParams.simulcast } : {}),
+      }
+    : base.publishParams;
+  return {
+    name,
+    publishParams,
+    subscribeParams: { ...base.subscribeParams, ...input.subscribeParams } as Role['subscribeParams'],
+    permissions: { ...base.permissions, ...input.permissions },
+    priority: input.priority ?? base.priority,
+    maxPeerCount: input.maxPeerCount ?? base.maxPeerCount,
+  };
+}
+
+/** The recorder role for a template whose client-sent roles lack one: it subscribes to every role that publishes. */
+export function recorderRoleFor(roles: Record<string, Role>): Role {
+  const publishers = Object.values(roles)
+    .filter((r) => r.name !== RECORDER_ROLE && r.publishParams.allowed.length > 0)
+    .map((r) => r.name);
+  return { ...defaultRoles()[RECORDER_ROLE], subscribeParams: { subscribeToRoles: publishers, maxSubsBitRate: 10000 } };
+}
+
+/** Roles sent as a whole map. The hidden recorder role is added when missing, so the default recording config keeps working. */
+export function buildRoles(input: Record<string, RoleInput>): Record<string, Role> {
+  const roles: Record<string, Role> = {};
+  for (const [name, r] of Object.entries(input)) roles[name] = buildRole(name, r);
+  if (!roles[RECORDER_ROLE]) roles[RECORDER_ROLE] = recorderRoleFor(roles);
+  return roles;
+}
+
+export function roleIssues(name: string, input: RoleInput, path: string): string[] {
+  return input.name !== undefined && input.name !== name ? [`${path}/name must equal the role name in the path or key (${name})`] : [];
+}
+
+/** Every role a role subscribes to must be a role of the template. */
+export function subscribeIssues(role: Role, roleNames: Set<string>, path: string): string[] {
+  return role.subscribeParams.subscribeToRoles.flatMap((r, i) =>
+    roleNames.has(r) ? [] : [`${path}/subscribeParams/subscribeToRoles/${i} role ${r} does not exist in the template`],
+  );
+}
+
+/**
+ * Capture resolution bounds (§7): width 500–1920 and height 480–1920 are schema bounds; here the rule that
+ * only one side may exceed 1080 (1920×1080 landscape, 1080×1920 portrait). Both sides must be even too:
+ * the encoder writes yuv420p, which cannot hold odd dimensions.
+ */
+export function resolutionIssues(width: number | undefined, height: number | undefined, path: string): string[] {
+  const out: string[] = [];
+  if (width !== undefined && width % 2 !== 0) out.push(`${path}/width must be even`);
+  if (height !== undefined && height % 2 !== 0) out.push(`${path}/height must be even`);
+  if (width !== undefined && height !== undefined && width > 1080 && height > 1080) {
+    out.push(`${path}/height must be <= 1080 when width is above 1080 (resolution ${width}x${height} not supported)`);
+  }
+  return out;
+}
+
+export function buildRecordingConfig(input: RecordingConfigInput): RecordingConfig {
+  const bc = input.compositeRecording?.browserComposite ?? {};
+  const out: RecordingConfig = {
+    name: input.name,
+    role: input.role,
+    maxDuration: input.maxDuration ?? DEFAULT_MAX_DURATION,
+    presignDuration: input.presignDuration ?? DEFAULT_PRESIGN_DURATION,
+    compositeRecording: {
+      // Room-composite is the recording this server makes: configured means on unless switched off.
+      browserComposite: {
+        enabled: bc.enabled ?? true,
+        autoStart: bc.autoStart ?? false,
+        autoStopTimeout: bc.autoStopTimeout ?? DEFAULT_AUTO_STOP_TIMEOUT,
+        width: bc.width ?? 1280,
+        height: bc.height ?? 720,
+      },
+      ...(input.compositeRecording?.customComposite ? { customComposite: { ...input.compositeRecording.customComposite } } : {}),
+    },
+    trackRecording: { ...input.trackRecording },
+    streamRecording: { ...input.streamRecording },
+  };
+  if (input.thumbnails) out.thumbnails = { ...input.thumbnails };
+  return out;
+}
+
+/** `path` names the config itself, e.g. "body/0" or "body/recordings/0". */
+export function recordingIssues(rec: RecordingConfig, roleNames: Set<string>, path: string): string[] {
+  const bc = rec.compositeRecording.browserComposite;
+  return [
+    ...(roleNames.has(rec.role) ? [] : [`${path}/role role ${rec.role} does not exist in the template`]),
+    ...resolutionIssues(bc.width, bc.height, `${path}/compositeRecording/browserComposite`),
+    ...resolutionIssues(rec.streamRecording?.width, rec.streamRecording?.height, `${path}/streamRecording`),
+  ];
+}
+
+export function buildHlsDestination(key: string, input: HlsDestinationInput): HlsDestination {
+  const d = defaultHlsDestination(key);
+  return {
+    name: key,
+    maxDuration: input.maxDuration ?? DEFAULT_MAX_DURATION,
+    layers: (input.layers ?? d.layers).map((l) => ({ ...l })),
+    playlistType: input.playlistType ?? d.playlistType,
+    // Only meaningful for live playlists (event playlists keep every segment); kept so GET echoes it.
+    numPlaylistSegments: input.numPlaylistSegments ?? d.numPlaylistSegments,
+    videoFrameRate: input.videoFrameRate ?? d.videoFrameRate,
+    enableMetadataInsertion: input.enableMetadataInsertion ?? d.enableMetadataInsertion,
+    enableStaticUrl: input.enableStaticUrl ?? d.enableStaticUrl,
+    autoStopTimeout: input.autoStopTimeout ?? d.autoStopTimeout,
+    recording: { ...d.recording, ...input.recording },
+  };
+}
+
+/** HLS ladder rules (§6.4): even sides, min side 144–1080, max side 192–1920, resolution strictly descending. */
+export function layerIssues(layers: HlsLayer[], path: string): string[] {
+  const out: string[] = [];
+  layers.forEach((l, i) => {
+    const p = `${path}/${i}`;
+    if (l.width % 2 !== 0) out.push(`${p}/width must be even`);
+    if (l.height % 2 !== 0) out.push(`${p}/height must be even`);
+    const lo = Math.min(l.width, l.height);
+    const hi = Math.max(l.width, l.height);
+    if (lo < 144 || lo > 1080) out.push(`${p} shorter side ${lo} must be within 144–1080`);
+    if (hi < 192 || hi > 1920) out.push(`${p} longer side ${hi} must be within 192–1920`);
+    const prev = layers[i - 1];
+    if (prev && l.width * l.height >= prev.width * prev.height) {
+      out.push(`${p} layers must be in descending resolution: ${l.width}x${l.height} is not below ${prev.width}x${prev.height}`);
+    }
+  });
+  return out;
+}
+
+export function hlsIssues(key: string, input: HlsDestinationInput, d: HlsDestination, path: string): string[] {
+  const out: string[] = [];
+  if (input.name !== undefined && input.name !== key) out.push(`${path}/name must equal the destination key (${key})`);
+  out.push(...layerIssues(d.layers, `${path}/layers`));
+  const sizes = new Set(d.layers.map((l) => `${l.width}x${l.height}`));
+  d.recording.layers?.forEach((l, i) => {
+    if (!sizes.has(`${l.width}x${l.height}`)) out.push(`${path}/recording/layers/${i} ${l.width}x${l.height} is not one of the stream layers`);
+  });
+  return out;
+}
+
+export function buildRtmpDestination(key: string, input: RtmpDestinationInput): RtmpDestination {
+  return {
+    name: key,
+    width: input.width ?? 1280,
+    height: input.height ?? 720,
+    maxDuration: input.maxDuration ?? DEFAULT_MAX_DURATION,
+    rtmpUrls: [...(input.rtmpUrls ?? [])],
+    recordingEnabled: input.recordingEnabled ?? false,
+    autoStopTimeout: input.autoStopTimeout ?? DEFAULT_AUTO_STOP_TIMEOUT,
+  };
+}
+
+export function rtmpIssues(key: string, input: RtmpDestinationInput, d: RtmpDestination, path: string): string[] {
+  return [
+    ...(input.name !== undefined && input.name !== key ? [`${path}/name must equal the destination key (${key})`] : []),
+    ...resolutionIssues(d.width, d.height, path),
+  ];
+}
+
+export function buildDestinations(input: DestinationsInput, current?: TemplateDestinations): TemplateDestinations {
+  const map = <I, O>(m: Record<string, I>, f: (k: string, v: I) => O) =>
+    Object.fromEntries(Object.entries(m).map(([k, v]) => [k, f(k, v)]));
+  return {
+    hlsDestinations: input.hlsDestinations ? map(input.hlsDestinations, buildHlsDestination) : (current?.hlsDestinations ?? {}),
+    rtmpDestinations: input.rtmpDestinations ? map(input.rtmpDestinations, buildRtmpDestination) : (current?.rtmpDestinations ?? {}),
+    transcriptions: input.transcriptions
+      ? map(input.transcriptions, (k, v) => ({ ...v, name: k }))
+      : (current?.transcriptions ?? {}),
+  };
+}
+
+/** Checks of destinations against their input (names, ladders, resolutions) and the template's roles. */
+export function destinationIssues(input: DestinationsInput, d: TemplateDestinations, roleNames: Set<string>, path: string): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(input.hlsDestinations ?? {})) out.push(...hlsIssues(k, v, d.hlsDestinations[k], `${path}/hlsDestinations/${k}`));
+  for (const [k, v] of Object.entries(input.rtmpDestinations ?? {})) {
+    out.push(...rtmpIssues(k, v, d.rtmpDestinations[k] as RtmpDestination, `${path}/rtmpDestinations/${k}`));
+  }
+  for (const [k, v] of Object.entries(input.transcriptions ?? {})) {
+    if (v.name !== undefined && v.name !== k) out.push(`${path}/transcriptions/${k}/name must equal the destination key (${k})`);
+  }
+  out.push(...transcriptionRoleIssues(d, roleNames, `${path}/transcriptions`));
+  return out;
+}
+
+export function transcriptionRoleIssues(d: TemplateDestinations, roleNames: Set<string>, path: string): string[] {
+  return Object.entries(d.transcriptions).flatMap(([k, v]) => {
+    const role = (v as { role?: string }).role;
+    return role !== undefined && !roleNames.has(role) ? [`${path}/${k}/role role ${role} does not exist in the template`] : [];
+  });
+}
+
+/**
+ * Seed: "enabling [composite auto-start on room join] will disable HLS and RTMP streaming for that template".
+ * The destinations stay stored (switching auto-start off brings them back); the live-stream and
+ * external-stream start paths must check this and refuse, and GET …/destinations reports it.
+ */
+export function streamingDisabledByAutoStart(t: Pick<Template, 'recordings'>): boolean {
+  return t.recordings.some((r) => {
+    const bc = r.compositeRecording?.browserComposite;
+    return !!bc && bc.enabled !== false && bc.autoStart === true;
+  });
+}
+export const hlsDisabledByAutoStart = streamingDisabledByAutoStart;
+export const rtmpDisabledByAutoStart = streamingDisabledByAutoStart;
+
+/** GET echoes recording configs with false booleans left out (`trackRecording: {}`), as the reference shows. */
+export function omitFalse<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((v) => omitFalse(v)) as T;
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (v !== false && v !== undefined) out[k] = omitFalse(v);
+    return out as T;
+  }
+  return value;
+}
+
+// Storage secrets are kept but never shown: responses carry "****" plus at most the last 4 characters.
+export const SECRET_MASK = '****';
+
+export function maskSecret(secret: string): string {
+  // Short secrets show nothing: 4 visible characters of an 8-character secret is half of it.
+  return secret.length >= 12 ? SECRET_MASK + secret.slice(-4) : SECRET_MASK;
+}
+
+/** Settings as a response shows them: the upload secret masked. */
+export function presentSettings(s: TemplateSettings): TemplateSettings {
+  const secret = s.recording?.upload?.credentials?.secretKey;
+  if (secret === undefined) return s;
+  const upload = s.recording!.upload!;
+  return {
+    ...s,
+    recording: { ...s.recording, upload: { ...upload, credentials: { ...upload.credentials, secretKey: maskSecret(secret) } } },
+  };
+}
+
+/**
+ * Settings update: top-level keys replace, `recording` merges, `recording.upload` replaces (null removes it).
+ * A secretKey equal to the masked form of the stored one keeps the stored secret, so a client can send
+ * back what GET returned; any other masked-looking value is refused rather than stored as the secret.
+ */
+export function mergeSettings(current: TemplateSettings, input: SettingsInput, path: string): { settings: TemplateSettings; issues: string[] } {
+  const issues: string[] = [];
+  const settings: TemplateSettings = { ...current, ...input } as TemplateSettings;
+  if (input.recording !== undefined) {
+    const { upload, ...rest } = input.recording;
+    const recording: NonNullable<TemplateSettings['recording']> & Record<string, unknown> = { ...current.recording, ...rest };
+    if (upload === null) delete recording.upload;
+    else if (upload !== undefined) {
+      const next: UploadConfig = { ...upload, ...(upload.options ? { options: { ...upload.options } } : {}) };
+      const sent = upload.credentials?.secretKey;
+      if (sent !== undefined && sent.startsWith(SECRET_MASK)) {
+        const stored = current.recording?.upload?.credentials?.secretKey;
+        if (stored !== undefined && maskSecret(stored) === sent) next.credentials = { ...upload.credentials, secretKey: stored };
+        else issues.push(`${path}/recording/upload/credentials/secretKey is a masked value that does not match the stored secret: send the full secret`);
+      } else if (upload.credentials) next.credentials = { ...upload.credentials };
+      recording.upload = next;
+    }
+    settings.recording = recording;
+  }
+  return { settings, issues };
+}

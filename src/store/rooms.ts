@@ -2,6 +2,7 @@
 import type { Db } from './db.js';
 import { fromJson } from './db.js';
 import type { RoomTable } from './schema.js';
+import { maskSecret } from '../domain/templates.js';
 
 export interface RoomWebhook {
   url: string;
@@ -16,7 +17,7 @@ export interface Room {
   customer_id: string;
   customer: string;
   app_id: string;
-  recording_info: Record<string, unknown> | null;
+  recording_info: RecordingInfo | null;
   recording_source_template: boolean;
   template_id: string;
   template: string;
@@ -31,8 +32,22 @@ export interface Room {
   key: string;
 }
 
+interface RecordingInfo {
+  enabled?: boolean;
+  upload_info?: { credentials?: { key?: string; secret?: string }; [k: string]: unknown };
+  [k: string]: unknown;
+}
+
+/** The room-level upload secret is kept but never shown in full. */
+function presentRecordingInfo(info: RecordingInfo | null): RecordingInfo | null {
+  const secret = info?.upload_info?.credentials?.secret;
+  if (!info || secret === undefined) return info;
+  const upload = info.upload_info!;
+  return { ...info, upload_info: { ...upload, credentials: { ...upload.credentials, secret: maskSecret(secret) } } };
+}
+
 export function rowToRoom(r: RoomTable, ids: { customerId: string; appId: string }, templateName: string): Room {
-  const recordingInfo = fromJson<Record<string, unknown> | null>(r.recording_info, null);
+  const recordingInfo = presentRecordingInfo(fromJson<RecordingInfo | null>(r.recording_info, null));
   return {
     id: r.id,
     name: r.name,

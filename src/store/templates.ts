@@ -72,3 +72,21 @@ export async function ensureDefaultTemplate(db: Db, customerId: string): Promise
   if (existing) return existing;
   return insertTemplate(db, { name: DEFAULT_TEMPLATE_NAME, customer_id: customerId, ...defaultTemplateBody() });
 }
+
+/** Newest first; `start` is the previous page's last id (ids sort by creation time). */
+export async function listTemplates(db: Db, limit: number, start?: string): Promise<Template[]> {
+  let sel = db.selectFrom('templates').selectAll();
+  if (start) sel = sel.where('id', '<', start);
+  const rows = await sel.orderBy('id', 'desc').limit(limit).execute();
+  return rows.map(rowToTemplate);
+}
+
+/** Room codes of a role that left the template can no longer join anyone: switch them off. */
+export async function disableRoomCodesForRole(db: Db, templateId: string, role: string, at: string): Promise<void> {
+  await db
+    .updateTable('room_codes')
+    .set({ enabled: 0, updated_at: at })
+    .where('role', '=', role)
+    .where('room_id', 'in', db.selectFrom('rooms').select('id').where('template_id', '=', templateId))
+    .execute();
+}

@@ -84,3 +84,18 @@ test('pagination walks every room once, newest first', async () => {
   const byName = await s.api('GET', '/v2/rooms?name=PAGE-3');
   assert.equal(byName.body.data.length, 1);
 });
+
+test('room-level storage secrets are never echoed in full', async () => {
+  const secret = 'super-secret-value-123456';
+  const r = await s.api('POST', '/v2/rooms', {
+    name: 'with-bucket',
+    recording_info: { enabled: true, upload_info: { type: 's3', location: 'bkt', credentials: { key: 'AK', secret } } },
+  });
+  assert.equal(r.status, 200);
+  assert.ok(!JSON.stringify(r.body).includes(secret));
+  assert.equal(r.body.recording_info.upload_info.credentials.secret, '****3456');
+  const got = await s.api('GET', `/v2/rooms/${r.body.id}`);
+  assert.ok(!JSON.stringify(got.body).includes(secret));
+  const list = await s.api('GET', '/v2/rooms?name=with-bucket');
+  assert.ok(!JSON.stringify(list.body).includes(secret));
+});

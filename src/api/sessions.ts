@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import type { ApiInstance } from './types.js';
 import type { AppContext } from '../context.js';
 import { badRequest, notFound } from './errors.js';
-import { envelope, envelopeSchema, pageQuery } from './pagination.js';
+import { envelope, envelopeSchema, pageQuery, utcFilter } from './pagination.js';
 import { getSession, getSessionRow, listSessions } from '../store/sessions.js';
 
 const Id = Type.String({ pattern: '^[a-zA-Z0-9_-]{1,64}$' });
@@ -33,14 +33,6 @@ const ListQuery = Type.Object({
 });
 
 /** Stored timestamps are UTC RFC3339 text: normalize a bound so text comparison is time comparison. */
-function utc(field: string, value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const t = new Date(value);
-  // RFC3339 allows a leap second (…:60Z) that Date cannot represent
-  if (Number.isNaN(t.getTime())) throw badRequest('Invalid date', `querystring/${field} ${value} is not a representable time`);
-  return t.toISOString();
-}
-
 export function sessionRoutes(app: ApiInstance, ctx: AppContext): void {
   const { db } = ctx.store;
 
@@ -60,8 +52,8 @@ export function sessionRoutes(app: ApiInstance, ctx: AppContext): void {
         {
           roomId: q.room_id,
           active: q.active,
-          after: utc('after', q.after),
-          before: utc('before', q.before),
+          after: utcFilter('after', q.after),
+          before: utcFilter('before', q.before),
           limit,
           startAfter,
         },

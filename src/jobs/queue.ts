@@ -2,7 +2,7 @@
 // its table; the queue only says "this job needs a worker". In-process on one machine: a row per job in the
 // database, claimed with a conditional update, so a restart (or, later, another machine) can pick it up.
 import type { Db } from '../store/db.js';
-import { objectId, rfc3339 } from '../clock.js';
+import { now, objectId, rfc3339 } from '../clock.js';
 
 export type JobKind = 'recording' | 'live-stream';
 
@@ -83,7 +83,7 @@ export class DbJobQueue implements JobQueue {
   }
 
   async requeueStale(olderThanMs: number): Promise<number> {
-    const cutoff = new Date(Date.now() - olderThanMs).toISOString();
+    const cutoff = new Date(now().getTime() - olderThanMs).toISOString();
     const res = await this.db
       .updateTable('job_queue')
       .set({ state: 'queued', claimed_by: null, updated_at: rfc3339() })

@@ -5,6 +5,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 import { migrations } from './migrations.js';
+import { RejectNulText } from './textGuard.js';
 
 export type Db = Kysely<Database>;
 export type DbKind = 'sqlite' | 'postgres';
@@ -38,6 +39,8 @@ export async function openStore(databaseUrl: string | null, dataDir: string): Pr
     sqlite.pragma('foreign_keys = ON');
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   }
+  // same text rules on both backends: PostgreSQL refuses U+0000 in text, so nobody stores it
+  db = db.withPlugin(new RejectNulText());
   await migrate(db, kind);
   return { db, kind, close: () => db.destroy() };
 }

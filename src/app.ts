@@ -15,9 +15,16 @@ import { recordingAssetRoutes, localAssetDownloadRoute } from './api/recordingAs
 import fastifyStatic from '@fastify/static';
 import { roomCodeRoutes } from './api/roomCodes.js';
 import { sessionRoutes } from './api/sessions.js';
+import { activeRoomRoutes } from './api/activeRooms.js';
+import { tokenRoutes } from './api/token.js';
+import { meetingRoutes } from './api/meeting.js';
+import { webhookRoutes } from './api/webhooks.js';
+import { dashboardRoutes } from './api/dashboard.js';
+import { liveStreamRoutes } from './api/liveStreams.js';
+import { hlsRoutes } from './api/hls.js';
 
 /** Resource route files under /v2, all behind the management token. */
-const managementRoutes: Array<(app: ApiInstance, ctx: AppContext) => void> = [roomRoutes, templateRoutes, recordingRoutes, recordingAssetRoutes, roomCodeRoutes, sessionRoutes];
+const managementRoutes: Array<(app: ApiInstance, ctx: AppContext) => void> = [roomRoutes, templateRoutes, recordingRoutes, recordingAssetRoutes, roomCodeRoutes, sessionRoutes, activeRoomRoutes, liveStreamRoutes, webhookRoutes];
 
 export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   const app = Fastify({
@@ -42,12 +49,23 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   // reply.sendFile for local assets (Range, ETag); other static roots register with decorateReply: false
   await app.register(fastifyStatic, { root: ctx.localStorage.root, serve: false });
   localAssetDownloadRoute(app, ctx);
+  // live HLS output: public, the playback URL's random key is the authorisation
+  hlsRoutes(app, ctx);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => {
     await ctx.store.db.selectFrom('templates').select('id').limit(1).execute();
     return { status: 'ok' };
   });
+
+  // Public routes: the room-code exchange (the code is the credential) and the meeting page.
+  await app.register(async (pub) => {
+    tokenRoutes(pub as ApiInstance, ctx);
+    await meetingRoutes(pub, ctx);
+  });
+
+  // The operator dashboard (/dashboard): static pages, sign-in, storage test.
+  await app.register(async (d) => dashboardRoutes(d as ApiInstance, ctx));
 
   await app.register(
     async (v2) => {

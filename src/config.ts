@@ -23,10 +23,16 @@ export interface Config {
   webhookUrl: string | null;
   webhookHeaders: Record<string, string>;
   webhookAllowPrivate: boolean;
+  /** signs each webhook body (X-Roomcast-Signature) when set */
+  webhookSecret: string | null;
+  /** how long a failing webhook delivery keeps being retried, after the reference's three retries */
+  webhookRetryWindowSeconds: number;
   /** seconds a peer may be silent (no signaling, no ICE) before it is removed */
   peerTimeoutSeconds: number;
   /** recorder jobs this machine runs at once; 0 = this server takes no recorder work */
   recorderWorkers: number;
+  /** ms the meeting page has to report "joined" before the recorder retries (3 attempts) */
+  recorderJoinTimeoutMs: number;
 }
 
 type FileConfig = Partial<Record<string, string | number | boolean | string[] | Record<string, string>>>;
@@ -117,8 +123,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookUrl: (pick('WEBHOOK_URL') as string | undefined) || null,
     webhookHeaders: headers('WEBHOOK_HEADERS', pick('WEBHOOK_HEADERS')),
     webhookAllowPrivate: bool(pick('WEBHOOK_ALLOW_PRIVATE'), false),
+    webhookSecret: (pick('WEBHOOK_SECRET') as string | undefined) || null,
+    webhookRetryWindowSeconds: int('WEBHOOK_RETRY_WINDOW_SECONDS', pick('WEBHOOK_RETRY_WINDOW_SECONDS'), 86400),
     peerTimeoutSeconds: int('PEER_TIMEOUT_SECONDS', pick('PEER_TIMEOUT_SECONDS'), 10),
     recorderWorkers: int('RECORDER_WORKERS', pick('RECORDER_WORKERS'), 1),
+    recorderJoinTimeoutMs: int('RECORDER_JOIN_TIMEOUT_SECONDS', pick('RECORDER_JOIN_TIMEOUT_SECONDS'), 10) * 1000,
   };
 }
 

@@ -9,6 +9,15 @@ import { ensureDefaultTemplate } from './store/templates.js';
 import { buildApp } from './app.js';
 import { LocalStorage } from './storage/local.js';
 import type { AppContext } from './context.js';
+import { Sfu } from './sfu/index.js';
+import { UploadManager } from './storage/uploads.js';
+import { RetentionSweeper } from './storage/retention.js';
+import { WebhookOutbox } from './webhooks/outbox.js';
+import { RecordingSupervisor } from './domain/recordingSupervisor.js';
+import { LiveStreamSupervisor } from './domain/liveStreamSupervisor.js';
+import { RecorderWorker } from './recorder/worker.js';
+import { LiveStreamWorker } from './recorder/liveWorker.js';
+import { JobLoop } from './recorder/jobLoop.js';
 
 export interface RunningServer {
   ctx: AppContext;
@@ -23,23 +32,53 @@ export async function createContext(config: Config): Promise<AppContext> {
   const { customerId, appId } = workspaceIds(config);
   await ensureDefaultTemplate(store.db, customerId);
   const localStorage = new LocalStorage(config.dataDir, config.appSecret, () => config.publicUrl);
-  return { config, store, log, events: new EventLog(store.db), queue: new DbJobQueue(store.db), localStorage, customerId, appId };
+  const base: Omit<AppContext, 'sfu' | 'uploads' | 'webhooks'> = { config, store, log, events: new EventLog(store.db), queue: new DbJobQueue(store.db), localStorage, customerId, appId };
+  // the SFU reads the rest of the context
+  const ctx = base as AppContext;
+  ctx.sfu = new Sfu(ctx);
+  ctx.uploads = new UploadManager(ctx);
+  ctx.webhooks = new WebhookOutbox(ctx);
+  return ctx;
 }
 
 export async function startServer(config: Config = loadConfig()): Promise<RunningServer> {
   const ctx = await createContext(config);
   const app = await buildApp(ctx);
+  await ctx.sfu.start(app.server);
   await app.listen({ port: config.port, host: config.host });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   // PORT=0 (tests) picks a free port: the public URL follows it.
   if (config.port === 0) config.publicUrl = `http://127.0.0.1:${port}`;
+  // background work whose state is in the database: webhook deliveries, uploads, the local retention sweep
+  ctx.webhooks.start();
+  await ctx.uploads.start();
+  const retention = new RetentionSweeper(ctx);
+  retention.start();
+  // recordings and live streams: automatic start/stop rules, and this machine's recorder workers sharing
+  // one limit (RECORDER_WORKERS; 0 = this server takes no recorder work)
+  const supervisors = [new RecordingSupervisor(ctx), new LiveStreamSupervisor(ctx)];
+  for (const s of supervisors) s.start();
+  const recorder = new RecorderWorker(ctx);
+  const liveRecorder = new LiveStreamWorker(ctx);
+  const jobs = new JobLoop(ctx, { recording: recorder.runJob, 'live-stream': liveRecorder.runJob });
+  jobs.start();
   return {
     ctx,
     app,
     url: `http://127.0.0.1:${port}`,
     async close() {
+      // recorder jobs end first (their files become assets), then peers leave (events, session close),
+      // then the HTTP server stops
+      for (const s of supervisors) s.stop();
+      const workersStopped = Promise.all([recorder.stop(), liveRecorder.stop()]);
+      await jobs.stop();
+      await workersStopped;
+      await ctx.sfu.close();
       await app.close();
+      await retention.stop();
+      await ctx.uploads.stop();
+      await ctx.webhooks.stop();
       await ctx.store.close();
     },
   };

@@ -7,6 +7,7 @@ import type { AppContext } from '../context.js';
 import { ApiError, notFound } from './errors.js';
 import { envelope, envelopeSchema, pageQuery } from './pagination.js';
 import { rowToAsset } from '../store/recordings.js';
+import { describeStoreError } from '../storage/index.js';
 
 const Id = Type.String({ pattern: '^[a-zA-Z0-9_-]{1,64}$' });
 const AssetParams = Type.Object({ asset_id: Id });
@@ -75,9 +76,15 @@ export function recordingAssetRoutes(app: ApiInstance, ctx: AppContext): void {
     async (req) => {
       const a = await assetRow(req.params.asset_id);
       if (a.deleted_at) throw new ApiError(404, 'Asset expired', [`asset ${a.id} was removed by the retention policy at ${a.deleted_at}`]);
-      if (a.storage !== 'local') throw new ApiError(501, 'Storage not available', [`asset ${a.id} is in ${a.storage} storage`]);
-      const { url, expiry } = ctx.localStorage.presign(a.storage_key, req.query.presign_duration ?? DEFAULT_PRESIGN_SECONDS);
-      return { id: a.id, path: a.path, url, expiry };
+      // from the store the asset is in now: the customer's (3 days, OSS 9 h by default), or this server's disk
+      // while its upload is pending or failed
+      try {
+        const { url, expiry } = await ctx.uploads.presign(a, req.query.presign_duration);
+        return { id: a.id, path: a.path, url, expiry };
+      } catch (err) {
+        req.log.warn({ err: describeStoreError(err), assetId: a.id }, 'presigning failed');
+        throw new ApiError(502, 'Storage not available', [`asset ${a.id} in ${a.storage} storage could not be presigned: ${describeStoreError(err)}`]);
+      }
     },
   );
 }
@@ -95,7 +102,26 @@ export function localAssetDownloadRoute(app: FastifyInstance, ctx: AppContext): 
     } catch {
       return reply.status(400).send({ code: 400, message: 'Invalid asset key', details: ['key escapes the asset store'] });
     }
-    if (!ctx.localStorage.exists(key)) return reply.status(404).send({ code: 404, message: 'Asset not found', details: [key] });
+    if (!ctx.localStorage.exists(key)) {
+      // uploaded to the customer's store since this URL was signed (webhooks may carry it): send the client there
+      const uploaded = await ctx.store.db
+        .selectFrom('assets')
+        .selectAll()
+        .where('local_key', '=', key)
+        .where('upload_state', '=', 'done')
+        .where('deleted_at', 'is', null)
+        .executeTakeFirst();
+      if (uploaded) {
+        const left = Math.max(60, Number(q.expires) - Math.floor(Date.now() / 1000));
+        try {
+          const { url } = await ctx.uploads.presign(uploaded, left);
+          return reply.redirect(url, 302);
+        } catch (err) {
+          req.log.warn({ err: describeStoreError(err), assetId: uploaded.id }, 'presigning failed');
+        }
+      }
+      return reply.status(404).send({ code: 404, message: 'Asset not found', details: [key] });
+    }
     reply.header('cache-control', 'private, max-age=0');
     return reply.sendFile(file.slice(ctx.localStorage.root.length + 1), ctx.localStorage.root);
   });

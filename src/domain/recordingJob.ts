@@ -60,6 +60,6 @@ export function resolutionProblems(r: Resolution, field = 'body/resolution'): st
   return problems;
 }
 
-/** Recorder start: the page must report "joined" within this time, and is tried this many times. */
-export const JOIN_TIMEOUT_MS = 10_000;
+/** Recorder start: the page must report "joined" within RECORDER_JOIN_TIMEOUT_SECONDS (default 10 s, as the
+ * reference's composition rule), and is tried this many times. */
 export const JOIN_ATTEMPTS = 3;

@@ -41,6 +41,26 @@ export function defaultMeetingUrl(ctx: AppContext, roomId: string): string {
   return `${ctx.config.publicUrl}/preview/${roomId}/${RECORDER_ROLE}?skip_preview=true`;
 }
 
+/**
+ * The page a recorder opens: our own meeting page for the room (recorder role) unless the caller gives one,
+ * which must be http(s) on a host the recorder may open. Shared by recordings and live streams.
+ */
+export function resolveMeetingUrl(ctx: AppContext, roomId: string, given: string | undefined): string {
+  if (!given) return defaultMeetingUrl(ctx, roomId);
+  let u: URL;
+  try {
+    u = new URL(given);
+  } catch {
+    throw badRequest('Invalid meeting_url', 'body/meeting_url must be an absolute http(s) URL');
+  }
+  if (!/^https?:$/.test(u.protocol)) throw badRequest('Invalid meeting_url', 'body/meeting_url must be http or https');
+  const allowed = recorderAllowedHosts(ctx);
+  if (!allowed.includes(u.hostname)) {
+    throw badRequest('meeting_url host not allowed', `body/meeting_url host ${u.hostname} is not in the recorder's allowed hosts (${allowed.join(', ')}); set RECORDER_ALLOWED_HOSTS`);
+  }
+  return u.toString();
+}
+
 export class RecordingService {
   constructor(private readonly ctx: AppContext) {}
 
@@ -79,21 +99,7 @@ export class RecordingService {
       (composite?.width && composite?.height ? { width: composite.width, height: composite.height } : DEFAULT_RESOLUTION);
     const problems = resolutionProblems(resolution);
     if (problems.length) throw badRequest('Resolution not supported', ...problems);
-    let meetingUrl = defaultMeetingUrl(this.ctx, roomId);
-    if (input.meeting_url) {
-      let u: URL;
-      try {
-        u = new URL(input.meeting_url);
-      } catch {
-        throw badRequest('Invalid meeting_url', 'body/meeting_url must be an absolute http(s) URL');
-      }
-      if (!/^https?:$/.test(u.protocol)) throw badRequest('Invalid meeting_url', 'body/meeting_url must be http or https');
-      const allowed = recorderAllowedHosts(this.ctx);
-      if (!allowed.includes(u.hostname)) {
-        throw badRequest('meeting_url host not allowed', `body/meeting_url host ${u.hostname} is not in the recorder's allowed hosts (${allowed.join(', ')}); set RECORDER_ALLOWED_HOSTS`);
-      }
-      meetingUrl = u.toString();
-    }
+    const meetingUrl = resolveMeetingUrl(this.ctx, roomId, input.meeting_url);
     const active = await activeRecordings(this.db, roomId);
     if (active.length > 0) {
       throw conflict('Recording already running', `recording ${active[0].id} of room ${roomId} is ${active[0].status}: stop it before starting another`);
@@ -229,7 +235,10 @@ export class RecordingService {
   ): Promise<RecordingTable | null> {
     const before = await getRecordingRow(this.db, id);
     if (!before) return null;
-    if (outcome.asset) await this.db.insertInto('assets').values(outcome.asset).execute();
+    // With a customer store configured, the asset is uploaded first and beam.recording.success follows the
+    // upload (storage/uploads.ts); without one it stays here and the event goes out below.
+    const asset = outcome.asset ? await this.ctx.uploads.prepare(outcome.asset, outcome.asset.status === 'completed') : null;
+    if (asset) await this.db.insertInto('assets').values(asset).execute();
     const failed = !!outcome.errorType;
     const reason = failed ? STOP_REASONS.failure(outcome.errorType!) : before.stop_reason ?? STOP_REASONS.clientRequest;
     const set: Partial<RecordingTable> = {
@@ -242,7 +251,7 @@ export class RecordingService {
     const after = await this.move(id, failed ? 'failed' : 'completed', set);
     if (!after) return null;
     const base = await this.beamEventBase(after);
-    const duration = outcome.asset?.duration ?? 0;
+    const duration = asset?.duration ?? 0;
     if (after.started_at) {
       await this.ctx.events.emit('beam.stopped.success', after.room_id, {
         ...base,
@@ -252,21 +261,8 @@ export class RecordingService {
         reason,
       });
     }
-    if (outcome.asset && outcome.asset.status === 'completed') {
-      await this.ctx.events.emit('beam.recording.success', after.room_id, {
-        ...base,
-        created_at: outcome.asset.created_at,
-        duration,
-        started_at: after.started_at,
-        stopped_at: after.stopped_at,
-        recording_id: after.id,
-        recording_path: outcome.asset.path,
-        recording_presigned_url: outcome.presignedUrl,
-        location: outcome.asset.path,
-        chat_recording_path: '',
-        chat_recording_presigned_url: '',
-        size: Number(outcome.asset.size),
-      });
+    if (asset && asset.status === 'completed' && asset.upload_state !== 'pending') {
+      await this.ctx.events.emit('beam.recording.success', after.room_id, await this.recordingSuccessData(after, asset, outcome.presignedUrl, base));
     }
     if (failed) {
       await this.ctx.events.emit('beam.failure', after.room_id, {
@@ -279,7 +275,32 @@ export class RecordingService {
         duration,
       });
     }
+    // the upload starts after the job's own events, so beam.recording.success never precedes beam.stopped.success
+    if (asset?.upload_state === 'pending') await this.ctx.uploads.schedule(asset.id);
     return after;
+  }
+
+  /** beam.recording.success data (reference §5.4) for an asset at its current path. */
+  async recordingSuccessData(
+    r: RecordingTable,
+    asset: Pick<AssetTable, 'created_at' | 'duration' | 'path' | 'size'>,
+    presignedUrl: string | null,
+    base?: Record<string, unknown>,
+  ): Promise<Record<string, unknown>> {
+    return {
+      ...(base ?? (await this.beamEventBase(r))),
+      created_at: asset.created_at,
+      duration: asset.duration,
+      started_at: r.started_at,
+      stopped_at: r.stopped_at,
+      recording_id: r.id,
+      recording_path: asset.path,
+      recording_presigned_url: presignedUrl,
+      location: asset.path,
+      chat_recording_path: '',
+      chat_recording_presigned_url: '',
+      size: Number(asset.size),
+    };
   }
 
   /** Non-paginated read used by workers and auto start/stop. */

@@ -7,7 +7,8 @@ import type { AppContext } from '../context.js';
 import type { DomainEvent } from './events.js';
 import { RecordingService, recordingConfigOf } from './recordingService.js';
 import { STOP_REASONS } from './recordingJob.js';
-import { isHiddenRole, RECORDER_ROLE } from './templates.js';
+import { isHiddenRole } from './templates.js';
+import { autoStopReason } from './autoStop.js';
 import { getTemplate } from '../store/templates.js';
 import { ApiError } from '../api/errors.js';
 
@@ -77,29 +78,10 @@ export class RecordingSupervisor {
       const db = this.ctx.store.db;
       const running = await db.selectFrom('recordings').selectAll().where('status', 'in', ['starting', 'running']).execute();
       for (const r of running) {
-        if (r.status === 'running' && r.started_at && Date.parse(r.started_at) + r.max_duration * 1000 <= nowMs) {
-          await this.service.stopById(r.id, STOP_REASONS.maxDuration).catch(() => undefined);
-          continue;
-        }
-        const present = await db
-          .selectFrom('peers')
-          .select(['role'])
-          .where('room_id', '=', r.room_id)
-          .where('left_at', 'is', null)
-          .execute();
-        if (present.some((p) => !isHiddenRole(p.role))) continue;
-        // empty since the last non-recorder peer left, or since the recording was created
-        const lastLeft = await db
-          .selectFrom('peers')
-          .select((eb) => eb.fn.max('left_at').as('left'))
-          .where('room_id', '=', r.room_id)
-          .where('role', '!=', RECORDER_ROLE)
-          .executeTakeFirst();
-        const emptySince = Math.max(Date.parse(r.created_at), lastLeft?.left ? Date.parse(String(lastLeft.left)) : 0);
-        if (emptySince + r.auto_stop_timeout * 1000 <= nowMs) {
-          this.ctx.log.info({ recordingId: r.id, roomId: r.room_id }, 'auto-stop: room empty');
-          await this.service.stopById(r.id, STOP_REASONS.lastPeerLeft).catch(() => undefined);
-        }
+        const reason = await autoStopReason(db, r, nowMs);
+        if (!reason) continue;
+        if (reason === STOP_REASONS.lastPeerLeft) this.ctx.log.info({ recordingId: r.id, roomId: r.room_id }, 'auto-stop: room empty');
+        await this.service.stopById(r.id, reason).catch(() => undefined);
       }
     } catch (err) {
       this.ctx.log.error({ err }, 'recording sweep failed');

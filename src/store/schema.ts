@@ -130,6 +130,100 @@ export interface AssetTable {
   error_message: string | null;
   created_at: string;
   deleted_at: string | null;
+  // Upload to the customer's store (migration 0003_asset_uploads): optional so writers that predate them compile.
+  /** key of the copy on this machine's disk; kept after the upload so old local URLs can redirect */
+  local_key?: string | null;
+  /** null = stays local; pending | done | failed (failed uploads keep being retried, slowly) */
+  upload_state?: string | null;
+  upload_attempts?: number;
+  upload_next_at?: string | null;
+  upload_error?: string | null;
+  /** multipart upload id, so a retry resumes the parts already sent */
+  upload_id?: string | null;
+  /** JSON of the store the asset went to (type, location, region, endpoint, credentials) */
+  upload_target?: string | null;
+  uploaded_at?: string | null;
+  /** 1 once beam.recording.success went out for this asset */
+  event_sent?: number;
+}
+
+/** One webhook delivery: an event for one target URL; `seq` orders deliveries within a lane (a room). */
+export interface WebhookDeliveryTable {
+  seq: Generated<number>;
+  id: string;
+  event_id: string;
+  event_seq: number;
+  event_type: string;
+  event_created_at: string;
+  room_id: string | null;
+  lane: string;
+  url: string;
+  headers: string; // JSON
+  workflow_id: string | null;
+  status: string; // pending | success | failed
+  attempts: number;
+  next_attempt_at: string | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+  completed_at: string | null;
+}
+
+/** Dispatcher cursor and the API-set workspace webhook (name → JSON value). */
+export interface WebhookStateTable {
+  name: string;
+  value: string;
+}
+
+/** A webhook replay request and the filters it ran with. */
+export interface WebhookReplayTable {
+  id: string;
+  filters: string; // JSON
+  total: number;
+  created_at: string;
+}
+
+/** One row per live stream (HLS) job; its layers and recording flags are a snapshot of the destination at start. */
+export interface LiveStreamTable {
+  id: string;
+  room_id: string;
+  session_id: string;
+  status: string;
+  meeting_url: string;
+  destination: string;
+  /** random path segment of the playback URL: the URL is the capability */
+  playback_key: string;
+  hls_vod: number;
+  single_file_per_layer: number;
+  layers: string; // JSON HlsLayer[]
+  /** JSON HlsLayer[] of the layers to record, null = all */
+  recording_layers: string | null;
+  playlist_type: string; // live | event
+  num_playlist_segments: number;
+  video_frame_rate: number;
+  metadata_insertion: number;
+  max_duration: number;
+  auto_stop_timeout: number;
+  recording_paused: number;
+  started_by: string;
+  stopped_by: string;
+  stop_reason: string | null;
+  error_type: string | null;
+  error_message: string | null;
+  created_at: string;
+  started_at: string | null;
+  stopped_at: string | null;
+  updated_at: string;
+}
+
+/** Timed metadata sent to a running live stream; players see it as EXT-X-DATERANGE. */
+export interface TimedMetadataTable {
+  id: string;
+  stream_id: string;
+  payload: string;
+  duration: number;
+  created_at: string;
 }
 
 export interface Database {
@@ -142,4 +236,9 @@ export interface Database {
   peers: PeerTable;
   events: EventTable;
   job_queue: JobQueueTable;
+  webhook_deliveries: WebhookDeliveryTable;
+  webhook_state: WebhookStateTable;
+  webhook_replays: WebhookReplayTable;
+  live_streams: LiveStreamTable;
+  timed_metadata: TimedMetadataTable;
 }

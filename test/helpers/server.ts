@@ -27,6 +27,8 @@ export async function startTestServer(env: Record<string, string> = {}, dataDir?
     ACCESS_KEY: TEST_KEYS.accessKey,
     APP_SECRET: TEST_KEYS.appSecret,
     DATABASE_URL: process.env.TEST_DATABASE_URL ?? '',
+    // no recorder work unless a test asks for it (RECORDER_WORKERS: '1'): API tests must not launch browsers
+    RECORDER_WORKERS: '0',
     ...env,
   });
   const server = await startServer(config);

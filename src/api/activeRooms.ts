@@ -1,0 +1,48 @@
+// GET /v2/active-rooms/:room_id: who is in a room right now (the reference's active-rooms shape).
+// The hidden recorder is not listed. A room without an open session answers 404.
+import { Type } from 'typebox';
+import type { ApiInstance } from './types.js';
+import type { AppContext } from '../context.js';
+import { ApiError, errorSchema, notFound } from './errors.js';
+import { getRoomRow } from '../store/rooms.js';
+
+const Params = Type.Object({ room_id: Type.String({ pattern: '^[a-zA-Z0-9_-]{1,64}$' }) });
+const ActivePeerSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  role: Type.String(),
+  user_id: Type.String(),
+  joined_at: Type.String(),
+});
+const ActiveRoomSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  session_id: Type.String(),
+  peers: Type.Record(Type.String(), ActivePeerSchema),
+});
+
+export function activeRoomRoutes(app: ApiInstance, ctx: AppContext): void {
+  app.get(
+    '/active-rooms/:room_id',
+    {
+      schema: {
+        tags: ['sessions'],
+        summary: 'The peers in a room right now',
+        params: Params,
+        response: { 200: ActiveRoomSchema, 404: errorSchema },
+      },
+    },
+    async (req) => {
+      const { room_id } = req.params;
+      const room = await getRoomRow(ctx.store.db, room_id);
+      if (!room) throw notFound('room', room_id);
+      const session = ctx.sfu.activeSession(room_id);
+      if (!session) throw new ApiError(404, 'Room is not active', [`room ${room_id} has no peers`]);
+      const peers: Record<string, { id: string; name: string; role: string; user_id: string; joined_at: string }> = {};
+      for (const p of ctx.sfu.activePeers(room_id)) {
+        peers[p.id] = { id: p.id, name: p.name, role: p.role, user_id: p.user_id, joined_at: p.joined_at };
+      }
+      return { id: room.id, name: room.name, session_id: session.id, peers };
+    },
+  );
+}

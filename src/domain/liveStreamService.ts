@@ -1,0 +1,338 @@
+// Live streams (HLS): start/stop/pause-recording/timed-metadata by REST or automatically, state kept in the
+// `live_streams` table, work handed to recorder workers through the job queue ('live-stream'), hls.* events
+// emitted at each step (reference §4, §5.4). The job model and its statuses are the recording job's.
+import { randomBytes } from 'node:crypto';
+import type { AppContext } from '../context.js';
+import { ApiError, badRequest, conflict, forbidden, notFound } from '../api/errors.js';
+import { objectId, rfc3339, uuid } from '../clock.js';
+import { bit, toJson } from '../store/db.js';
+import type { AssetTable, LiveStreamTable } from '../store/schema.js';
+import { activeLiveStreams, getLiveStreamRow, layersOf, playbackUrl } from '../store/liveStreams.js';
+import { getRoomRow } from '../store/rooms.js';
+import { getTemplate } from '../store/templates.js';
+import { canMove, isStoppable, STOP_REASONS, type ErrorType, type JobStatus } from './recordingJob.js';
+import { resolveMeetingUrl } from './recordingService.js';
+import { defaultHlsDestination, streamingDisabledByAutoStart, type HlsDestination, type Template } from './templates.js';
+
+export interface StartLiveStreamInput {
+  meeting_url?: string;
+  recording?: { hls_vod?: boolean; single_file_per_layer?: boolean };
+  destination?: string;
+  transcription?: { enabled?: boolean };
+}
+
+/** Timed metadata limits (reference §4.3). */
+export const TIMED_METADATA_MAX_PAYLOAD = 100;
+
+/** One per-layer MP4 of a finished stream, as hls.recording.success lists it. */
+export interface SingleFileOutcome {
+  asset: AssetTable;
+  presignedUrl: string | null;
+  /** 0 = highest */
+  layer: number;
+  width: number;
+  height: number;
+}
+
+export interface LiveStreamOutcome {
+  vod: { asset: AssetTable; presignedUrl: string | null } | null;
+  singleFiles: SingleFileOutcome[];
+  /** seconds the stream produced */
+  duration: number;
+  errorType?: ErrorType;
+  errorMessage?: string;
+  stoppedAt: Date;
+}
+
+/**
+ * The destination a start uses: the named one; the only one; or, on a template without HLS destinations
+ * (live streaming not set up), the defaults — then the caller must say which page to stream (seed rule).
+ */
+export function pickDestination(template: Template, name: string | undefined, meetingUrlGiven: boolean): HlsDestination {
+  const dests = template.destinations.hlsDestinations ?? {};
+  const names = Object.keys(dests);
+  if (name !== undefined) {
+    if (!dests[name]) {
+      throw badRequest('Unknown destination', `body/destination ${name} is not an HLS destination of template ${template.name} (${names.join(', ') || 'none'})`);
+    }
+    return dests[name];
+  }
+  if (names.length > 1) {
+    throw badRequest('destination is required', `body/destination is required: template ${template.name} has several HLS destinations (${names.join(', ')})`);
+  }
+  if (names.length === 1) return dests[names[0]];
+  if (!meetingUrlGiven) {
+    throw badRequest('meeting_url is required', `body/meeting_url is required: live streaming is not set up on template ${template.name} (no hlsDestinations)`);
+  }
+  return defaultHlsDestination('default');
+}
+
+export class LiveStreamService {
+  constructor(private readonly ctx: AppContext) {}
+
+  private get db() {
+    return this.ctx.store.db;
+  }
+
+  private async roomAndTemplate(roomId: string) {
+    const room = await getRoomRow(this.db, roomId);
+    if (!room) throw notFound('room', roomId);
+    const template = await getTemplate(this.db, room.template_id);
+    if (!template) throw new Error(`template ${room.template_id} of room ${roomId} is missing`);
+    return { room, template };
+  }
+
+  async start(roomId: string, input: StartLiveStreamInput, startedBy = ''): Promise<LiveStreamTable> {
+    const { room, template } = await this.roomAndTemplate(roomId);
+    if (room.enabled !== 1) throw forbidden('Room is disabled', `room ${roomId} is disabled: enable it to stream`);
+    if (input.transcription?.enabled) {
+      throw badRequest('Transcription is not available', 'body/transcription/enabled: transcription is not supported by this server');
+    }
+    if (streamingDisabledByAutoStart(template)) {
+      throw conflict(
+        'Live streaming is disabled for this template',
+        `template ${template.name} starts composite recording automatically on room join (recordings/compositeRecording/browserComposite/autoStart), which disables HLS streaming; turn auto-start off to stream`,
+      );
+    }
+    const dest = pickDestination(template, input.destination, !!input.meeting_url);
+    const meetingUrl = resolveMeetingUrl(this.ctx, roomId, input.meeting_url);
+    const active = await activeLiveStreams(this.db, roomId);
+    if (active.length > 0) throw this.alreadyStreaming(roomId, active[0]);
+    const at = rfc3339();
+    const session = await this.db.selectFrom('sessions').select('id').where('room_id', '=', roomId).where('active', '=', 1).executeTakeFirst();
+    const row: LiveStreamTable = {
+      id: objectId(),
+      room_id: roomId,
+      session_id: session?.id ?? '',
+      status: 'starting',
+      meeting_url: meetingUrl,
+      destination: dest.name,
+      // 128 random bits: the playback URL is the only credential a player has
+      playback_key: randomBytes(16).toString('base64url'),
+      hls_vod: bit(input.recording?.hls_vod ?? dest.recording.hlsVod),
+      single_file_per_layer: bit(input.recording?.single_file_per_layer ?? dest.recording.singleFilePerLayer),
+      layers: toJson(dest.layers),
+      recording_layers: dest.recording.layers?.length ? toJson(dest.recording.layers) : null,
+      playlist_type: dest.playlistType,
+      num_playlist_segments: dest.numPlaylistSegments,
+      video_frame_rate: dest.videoFrameRate,
+      metadata_insertion: bit(dest.enableMetadataInsertion),
+      max_duration: dest.maxDuration,
+      auto_stop_timeout: dest.autoStopTimeout,
+      recording_paused: 0,
+      started_by: startedBy,
+      stopped_by: '',
+      stop_reason: null,
+      error_type: null,
+      error_message: null,
+      created_at: at,
+      started_at: null,
+      stopped_at: null,
+      updated_at: at,
+    };
+    try {
+      await this.db.insertInto('live_streams').values(row).execute();
+    } catch (err) {
+      // two starts racing: the unique index on the room's active stream let the other one win
+      const winner = (await activeLiveStreams(this.db, roomId)).find((r) => r.id !== row.id);
+      if (winner) throw this.alreadyStreaming(roomId, winner);
+      throw err;
+    }
+    await this.ctx.queue.enqueue('live-stream', row.id);
+    return row;
+  }
+
+  private alreadyStreaming(roomId: string, r: LiveStreamTable): ApiError {
+    return conflict('Live stream already running', `live stream ${r.id} of room ${roomId} is ${r.status}: stop it before starting another`);
+  }
+
+  /** Asks every starting/running live stream of the room to stop. */
+  async stopRoom(roomId: string, reason: string = STOP_REASONS.clientRequest, stoppedBy = ''): Promise<LiveStreamTable[]> {
+    await this.roomAndTemplate(roomId);
+    const stoppable = (await activeLiveStreams(this.db, roomId)).filter((r) => isStoppable(r.status));
+    if (stoppable.length === 0) throw notFound('active live stream', `in room ${roomId}`);
+    const out: LiveStreamTable[] = [];
+    for (const r of stoppable) out.push(await this.requestStop(r, reason, stoppedBy));
+    return out;
+  }
+
+  async stopById(id: string, reason: string = STOP_REASONS.clientRequest, stoppedBy = ''): Promise<LiveStreamTable> {
+    const r = await getLiveStreamRow(this.db, id);
+    if (!r) throw notFound('live stream', id);
+    if (r.status === 'stopping') return r;
+    if (!isStoppable(r.status)) throw conflict('Live stream is not running', `live stream ${id} is ${r.status}`);
+    return this.requestStop(r, reason, stoppedBy);
+  }
+
+  private async requestStop(r: LiveStreamTable, reason: string, stoppedBy: string): Promise<LiveStreamTable> {
+    const set = { status: 'stopping', stop_reason: reason, stopped_by: stoppedBy, updated_at: rfc3339() };
+    // conditional on the status we read, so a worker's concurrent move is not overwritten
+    const res = await this.db.updateTable('live_streams').set(set).where('id', '=', r.id).where('status', '=', r.status).executeTakeFirst();
+    if (Number(res.numUpdatedRows) === 0) return (await getLiveStreamRow(this.db, r.id)) ?? r;
+    return { ...r, ...set };
+  }
+
+  /** The stream, which must be running for the request to act on it. */
+  private async runningStream(id: string): Promise<LiveStreamTable> {
+    const r = await getLiveStreamRow(this.db, id);
+    if (!r) throw notFound('live stream', id);
+    if (r.status !== 'running') throw conflict('Live stream is not running', `live stream ${id} is ${r.status}`);
+    return r;
+  }
+
+  async setRecordingPaused(id: string, paused: boolean): Promise<LiveStreamTable> {
+    const r = await this.runningStream(id);
+    if (r.hls_vod !== 1 && r.single_file_per_layer !== 1) {
+      throw conflict('Live stream is not recorded', `live stream ${id} was started without recording (hls_vod, single_file_per_layer)`);
+    }
+    if ((r.recording_paused === 1) === paused) {
+      throw conflict(paused ? 'Recording already paused' : 'Recording is not paused', `live stream ${id}`);
+    }
+    const set = { recording_paused: bit(paused), updated_at: rfc3339() };
+    const res = await this.db.updateTable('live_streams').set(set).where('id', '=', id).where('status', '=', 'running').executeTakeFirst();
+    if (Number(res.numUpdatedRows) === 0) throw conflict('Live stream is not running', `live stream ${id} stopped meanwhile`);
+    return { ...r, ...set };
+  }
+
+  /** Stores timed metadata for a running stream; the HLS route shows it to players as EXT-X-DATERANGE. */
+  async addTimedMetadata(id: string, payload: string, duration: number): Promise<LiveStreamTable> {
+    const r = await this.runningStream(id);
+    if (r.metadata_insertion !== 1) {
+      throw conflict('Timed metadata is disabled', `destination ${r.destination} of live stream ${id} has enableMetadataInsertion false`);
+    }
+    await this.db.insertInto('timed_metadata').values({ id: objectId(), stream_id: id, payload, duration, created_at: rfc3339() }).execute();
+    return r;
+  }
+
+  // ---- moves reported by the live-stream worker ----
+
+  async get(id: string): Promise<LiveStreamTable | undefined> {
+    return getLiveStreamRow(this.db, id);
+  }
+
+  /** Moves a stream's status if the move is allowed from where it is now; returns the row after, or null. */
+  async move(id: string, to: JobStatus, set: Partial<LiveStreamTable> = {}): Promise<LiveStreamTable | null> {
+    const r = await getLiveStreamRow(this.db, id);
+    if (!r || !canMove(r.status as JobStatus, to)) return null;
+    const next = { ...set, status: to, updated_at: rfc3339() };
+    const res = await this.db.updateTable('live_streams').set(next).where('id', '=', id).where('status', '=', r.status).executeTakeFirst();
+    if (Number(res.numUpdatedRows) === 0) return null;
+    return { ...r, ...next };
+  }
+
+  /** Fields every hls.* event carries (reference §5.4). */
+  async hlsEventBase(r: LiveStreamTable): Promise<Record<string, unknown>> {
+    const { room, template } = await this.roomAndTemplate(r.room_id);
+    const session = r.session_id
+      ? await this.db.selectFrom('sessions').select('created_at').where('id', '=', r.session_id).executeTakeFirst()
+      : undefined;
+    const top = layersOf(r)[0];
+    return {
+      beam_id: r.id,
+      job_id: r.id,
+      recording_single_file_per_layer_enabled: r.single_file_per_layer === 1,
+      recording_vod_playlist_enabled: r.hls_vod === 1,
+      room_id: r.room_id,
+      room_name: room.name,
+      peer_id: r.started_by,
+      session_id: r.session_id,
+      template_id: template.id,
+      meeting_url: r.meeting_url,
+      metadata_id: uuid(),
+      metadata_timestamp: rfc3339(),
+      max_width: top?.width ?? 0,
+      max_height: top?.height ?? 0,
+      url: playbackUrl(this.ctx.config.publicUrl, r),
+      started_at: r.started_at,
+      session_started_at: session?.created_at ?? null,
+    };
+  }
+
+  /** Every layer has playable segments: the stream is running. */
+  async markRunning(id: string, startedAt: Date): Promise<LiveStreamTable | null> {
+    const r = await this.move(id, 'running', { started_at: startedAt.toISOString() });
+    if (!r) return null;
+    await this.ctx.events.emit('hls.started.success', r.room_id, {
+      ...(await this.hlsEventBase(r)),
+      start_delay: Math.max(0, Math.round((startedAt.getTime() - Date.parse(r.created_at)) / 1000)),
+      state_name: 'HLSStarted',
+      state_timestamp: startedAt.toISOString(),
+    });
+    return r;
+  }
+
+  /**
+   * The worker finished (asked to, or it crashed): store the assets it made, close the stream as completed
+   * or failed with the error type, and emit hls.stopped.success / hls.recording.success / hls.failure.
+   */
+  async finish(id: string, outcome: LiveStreamOutcome): Promise<LiveStreamTable | null> {
+    const before = await getLiveStreamRow(this.db, id);
+    if (!before) return null;
+    const assets = [...(outcome.vod ? [outcome.vod.asset] : []), ...outcome.singleFiles.map((f) => f.asset)];
+    if (assets.length) await this.db.insertInto('assets').values(assets).execute();
+    const failed = !!outcome.errorType;
+    const reason = failed ? STOP_REASONS.failure(outcome.errorType!) : (before.stop_reason ?? STOP_REASONS.clientRequest);
+    const set: Partial<LiveStreamTable> = {
+      stopped_at: outcome.stoppedAt.toISOString(),
+      stop_reason: reason,
+      error_type: outcome.errorType ?? null,
+      error_message: outcome.errorMessage ?? null,
+    };
+    if (before.status === 'starting' || before.status === 'running') await this.move(id, 'stopping', set);
+    const after = await this.move(id, failed ? 'failed' : 'completed', set);
+    if (!after) return null;
+    const base = await this.hlsEventBase(after);
+    const duration = Math.round(outcome.duration);
+    const stoppedAt = outcome.stoppedAt.toISOString();
+    if (after.started_at) {
+      await this.ctx.events.emit('hls.stopped.success', after.room_id, {
+        ...base,
+        duration,
+        stopped_at: stoppedAt,
+        reason,
+        live_transcription_enabled: false,
+        state_name: 'HLSStopped',
+        state_timestamp: stoppedAt,
+      });
+    }
+    const vod = outcome.vod?.asset.status === 'completed' ? outcome.vod : null;
+    const files = outcome.singleFiles.filter((f) => f.asset.status === 'completed');
+    if (vod || files.length) {
+      await this.ctx.events.emit('hls.recording.success', after.room_id, {
+        ...base,
+        duration,
+        hls_vod_recording_path: vod?.asset.path ?? '',
+        hls_vod_recording_presigned_url: vod?.presignedUrl ?? '',
+        hls_vod_recording_size: vod ? Number(vod.asset.size) : 0,
+        recording_hls_vod_playlist_location: vod?.asset.path ?? '',
+        chat_recording_path: '',
+        chat_recording_presigned_url: '',
+        recording_created_at: (vod?.asset ?? files[0].asset).created_at,
+        stopped_at: stoppedAt,
+        recording_id: after.id,
+        recording_single_files: files.map((f) => ({
+          asset_id: f.asset.id,
+          layer: String(f.layer),
+          recording_path: f.asset.path,
+          recording_presigned_url: f.presignedUrl ?? '',
+          size: Number(f.asset.size),
+          width: f.width,
+          height: f.height,
+        })),
+        recording_thumbnails: [],
+      });
+    }
+    if (failed) {
+      await this.ctx.events.emit('hls.failure', after.room_id, {
+        ...base,
+        error_code: 0,
+        error_message: outcome.errorMessage ?? outcome.errorType,
+        error_type: outcome.errorType,
+        state_name: 'HLSFailed',
+        state_timestamp: stoppedAt,
+        duration,
+      });
+    }
+    return after;
+  }
+}

@@ -1,0 +1,223 @@
+// Sessions (reference §5.4): the first visible peer opens a session, the last visible peer leaving closes it.
+// Every visible join and leave is a `peers` row and an event (peer.join.success / peer.leave.success).
+// Hidden peers (the recorder) are neither: they never open, keep open or appear in a session.
+//
+// Closing is immediate, with no grace period: an empty room has no session, so "is anyone here" is a plain
+// question for auto-stop logic, and the session's duration is the time people were actually in it. A peer
+// that reloads its page leaves and joins again: if it was alone, that makes a new session.
+import type { Db } from '../store/db.js';
+import { toJson } from '../store/db.js';
+import type { EventLog } from './events.js';
+import { objectId, rfc3339, now } from '../clock.js';
+import { isHiddenRole } from './templates.js';
+
+/** Why a peer left, as the reference's peer.leave.success `reason`. */
+export type LeaveReason = 'client request' | 'peer kicked' | 'websocket closed' | 'ice connection state closed' | 'server removed peer';
+
+export interface JoiningPeer {
+  peerId: string;
+  roomId: string;
+  roomName: string;
+  templateId: string;
+  userId: string;
+  name: string;
+  userData: string;
+  role: string;
+}
+
+export interface JoinedPeer extends JoiningPeer {
+  sessionId: string;
+  sessionStartedAt: string;
+  joinedAt: string;
+}
+
+interface OpenSession {
+  id: string;
+  roomId: string;
+  roomName: string;
+  templateId: string;
+  startedAt: string;
+  peers: Set<string>;
+}
+
+const seconds = (from: string, to: string) => Math.max(0, Math.round((Date.parse(to) - Date.parse(from)) / 1000));
+
+export function joinEventData(p: JoinedPeer): Record<string, unknown> {
+  return {
+    room_id: p.roomId,
+    room_name: p.roomName,
+    session_id: p.sessionId,
+    peer_id: p.peerId,
+    user_id: p.userId,
+    template_id: p.templateId,
+    user_name: p.name,
+    user_data: p.userData,
+    role: p.role,
+    joined_at: p.joinedAt,
+    session_started_at: p.sessionStartedAt,
+    type: 'regular',
+  };
+}
+
+export class SessionTracker {
+  private readonly open = new Map<string, OpenSession>();
+  /** per room: joins and leaves run one after another, so two first peers cannot open two sessions */
+  private readonly chains = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly events: EventLog,
+  ) {}
+
+  private serial<T>(roomId: string, work: () => Promise<T>): Promise<T> {
+    const prev = this.chains.get(roomId) ?? Promise.resolve();
+    const next = prev.then(work, work);
+    const settled = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.chains.set(roomId, settled);
+    void settled.then(() => {
+      if (this.chains.get(roomId) === settled) this.chains.delete(roomId);
+    });
+    return next;
+  }
+
+  /** The room's open session, if anyone visible is in it. */
+  activeSession(roomId: string): { id: string; startedAt: string } | null {
+    const s = this.open.get(roomId);
+    return s ? { id: s.id, startedAt: s.startedAt } : null;
+  }
+
+  /** Records a visible peer's join (opening the session if it is the first); hidden peers are refused. */
+  join(p: JoiningPeer): Promise<JoinedPeer> {
+    if (isHiddenRole(p.role)) throw new Error('hidden peers do not join sessions');
+    return this.serial(p.roomId, async () => {
+      let s = this.open.get(p.roomId);
+      if (!s) {
+        const startedAt = rfc3339();
+        s = { id: objectId(), roomId: p.roomId, roomName: p.roomName, templateId: p.templateId, startedAt, peers: new Set() };
+        await this.db.insertInto('sessions').values({ id: s.id, room_id: p.roomId, active: 1, created_at: startedAt, updated_at: startedAt, ended_at: null }).execute();
+        this.open.set(p.roomId, s);
+        await this.events.emit('session.open.success', p.roomId, {
+          room_id: p.roomId,
+          room_name: p.roomName,
+          session_id: s.id,
+          template_id: p.templateId,
+          session_started_at: startedAt,
+        });
+      }
+      const joinedAt = rfc3339();
+      await this.db
+        .insertInto('peers')
+        .values({
+          id: p.peerId,
+          session_id: s.id,
+          room_id: p.roomId,
+          user_id: p.userId,
+          name: p.name,
+          role: p.role,
+          user_data: p.userData,
+          type: 'regular',
+          joined_at: joinedAt,
+          left_at: null,
+          leave_reason: null,
+          leave_message: null,
+        })
+        .execute();
+      await this.db.updateTable('sessions').set({ updated_at: joinedAt }).where('id', '=', s.id).execute();
+      s.peers.add(p.peerId);
+      const joined: JoinedPeer = { ...p, sessionId: s.id, sessionStartedAt: s.startedAt, joinedAt };
+      await this.events.emit('peer.join.success', p.roomId, joinEventData(joined));
+      return joined;
+    });
+  }
+
+  /** Records a leave; the last visible peer out closes the session. */
+  leave(p: JoinedPeer, reason: LeaveReason, message = ''): Promise<void> {
+    return this.serial(p.roomId, async () => {
+      const leftAt = rfc3339();
+      await this.db
+        .updateTable('peers')
+        .set({ left_at: leftAt, leave_reason: reason, leave_message: message })
+        .where('id', '=', p.peerId)
+        .where('left_at', 'is', null)
+        .execute();
+      await this.events.emit('peer.leave.success', p.roomId, {
+        ...joinEventData(p),
+        left_at: leftAt,
+        duration: seconds(p.joinedAt, leftAt),
+        reason,
+        message,
+      });
+      const s = this.open.get(p.roomId);
+      if (!s || s.id !== p.sessionId) return;
+      s.peers.delete(p.peerId);
+      if (s.peers.size === 0) await this.close(s, leftAt);
+    });
+  }
+
+  private async close(s: OpenSession, stoppedAt: string): Promise<void> {
+    this.open.delete(s.roomId);
+    await this.db.updateTable('sessions').set({ active: 0, ended_at: stoppedAt, updated_at: stoppedAt }).where('id', '=', s.id).execute();
+    await this.events.emit('session.close.success', s.roomId, {
+      room_id: s.roomId,
+      room_name: s.roomName,
+      session_id: s.id,
+      template_id: s.templateId,
+      session_started_at: s.startedAt,
+      session_duration: seconds(s.startedAt, stoppedAt),
+      session_stopped_at: stoppedAt,
+    });
+  }
+
+  /**
+   * At start: sessions left open by a previous process (crash, kill) have no peers any more. Their peers leave
+   * with 'server removed peer' and the sessions close, with events, so webhooks and auto-stop see an end.
+   */
+  async closeStale(): Promise<number> {
+    const stale = await this.db
+      .selectFrom('sessions')
+      .innerJoin('rooms', 'rooms.id', 'sessions.room_id')
+      .select(['sessions.id', 'sessions.room_id', 'sessions.created_at', 'rooms.name', 'rooms.template_id'])
+      .where('sessions.active', '=', 1)
+      .execute();
+    for (const row of stale) {
+      if (this.open.get(row.room_id)?.id === row.id) continue;
+      const s: OpenSession = { id: row.id, roomId: row.room_id, roomName: row.name, templateId: row.template_id, startedAt: row.created_at, peers: new Set() };
+      const peers = await this.db.selectFrom('peers').selectAll().where('session_id', '=', row.id).where('left_at', 'is', null).execute();
+      for (const peer of peers) {
+        const leftAt = rfc3339();
+        await this.db.updateTable('peers').set({ left_at: leftAt, leave_reason: 'server removed peer', leave_message: 'server restarted' }).where('id', '=', peer.id).execute();
+        const joined: JoinedPeer = {
+          peerId: peer.id,
+          roomId: row.room_id,
+          roomName: row.name,
+          templateId: row.template_id,
+          userId: peer.user_id,
+          name: peer.name,
+          userData: peer.user_data,
+          role: peer.role,
+          sessionId: row.id,
+          sessionStartedAt: row.created_at,
+          joinedAt: peer.joined_at,
+        };
+        await this.events.emit('peer.leave.success', row.room_id, {
+          ...joinEventData(joined),
+          left_at: leftAt,
+          duration: seconds(peer.joined_at, leftAt),
+          reason: 'server removed peer',
+          message: 'server restarted',
+        });
+      }
+      await this.close(s, rfc3339(now()));
+    }
+    return stale.length;
+  }
+}
+
+/** user_data is free text in the reference; objects a client sends are kept as JSON text. */
+export function userDataText(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  return typeof v === 'string' ? v : toJson(v);
+}

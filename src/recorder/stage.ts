@@ -1,0 +1,55 @@
+// The recorder's stage: a private Xvfb + PulseAudio pair and a headful Chromium showing the meeting page,
+// joined. A composite recording and a live stream film the same stage with different encoder outputs.
+import type { Logger } from '../logger.js';
+import { startDisplay, type RecorderDisplay } from './display.js';
+import { launchRecorderBrowser, type RecorderBrowser } from './browser.js';
+
+/** The meeting page sets this once joined and rendering (src/web/meeting/meeting.js). */
+export const JOINED_SIGNAL = { selector: 'body[data-joined="true"]' };
+
+export interface StageOptions {
+  url: string;
+  size: { width: number; height: number };
+  allowedHosts: string[];
+  joinTimeoutMs: number;
+  log: Logger;
+}
+
+export interface Stage {
+  display: RecorderDisplay;
+  browser: RecorderBrowser;
+  /** resolves with a reason if Xvfb, PulseAudio or Chromium dies on its own */
+  crashed: Promise<string>;
+  /** the caller's own crash reports (e.g. its encoder) go through here too */
+  reportCrash(reason: string): void;
+  /** browser, then display; idempotent */
+  close(): Promise<void>;
+}
+
+export async function openStage(opts: StageOptions): Promise<Stage> {
+  let reportCrash!: (reason: string) => void;
+  const crashed = new Promise<string>((resolve) => {
+    reportCrash = resolve;
+  });
+  let display: RecorderDisplay | null = null;
+  let browser: RecorderBrowser | null = null;
+  let closing: Promise<void> | null = null;
+  const close = () => {
+    closing ??= (async () => {
+      await browser?.stop().catch(() => undefined);
+      await display?.stop().catch(() => undefined);
+    })();
+    return closing;
+  };
+  try {
+    display = await startDisplay({ ...opts.size, logger: opts.log });
+    display.onExit((which, info) => reportCrash(`${which} exited (${info.signal ?? info.code})`));
+    browser = await launchRecorderBrowser({ url: opts.url, display, size: opts.size, allowedHosts: opts.allowedHosts, logger: opts.log });
+    browser.onExit((e) => reportCrash(`browser ${e.reason} (${e.signal ?? e.code ?? ''})`));
+    await browser.waitForSignal(JOINED_SIGNAL, opts.joinTimeoutMs);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { display, browser, crashed, reportCrash, close };
+}

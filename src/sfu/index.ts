@@ -1,0 +1,241 @@
+// The SFU inside the server process: active rooms, joining with an app token, leaving for any reason.
+// Other code uses `activePeers`, `activeSession` and the events on ctx.events (session.*, peer.*).
+import type { Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { AppContext } from '../context.js';
+import { TokenError, verifyToken } from '../auth/tokens.js';
+import { getRoomRow } from '../store/rooms.js';
+import { getTemplate } from '../store/templates.js';
+import { isHiddenRole } from '../domain/templates.js';
+import { SessionTracker, userDataText, type LeaveReason } from '../domain/sessions.js';
+import { rfc3339 } from '../clock.js';
+import { Room } from './room.js';
+import { Peer, type PeerIdentity } from './peer.js';
+import { Signaling } from './signaling.js';
+
+export interface ActivePeer {
+  id: string;
+  name: string;
+  role: string;
+  user_id: string;
+  joined_at: string;
+  hidden: boolean;
+}
+
+/** A join refused: `code` is HTTP-like (401 bad token, 403 not allowed, 404 no such room). */
+export class JoinError extends Error {
+  constructor(
+    readonly code: 401 | 403 | 404,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface JoinCheck {
+  roomId: string;
+  roomName: string;
+  templateId: string;
+  roleName: string;
+  identity: Omit<PeerIdentity, 'id' | 'name' | 'userData' | 'joinedAt'>;
+}
+
+export interface JoinRequest {
+  token: string;
+  /** the room/role the page's URL names (/preview/:room_id/:role): the token must match */
+  expectRoomId?: string;
+  expectRole?: string;
+  name?: string;
+  userData?: unknown;
+}
+
+export class Sfu {
+  readonly rooms = new Map<string, Room>();
+  readonly sessions: SessionTracker;
+  private signaling: Signaling | null = null;
+  private closing = false;
+  /** peers whose leave is being recorded, so a second cause (socket close after leave) is ignored */
+  private readonly leaving = new Set<string>();
+
+  constructor(private readonly ctx: AppContext) {
+    this.sessions = new SessionTracker(ctx.store.db, ctx.events);
+  }
+
+  /** Closes sessions a previous process left open, then accepts WebSocket upgrades on `/ws`. */
+  async start(server: Server): Promise<void> {
+    const closed = await this.sessions.closeStale();
+    if (closed > 0) this.ctx.log.info({ sessions: closed }, 'closed sessions left open by a previous run');
+    this.signaling = new Signaling(this, this.ctx.log, this.ctx.config.peerTimeoutSeconds);
+    this.signaling.attach(server);
+  }
+
+  /** Checks an app token for joining: signature, expiry, room exists and is enabled, role in its template. */
+  async check(req: Pick<JoinRequest, 'token' | 'expectRoomId' | 'expectRole'>): Promise<JoinCheck> {
+    let token;
+    try {
+      token = await verifyToken({ accessKey: this.ctx.config.accessKey, appSecret: this.ctx.config.appSecret }, req.token);
+    } catch (err) {
+      if (err instanceof TokenError) throw new JoinError(401, err.detail);
+      throw err;
+    }
+    if (token.type !== 'app' || !token.room_id || !token.role) throw new JoinError(403, 'only app tokens can join a room');
+    if (req.expectRoomId !== undefined && req.expectRoomId !== token.room_id) throw new JoinError(403, 'token is for another room');
+    if (req.expectRole !== undefined && req.expectRole !== token.role) throw new JoinError(403, 'token is for another role');
+    const room = await getRoomRow(this.ctx.store.db, token.room_id);
+    if (!room) throw new JoinError(404, 'room not found');
+    if (Number(room.enabled) !== 1) throw new JoinError(403, 'room is disabled');
+    const template = await getTemplate(this.ctx.store.db, room.template_id);
+    const role = template?.roles[token.role];
+    if (!role) throw new JoinError(403, `role ${token.role} is not in the room's template`);
+    return {
+      roomId: room.id,
+      roomName: room.name,
+      templateId: room.template_id,
+      roleName: token.role,
+      identity: { userId: token.user_id ?? '', roleName: token.role, role, hidden: isHiddenRole(token.role) },
+    };
+  }
+
+  /** Joins a checked peer: session bookkeeping, then the room announces it. */
+  async join(req: JoinRequest, send: (msg: Record<string, unknown>) => void): Promise<{ peer: Peer; room: Room }> {
+    if (this.closing) throw new JoinError(403, 'server is shutting down');
+    const c = await this.check(req);
+    const role = c.identity.role;
+    if (role.maxPeerCount !== 0) {
+      const present = [...(this.rooms.get(c.roomId)?.peers.values() ?? [])].filter((p) => p.info.roleName === c.roleName).length;
+      if (role.maxPeerCount < 0 || present >= role.maxPeerCount) throw new JoinError(403, `role ${c.roleName} is full`);
+    }
+    const identity: PeerIdentity = {
+      ...c.identity,
+      id: randomUUID(),
+      name: (req.name ?? '').trim() || c.identity.userId || c.roleName,
+      userData: userDataText(req.userData),
+      joinedAt: rfc3339(),
+    };
+    let room = this.rooms.get(c.roomId);
+    if (!room) {
+      room = new Room(c.roomId, c.roomName, c.templateId, this.ctx.log);
+      room.onPeerLost = (peer, state) => void this.leave(peer, state === 'closed' || state === 'failed' || state === 'disconnected' ? 'ice connection state closed' : 'server removed peer', `transport ${state}`);
+      this.rooms.set(c.roomId, room);
+    }
+    const hints = {
+      camera: role.publishParams.video?.bitRate ?? 1500,
+      screen: role.publishParams.screen?.bitRate ?? 2000,
+    };
+    const peer = new Peer(identity, send, room, hints, this.ctx.log.child({ peerId: identity.id, roomId: c.roomId }), this.ctx.config.peerTimeoutSeconds * 1000);
+    // The room object exists before the first await so concurrent joins share it; it is dropped if left empty.
+    room.pendingJoins++;
+    try {
+      if (!identity.hidden) {
+        peer.session = await this.sessions.join({
+          peerId: identity.id,
+          roomId: c.roomId,
+          roomName: c.roomName,
+          templateId: c.templateId,
+          userId: identity.userId,
+          name: identity.name,
+          userData: identity.userData,
+          role: c.roleName,
+        });
+        identity.joinedAt = peer.session.joinedAt;
+      }
+    } finally {
+      room.pendingJoins--;
+      // a failed session write leaves no peer behind
+      if (!identity.hidden && !peer.session) this.dropIfEmpty(room);
+    }
+    if (this.closing) {
+      if (peer.session) await this.sessions.leave(peer.session, 'server removed peer', 'server shutting down');
+      this.dropIfEmpty(room);
+      throw new JoinError(403, 'server is shutting down');
+    }
+    room.add(peer);
+    this.ctx.log.info({ peerId: peer.id, roomId: c.roomId, role: c.roleName, hidden: identity.hidden }, 'peer joined');
+    return { peer, room };
+  }
+
+  /** Removes a peer for `reason`; the first cause wins, later ones (its socket closing after a leave) do nothing. */
+  async leave(peer: Peer, reason: LeaveReason, message = ''): Promise<void> {
+    if (this.leaving.has(peer.id) || peer.closed) return;
+    this.leaving.add(peer.id);
+    try {
+      const room = [...this.rooms.values()].find((r) => r.peers.get(peer.id) === peer);
+      if (room) {
+        await room.remove(peer);
+        this.dropIfEmpty(room);
+      } else {
+        await peer.close();
+      }
+      this.signaling?.disconnect(peer, reason);
+      if (peer.session) await this.sessions.leave(peer.session, reason, message);
+      this.ctx.log.info({ peerId: peer.id, roomId: room?.id, reason }, 'peer left');
+    } catch (err) {
+      this.ctx.log.error({ err, peerId: peer.id }, 'peer leave failed');
+    } finally {
+      this.leaving.delete(peer.id);
+    }
+  }
+
+  private dropIfEmpty(room: Room): void {
+    if (room.peers.size === 0 && room.pendingJoins === 0 && this.rooms.get(room.id) === room) {
+      room.close();
+      this.rooms.delete(room.id);
+    }
+  }
+
+  /** Peers in the room now; the hidden recorder only when asked for. */
+  activePeers(roomId: string, opts: { includeHidden?: boolean } = {}): ActivePeer[] {
+    const room = this.rooms.get(roomId);
+    if (!room) return [];
+    return [...room.peers.values()]
+      .filter((p) => !p.closed && (opts.includeHidden || !p.info.hidden))
+      .map((p) => ({ id: p.id, name: p.info.name, role: p.info.roleName, user_id: p.info.userId, joined_at: p.info.joinedAt, hidden: p.info.hidden }));
+  }
+
+  /** The room's open session (someone visible is in it), or null. */
+  activeSession(roomId: string): { id: string; startedAt: string } | null {
+    return this.sessions.activeSession(roomId);
+  }
+
+  /** Removes a peer from outside (API, end-room): 'server removed peer' unless told otherwise. */
+  async removePeer(roomId: string, peerId: string, reason: LeaveReason = 'server removed peer', message = ''): Promise<boolean> {
+    const peer = this.rooms.get(roomId)?.peers.get(peerId);
+    if (!peer) return false;
+    peer.send({ type: 'removed', reason, message });
+    await this.leave(peer, reason, message);
+    return true;
+  }
+
+  /** Per-track forwarding figures, for the benchmark and debugging. */
+  stats(): { rooms: number; peers: number; forwarders: number; sinks: number; packets: number } {
+    let peers = 0;
+    let forwarders = 0;
+    let sinks = 0;
+    let packets = 0;
+    for (const room of this.rooms.values()) {
+      peers += room.peers.size;
+      for (const peer of room.peers.values()) {
+        for (const pub of peer.publications.values()) {
+          if (!pub.forwarder) continue;
+          forwarders++;
+          sinks += pub.forwarder.stats.sinks;
+          packets += pub.forwarder.stats.packets;
+        }
+      }
+    }
+    return { rooms: this.rooms.size, peers, forwarders, sinks, packets };
+  }
+
+  /** Server shutdown: every peer leaves ('server removed peer'), sessions close, the socket server stops. */
+  async close(): Promise<void> {
+    this.closing = true;
+    const all = [...this.rooms.values()].flatMap((r) => [...r.peers.values()]);
+    await Promise.all(
+      all.map((p) => {
+        p.send({ type: 'removed', reason: 'server removed peer', message: 'server shutting down' });
+        return this.leave(p, 'server removed peer', 'server shutting down');
+      }),
+    );
+    this.signaling?.close();
+  }
+}

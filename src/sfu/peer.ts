@@ -1,0 +1,337 @@
+// One peer in a room: its signaling socket and one werift RTCPeerConnection carrying both what it publishes
+// (recvonly transceivers here) and what it receives (sendonly transceivers here).
+//
+// The server always makes the offer, the browser always answers: adding or removing a track anywhere is one
+// more server offer, queued per peer, so offers never cross (no glare handling needed in the page).
+import {
+  PictureLossIndication,
+  RTCPeerConnection,
+  RTCRtpCodecParameters,
+  RtcpPayloadSpecificFeedback,
+  useAbsSendTime,
+  useAudioLevelIndication,
+  useNACK,
+  usePLI,
+  useREMB,
+  useSdesMid,
+  type MediaStreamTrack,
+  type RTCDtlsTransport,
+  type RtcpPacket,
+  type RTCRtpTransceiver,
+} from 'werift';
+import type { Logger } from '../logger.js';
+import type { Role } from '../domain/templates.js';
+import type { Forwarder, TrackKind } from './forwarder.js';
+import type { JoinedPeer } from '../domain/sessions.js';
+
+/** RTCP payload-specific feedback format 4 (full intra request); werift does not export its class */
+const FIR_COUNT = 4;
+
+export interface PeerIdentity {
+  id: string;
+  name: string;
+  userId: string;
+  userData: string;
+  roleName: string;
+  role: Role;
+  /** the recorder: never announced, never a participant */
+  hidden: boolean;
+  joinedAt: string;
+}
+
+export interface Publication {
+  trackId: string;
+  /** the browser's own id for the track, so it can attach its MediaStreamTrack to our transceiver */
+  cid: string;
+  kind: TrackKind;
+  muted: boolean;
+  transceiver: RTCRtpTransceiver;
+  forwarder: Forwarder | null;
+  ended: boolean;
+}
+
+export interface Subscription {
+  trackId: string;
+  publisherId: string;
+  kind: TrackKind;
+  transceiver: RTCRtpTransceiver;
+  ended: boolean;
+}
+
+/** What the page is told about each m-line of an offer (by mid). */
+export type MidInfo =
+  | { dir: 'publish'; cid: string; track_id: string; kind: TrackKind; active: boolean }
+  | { dir: 'subscribe'; track_id: string; peer_id: string; kind: TrackKind; active: boolean };
+
+export interface PeerHooks {
+  /** the publisher's first RTP stream on a publication arrived at its transceiver */
+  onRemoteTrack(peer: Peer, pub: Publication, track: MediaStreamTrack): void;
+  /** an offer was answered: new subscriptions can be sent keyframes */
+  onNegotiated(peer: Peer): void;
+  /** ICE/DTLS connected */
+  onConnected(peer: Peer): void;
+  /** ICE/DTLS failed or closed under us */
+  onTransportLost(peer: Peer, state: string): void;
+  /** the page cannot decode a track it receives (PLI/FIR) */
+  onKeyframeRequest(peer: Peer, sub: Subscription): void;
+}
+
+export interface BitrateHints {
+  /** kbit/s */
+  camera: number;
+  screen: number;
+}
+
+function codecs() {
+  // Only VP8 and Opus: the SFU never transcodes, so every publisher must send what every subscriber decodes.
+  // REMB and NACK feedback, no transport-cc: werift gives Chrome no usable transport-cc feedback.
+  return {
+    audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2, parameters: 'minptime=10;useinbandfec=1' })],
+    video: [new RTCRtpCodecParameters({ mimeType: 'video/VP8', clockRate: 90000, rtcpFeedback: [useNACK(), usePLI(), useREMB()] })],
+  };
+}
+
+function headerExtensions() {
+  // werift numbers extensions in list order, audio then video; the shared `mid` object ends up with one id
+  // for both kinds, as BUNDLE requires.
+  const mid = useSdesMid();
+  return { audio: [mid, useAudioLevelIndication()], video: [mid, useAbsSendTime()] };
+}
+
+/**
+ * Adds x-google-{start,min,max}-bitrate to VP8 in the m-lines the browser publishes on. Without a bandwidth
+ * estimate from the SFU, Chrome otherwise stays at a few hundred kbit/s and downscales.
+ */
+export function addBitrateHints(sdp: string, hintsByMid: Map<string, number>): string {
+  if (hintsByMid.size === 0) return sdp;
+  const sections = sdp.split(/\r\n(?=m=)/);
+  return sections
+    .map((section) => {
+      const mid = /\r\na=mid:(\S+)/.exec(section)?.[1];
+      const kbps = mid === undefined ? undefined : hintsByMid.get(mid);
+      if (!kbps || !section.startsWith('m=video')) return section;
+      const pt = /a=rtpmap:(\d+) VP8\/90000/i.exec(section)?.[1];
+      if (!pt) return section;
+      const hints = `x-google-start-bitrate=${Math.round(kbps * 0.8)};x-google-min-bitrate=${Math.round(kbps * 0.3)};x-google-max-bitrate=${kbps}`;
+      const fmtp = new RegExp(`(\\r\\na=fmtp:${pt} )([^\\r]*)`);
+      if (fmtp.test(section)) return section.replace(fmtp, `$1$2;${hints}`);
+      return section.replace(new RegExp(`(\\r\\na=rtpmap:${pt} [^\\r]*)`), `$1\r\na=fmtp:${pt} ${hints}`);
+    })
+    .join('\r\n');
+}
+
+export class Peer {
+  pc: RTCPeerConnection | null = null;
+  session: JoinedPeer | null = null;
+  readonly publications = new Map<string, Publication>();
+  readonly subscriptions = new Map<string, Subscription>();
+  private readonly watchedTransports = new WeakSet<RTCDtlsTransport>();
+  private negotiating = false;
+  private renegotiate = false;
+  private answerTimer: NodeJS.Timeout | null = null;
+  private disconnectedTimer: NodeJS.Timeout | null = null;
+  closed = false;
+  /** set when the page reports it rendered its first remote frame, for figures */
+  connectedAt = 0;
+
+  constructor(
+    readonly info: PeerIdentity,
+    private readonly sendMessage: (msg: Record<string, unknown>) => void,
+    private readonly hooks: PeerHooks,
+    private readonly hints: BitrateHints,
+    private readonly log: Logger,
+    private readonly timeoutMs: number,
+  ) {}
+
+  get id(): string {
+    return this.info.id;
+  }
+
+  /** messages wait here until the page has its `joined` message, so nothing arrives before it */
+  private outbox: Array<Record<string, unknown>> | null = [];
+
+  send(msg: Record<string, unknown>): void {
+    if (this.closed) return;
+    if (this.outbox) this.outbox.push(msg);
+    else this.sendMessage(msg);
+  }
+
+  /** Sends `first` (the joined message), then everything queued meanwhile. */
+  open(first: Record<string, unknown>): void {
+    const queued = this.outbox ?? [];
+    this.outbox = null;
+    if (this.closed) return;
+    this.sendMessage(first);
+    for (const m of queued) this.sendMessage(m);
+  }
+
+  private ensurePc(): RTCPeerConnection {
+    if (this.pc) return this.pc;
+    const pc = new RTCPeerConnection({
+      bundlePolicy: 'max-bundle',
+      codecs: codecs(),
+      headerExtensions: headerExtensions(),
+      iceUseIpv6: false,
+    });
+    pc.connectionStateChange.subscribe((state) => {
+      if (this.closed) return;
+      if (state === 'connected') {
+        if (this.disconnectedTimer) clearTimeout(this.disconnectedTimer);
+        this.disconnectedTimer = null;
+        this.connectedAt ||= Date.now();
+        this.hooks.onConnected(this);
+      } else if (state === 'failed' || state === 'closed') {
+        this.hooks.onTransportLost(this, state);
+      } else if (state === 'disconnected') {
+        // consent checks stopped: give the network the peer timeout to come back
+        this.disconnectedTimer ??= setTimeout(() => {
+          if (this.pc?.connectionState !== 'connected') this.hooks.onTransportLost(this, 'disconnected');
+        }, this.timeoutMs);
+      }
+    });
+    this.pc = pc;
+    return pc;
+  }
+
+  /** A recvonly m-line for a track the page will send; RTP on it becomes a Forwarder. */
+  addPublication(trackId: string, cid: string, kind: TrackKind, muted: boolean): Publication {
+    const pc = this.ensurePc();
+    const transceiver = pc.addTransceiver(kind === 'audio' ? 'audio' : 'video', { direction: 'recvonly' });
+    const pub: Publication = { trackId, cid, kind, muted, transceiver, forwarder: null, ended: false };
+    transceiver.onTrack.subscribe((track) => {
+      if (!pub.ended && !pub.forwarder) this.hooks.onRemoteTrack(this, pub, track);
+    });
+    this.publications.set(trackId, pub);
+    return pub;
+  }
+
+  endPublication(trackId: string): Publication | undefined {
+    const pub = this.publications.get(trackId);
+    if (!pub || pub.ended) return undefined;
+    pub.ended = true;
+    pub.forwarder?.stop();
+    pub.forwarder = null;
+    // The m-line stays recvonly here and the page answers it `inactive`: werift writes port 0 for an inactive
+    // m-line but keeps it in the BUNDLE group, which Chrome rejects once that m-line is the group's first.
+    return pub;
+  }
+
+  /** A sendonly m-line fed by the publisher's forwarder. Transceivers are never reused: each gets fresh seq/ts. */
+  addSubscription(forwarder: Forwarder): Subscription {
+    const pc = this.ensurePc();
+    const transceiver = pc.addTransceiver(forwarder.kind === 'audio' ? 'audio' : 'video', { direction: 'sendonly' });
+    const sub: Subscription = { trackId: forwarder.trackId, publisherId: forwarder.publisherId, kind: forwarder.kind, transceiver, ended: false };
+    this.subscriptions.set(forwarder.trackId, sub);
+    this.watchRtcp(transceiver);
+    forwarder.addSink(this.id, transceiver.sender, this.info.hidden);
+    return sub;
+  }
+
+  /**
+   * Keyframe requests from the page, read off the transport: werift routes a PLI by its *sender* SSRC first,
+   * and Chrome signs receive-side feedback with the SSRC of a track it sends, so a publishing page's PLIs
+   * would land on our receiver for that track and be dropped.
+   */
+  private watchRtcp(transceiver: RTCRtpTransceiver): void {
+    const transport = transceiver.dtlsTransport;
+    if (!transport || this.watchedTransports.has(transport)) return;
+    this.watchedTransports.add(transport);
+    transport.onRtcp.subscribe((packet: RtcpPacket) => {
+      if (packet.type !== RtcpPayloadSpecificFeedback.type) return;
+      const fb = (packet as RtcpPayloadSpecificFeedback).feedback as { count: number; mediaSsrc?: number; fir?: Array<{ ssrc: number }> };
+      if (fb.count !== PictureLossIndication.count && fb.count !== FIR_COUNT) return;
+      const ssrcs = [fb.mediaSsrc, ...(fb.fir ?? []).map((f) => f.ssrc)];
+      for (const sub of this.subscriptions.values()) {
+        if (!sub.ended && ssrcs.includes(sub.transceiver.sender.ssrc)) this.hooks.onKeyframeRequest(this, sub);
+      }
+    });
+  }
+
+  endSubscription(trackId: string, forwarder: Forwarder | null): void {
+    const sub = this.subscriptions.get(trackId);
+    if (!sub || sub.ended) return;
+    sub.ended = true;
+    forwarder?.removeSink(this.id);
+    // stays sendonly with nothing fed to it; the page answers `inactive` (see endPublication)
+  }
+
+  private midMap(): Record<string, MidInfo> {
+    const out: Record<string, MidInfo> = {};
+    for (const p of this.publications.values()) {
+      if (p.transceiver.mid) out[p.transceiver.mid] = { dir: 'publish', cid: p.cid, track_id: p.trackId, kind: p.kind, active: !p.ended };
+    }
+    for (const s of this.subscriptions.values()) {
+      if (s.transceiver.mid) out[s.transceiver.mid] = { dir: 'subscribe', track_id: s.trackId, peer_id: s.publisherId, kind: s.kind, active: !s.ended };
+    }
+    return out;
+  }
+
+  /** Sends a fresh offer covering every m-line, or queues one if an offer is already out. */
+  async negotiate(): Promise<void> {
+    if (this.closed || !this.pc) return;
+    if (this.negotiating) {
+      this.renegotiate = true;
+      return;
+    }
+    this.negotiating = true;
+    this.renegotiate = false;
+    try {
+      const pc = this.pc;
+      const offer = await pc.createOffer();
+      await pc.setLocalDescription(offer);
+      if (this.closed) return;
+      const hintsByMid = new Map<string, number>();
+      for (const p of this.publications.values()) {
+        if (p.kind !== 'audio' && !p.ended && p.transceiver.mid) hintsByMid.set(p.transceiver.mid, p.kind === 'screen' ? this.hints.screen : this.hints.camera);
+      }
+      const sdp = addBitrateHints(pc.localDescription?.sdp ?? offer.sdp, hintsByMid);
+      this.send({ type: 'offer', sdp, mids: this.midMap() });
+      this.answerTimer = setTimeout(() => {
+        this.log.warn({ peerId: this.id }, 'no answer to offer');
+        this.hooks.onTransportLost(this, 'no answer');
+      }, Math.max(15000, this.timeoutMs));
+    } catch (err) {
+      this.negotiating = false;
+      this.log.error({ err, peerId: this.id }, 'offer failed');
+      this.hooks.onTransportLost(this, 'offer failed');
+    }
+  }
+
+  async handleAnswer(sdp: string): Promise<void> {
+    if (!this.pc || !this.negotiating) return;
+    if (this.answerTimer) clearTimeout(this.answerTimer);
+    this.answerTimer = null;
+    try {
+      await this.pc.setRemoteDescription({ type: 'answer', sdp });
+    } catch (err) {
+      this.log.error({ err, peerId: this.id }, 'bad answer');
+      this.negotiating = false;
+      this.hooks.onTransportLost(this, 'bad answer');
+      return;
+    }
+    this.negotiating = false;
+    this.hooks.onNegotiated(this);
+    if (this.renegotiate) await this.negotiate();
+  }
+
+  async addCandidate(candidate: { candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null }): Promise<void> {
+    if (!this.pc || !candidate.candidate) return;
+    try {
+      await this.pc.addIceCandidate({ candidate: candidate.candidate, sdpMid: candidate.sdpMid ?? undefined, sdpMLineIndex: candidate.sdpMLineIndex ?? undefined });
+    } catch (err) {
+      // mDNS (.local) candidates and late candidates for an old generation are expected; ICE goes on without them
+      this.log.debug({ err, peerId: this.id }, 'candidate ignored');
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.answerTimer) clearTimeout(this.answerTimer);
+    if (this.disconnectedTimer) clearTimeout(this.disconnectedTimer);
+    for (const p of this.publications.values()) p.forwarder?.stop();
+    const pc = this.pc;
+    this.pc = null;
+    if (pc) await pc.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,73 @@
+// Retention of assets kept on this server (no customer store): deleted RETENTION_DAYS after they were made
+// (reference §7: 15 days), the row kept with deleted_at so the API can say why the asset is gone. Assets
+// waiting for an upload, or whose upload failed, are never swept: their local copy is the only one.
+// Also removes local copies left behind by uploads that were confirmed (a crash between the two steps).
+// Runs at start and hourly; RETENTION_DAYS=0 keeps local assets forever.
+import type { AppContext } from '../context.js';
+import { now, rfc3339 } from '../clock.js';
+
+const EVERY_MS = 3600_000;
+
+export async function sweepLocalAssets(ctx: AppContext): Promise<{ expired: number; leftovers: number }> {
+  const { db } = ctx.store;
+  let expired = 0;
+  let leftovers = 0;
+  if (ctx.config.retentionDays > 0) {
+    const cutoff = rfc3339(new Date(now().getTime() - ctx.config.retentionDays * 86400_000));
+    const old = await db
+      .selectFrom('assets')
+      .select(['id', 'storage_key'])
+      .where('storage', '=', 'local')
+      .where('upload_state', 'is', null)
+      .where('deleted_at', 'is', null)
+      .where('created_at', '<', cutoff)
+      .execute();
+    for (const a of old) {
+      try {
+        ctx.localStorage.remove(a.storage_key);
+      } catch (err) {
+        ctx.log.warn({ err, assetId: a.id }, 'could not delete an expired asset file');
+        continue;
+      }
+      await db.updateTable('assets').set({ deleted_at: rfc3339() }).where('id', '=', a.id).execute();
+      expired++;
+    }
+  }
+  const uploaded = await db.selectFrom('assets').select(['id', 'local_key']).where('upload_state', '=', 'done').where('local_key', 'is not', null).execute();
+  for (const a of uploaded) {
+    if (a.local_key && ctx.localStorage.exists(a.local_key)) {
+      ctx.localStorage.remove(a.local_key);
+      leftovers++;
+    }
+  }
+  if (expired || leftovers) ctx.log.info({ expired, leftovers, retentionDays: ctx.config.retentionDays }, 'local asset retention sweep');
+  return { expired, leftovers };
+}
+
+export class RetentionSweeper {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<unknown> | null = null;
+
+  constructor(private readonly ctx: AppContext) {}
+
+  start(): void {
+    this.run();
+    this.timer = setInterval(() => this.run(), EVERY_MS);
+    this.timer.unref();
+  }
+
+  private run(): void {
+    if (this.running) return;
+    this.running = sweepLocalAssets(this.ctx)
+      .catch((err) => this.ctx.log.error({ err }, 'retention sweep failed'))
+      .finally(() => {
+        this.running = null;
+      });
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+}

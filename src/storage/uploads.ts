@@ -1,0 +1,341 @@
+// Uploads recorded assets to the customer's store. The recording is first on this disk; the asset row carries
+// the upload's state (pending → done, or failed after retries), so a restart resumes it. The local copy stays
+// until the store confirms the whole object, then it is deleted; meanwhile the asset is downloadable from the
+// local copy. Nothing recorded is dropped: a failed upload keeps the local file and is retried hourly.
+//
+// beam.recording.success goes out once per asset: when the upload is confirmed (store path and presigned URL),
+// or right after the first failed attempt with the local path and URL (consumers are not kept waiting on a
+// store outage; that local URL keeps working after the upload lands: it redirects to the store).
+// beam.failure with UPLOAD_ERROR when the store refuses the configuration (credentials, bucket) 4 times in a
+// row, or when it stayed unreachable for 24 h.
+import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import type { AppContext } from '../context.js';
+import type { AssetTable } from '../store/schema.js';
+import { fromJson, toJson } from '../store/db.js';
+import { now, rfc3339 } from '../clock.js';
+import { getTemplate } from '../store/templates.js';
+import { getRecordingRow } from '../store/recordings.js';
+import { DEFAULT_PRESIGN_DURATION } from '../domain/templates.js';
+import { RecordingService } from '../domain/recordingService.js';
+import {
+  defaultPresignSeconds,
+  describeStoreError,
+  isConfigError,
+  remoteKeyOf,
+  storeFor,
+  targetFromRoom,
+  targetFromTemplate,
+  type AssetStore,
+  type RoomUploadInfo,
+  type StoreType,
+  type UploadTarget,
+} from './index.js';
+
+/** Seconds before the next attempt after the n-th failed one; the last value repeats. */
+export const UPLOAD_RETRY_DELAYS_S = [1, 3, 10, 30, 60, 120, 300];
+/** A store refusing the configuration this many times in a row is an UPLOAD_ERROR. */
+export const CONFIG_ERROR_TRIES = 4;
+/** A store unreachable for this long is an UPLOAD_ERROR too. */
+const UNREACHABLE_WINDOW_MS = 24 * 3600_000;
+/** After an UPLOAD_ERROR the upload is still tried, hourly: fixing the configuration brings the asset home. */
+const AFTER_FAILURE_RETRY_MS = 3600_000;
+const CONCURRENCY = 2;
+const POLL_MS = 1000;
+
+export interface UploadProgress {
+  assetId: string;
+  bytes: number;
+}
+
+/** Result of one attempt, also emitted as 'attempt'. */
+export interface UploadAttempt {
+  assetId: string;
+  ok: boolean;
+  tries: number;
+  error?: string;
+  configError?: boolean;
+  size?: number;
+  seconds?: number;
+}
+
+export class UploadManager extends EventEmitter {
+  private stopped = true;
+  private ticking: Promise<void> | null = null;
+  private again = false;
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+  private timer: NodeJS.Timeout | null = null;
+  /** aborts uploads in flight when the server stops: they resume at the next start */
+  private abort = new AbortController();
+  private readonly service: RecordingService;
+
+  constructor(
+    private readonly ctx: AppContext,
+    /** builds a store client for a target (tests may wrap it) */
+    private readonly storeOf: (t: UploadTarget) => AssetStore = storeFor,
+  ) {
+    super();
+    this.service = new RecordingService(ctx);
+  }
+
+  private get db() {
+    return this.ctx.store.db;
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    this.abort = new AbortController();
+    // assets recorded right before a crash were inserted but never scheduled: schedule them now
+    await this.db.updateTable('assets').set({ upload_next_at: rfc3339() }).where('upload_state', '=', 'pending').where('upload_next_at', 'is', null).execute();
+    this.timer = setInterval(() => this.kick(), POLL_MS);
+    this.timer.unref();
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.abort.abort();
+    await this.ticking;
+    await Promise.allSettled([...this.inFlight.values()]);
+  }
+
+  kick(): void {
+    if (this.stopped) return;
+    if (this.ticking) {
+      this.again = true;
+      return;
+    }
+    this.ticking = this.tick()
+      .catch((err) => this.ctx.log.error({ err }, 'upload manager error'))
+      .finally(() => {
+        this.ticking = null;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  private async tick(): Promise<void> {
+    if (this.inFlight.size >= CONCURRENCY) return;
+    const due = await this.db
+      .selectFrom('assets')
+      .selectAll()
+      .where('upload_state', 'in', ['pending', 'failed'])
+      .where('upload_next_at', '<=', rfc3339())
+      .where('deleted_at', 'is', null)
+      .orderBy('upload_next_at', 'asc')
+      .limit(CONCURRENCY * 2)
+      .execute();
+    for (const a of due) {
+      if (this.inFlight.size >= CONCURRENCY || this.stopped) break;
+      if (this.inFlight.has(a.id)) continue;
+      const p = this.attempt(a)
+        .catch((err) => this.ctx.log.error({ err, assetId: a.id }, 'upload bookkeeping failed'))
+        .finally(() => {
+          this.inFlight.delete(a.id);
+          this.kick();
+        });
+      this.inFlight.set(a.id, p);
+    }
+  }
+
+  /** The room's store: its own recording_info.upload_info, else its template's settings.recording.upload. */
+  async targetForRoom(roomId: string): Promise<UploadTarget | null> {
+    const room = await this.db.selectFrom('rooms').select(['recording_info', 'template_id']).where('id', '=', roomId).executeTakeFirst();
+    if (!room) return null;
+    const info = fromJson<{ upload_info?: RoomUploadInfo } | null>(room.recording_info, null);
+    if (info?.upload_info?.type) return targetFromRoom(info.upload_info, this.ctx.customerId);
+    const template = await getTemplate(this.db, room.template_id);
+    const upload = template?.settings.recording?.upload;
+    return upload?.type ? targetFromTemplate(upload, this.ctx.customerId) : null;
+  }
+
+  /**
+   * Marks a new local asset for upload when its room has a store (the caller inserts the row, then calls
+   * schedule). `owesEvent`: beam.recording.success is sent by the upload, not by the caller.
+   */
+  async prepare<T extends AssetTable>(asset: T, owesEvent: boolean): Promise<T> {
+    if (asset.storage !== 'local') return asset;
+    const local = { ...asset, local_key: asset.storage_key };
+    let hasStore: boolean;
+    try {
+      hasStore = (await this.targetForRoom(asset.room_id)) !== null;
+    } catch (err) {
+      // an unusable configuration (unknown type): still an upload to attempt, it fails as UPLOAD_ERROR
+      this.ctx.log.warn({ err: describeStoreError(err), roomId: asset.room_id }, 'room storage configuration is invalid');
+      hasStore = true;
+    }
+    if (!hasStore) return local;
+    return { ...local, upload_state: 'pending', upload_attempts: 0, upload_next_at: null, upload_error: null, event_sent: owesEvent ? 0 : 1 };
+  }
+
+  /** Starts the upload of a prepared asset now. */
+  async schedule(assetId: string): Promise<void> {
+    await this.db.updateTable('assets').set({ upload_next_at: rfc3339() }).where('id', '=', assetId).where('upload_state', '=', 'pending').execute();
+    this.kick();
+  }
+
+  /** A store client for an uploaded asset: the credentials it was uploaded with, fresher ones if the room's config still names that bucket. */
+  private async storeOfUploaded(a: AssetTable): Promise<AssetStore> {
+    const saved = fromJson<UploadTarget | null>(a.upload_target, null);
+    if (!saved) throw new Error(`asset ${a.id} has no stored upload target`);
+    let current: UploadTarget | null = null;
+    try {
+      current = await this.targetForRoom(a.room_id);
+    } catch {
+      /* keep the saved one */
+    }
+    const same = current && current.type === saved.type && current.location === saved.location && current.endpoint === saved.endpoint;
+    return this.storeOf(same && current!.key && current!.secret ? { ...saved, key: current!.key, secret: current!.secret } : saved);
+  }
+
+  /** A download URL from wherever the asset is now; `seconds` defaults per store (3 days, OSS 9 h). */
+  async presign(a: AssetTable, seconds?: number): Promise<{ url: string; expiry: number }> {
+    if (a.storage === 'local') return this.ctx.localStorage.presign(a.storage_key, seconds ?? defaultPresignSeconds('local'));
+    const store = await this.storeOfUploaded(a);
+    try {
+      return await store.presign(a.storage_key, seconds ?? defaultPresignSeconds(a.storage as StoreType));
+    } finally {
+      store.close();
+    }
+  }
+
+  /** One upload attempt of an asset (the loop calls it; tests may too). */
+  async attempt(a: AssetTable): Promise<UploadAttempt> {
+    const tries = (a.upload_attempts ?? 0) + 1;
+    const started = Date.now();
+    let store: AssetStore | null = null;
+    try {
+      const target = await this.targetForRoom(a.room_id);
+      if (!target) {
+        // the storage configuration was removed: the asset stays on this server, as any local asset
+        await this.db
+          .updateTable('assets')
+          .set({ upload_state: null, upload_next_at: null, upload_error: 'storage configuration removed; the asset stays on this server' })
+          .where('id', '=', a.id)
+          .execute();
+        await this.sendRecordingEvent({ ...a, upload_state: null });
+        return { assetId: a.id, ok: true, tries };
+      }
+      if (!a.local_key || !existsSync(this.ctx.localStorage.fileOf(a.local_key))) {
+        await this.giveUp(a, tries, `the local copy ${a.local_key ?? ''} is missing`, null);
+        return { assetId: a.id, ok: false, tries, error: 'local copy missing' };
+      }
+      store = this.storeOf(target);
+      const key = remoteKeyOf(target, a.local_key, this.ctx.customerId);
+      const { size } = await store.upload(key, this.ctx.localStorage.fileOf(a.local_key), {
+        resumeId: a.upload_id,
+        onResumeId: async (id) => {
+          await this.db.updateTable('assets').set({ upload_id: id }).where('id', '=', a.id).execute();
+        },
+        onProgress: (bytes) => this.emit('progress', { assetId: a.id, bytes } satisfies UploadProgress),
+        signal: this.abort.signal,
+      });
+      const done = {
+        storage: target.type,
+        storage_key: key,
+        path: store.pathOf(key),
+        upload_state: 'done',
+        upload_attempts: tries,
+        upload_next_at: null,
+        upload_error: null,
+        upload_id: null,
+        upload_target: toJson(target),
+        uploaded_at: rfc3339(),
+      };
+      await this.db.updateTable('assets').set(done).where('id', '=', a.id).execute();
+      if (a.upload_state === 'failed') {
+        // it arrived after all: the job's UPLOAD_ERROR no longer holds
+        await this.db.updateTable('recordings').set({ error_type: null, error_message: null, updated_at: rfc3339() }).where('id', '=', a.job_id).where('error_type', '=', 'UPLOAD_ERROR').execute();
+      }
+      // the store confirmed the whole object and the row points at it: the local copy can go
+      this.ctx.localStorage.remove(a.local_key);
+      const seconds = (Date.now() - started) / 1000;
+      this.ctx.log.info({ assetId: a.id, path: done.path, size, seconds, mbPerSecond: Math.round(size / 1e6 / Math.max(seconds, 0.001)) }, 'asset uploaded');
+      await this.sendRecordingEvent({ ...a, ...done });
+      const res: UploadAttempt = { assetId: a.id, ok: true, tries, size, seconds };
+      this.emit('attempt', res);
+      return res;
+    } catch (err) {
+      if (this.abort.signal.aborted) {
+        // shutting down: not a failed attempt; the next start resumes it (multipart parts already stored are kept)
+        await this.db.updateTable('assets').set({ upload_next_at: rfc3339() }).where('id', '=', a.id).execute();
+        return { assetId: a.id, ok: false, tries: tries - 1, error: 'interrupted by shutdown' };
+      }
+      const error = describeStoreError(err);
+      const configError = isConfigError(err);
+      this.ctx.log.warn({ assetId: a.id, tries, error, configError }, 'asset upload failed; the local copy is kept');
+      // after the first failed attempt the recording is announced with its local URL
+      await this.sendRecordingEvent(a);
+      const exhausted = configError ? tries >= CONFIG_ERROR_TRIES : now().getTime() - Date.parse(a.created_at) > UNREACHABLE_WINDOW_MS;
+      if (a.upload_state !== 'failed' && exhausted) {
+        await this.giveUp(a, tries, error, now().getTime() + AFTER_FAILURE_RETRY_MS);
+      } else {
+        const delay = a.upload_state === 'failed' ? AFTER_FAILURE_RETRY_MS : UPLOAD_RETRY_DELAYS_S[Math.min(tries, UPLOAD_RETRY_DELAYS_S.length) - 1] * 1000;
+        await this.db
+          .updateTable('assets')
+          .set({ upload_attempts: tries, upload_error: error, upload_next_at: rfc3339(new Date(now().getTime() + delay)) })
+          .where('id', '=', a.id)
+          .execute();
+      }
+      const res: UploadAttempt = { assetId: a.id, ok: false, tries, error, configError };
+      this.emit('attempt', res);
+      return res;
+    } finally {
+      store?.close();
+    }
+  }
+
+  /** UPLOAD_ERROR: the asset stays local (downloadable), the job's webhook consumers hear of it once. */
+  private async giveUp(a: AssetTable, tries: number, error: string, retryAtMs: number | null): Promise<void> {
+    await this.db
+      .updateTable('assets')
+      .set({ upload_state: 'failed', upload_attempts: tries, upload_error: error, upload_next_at: retryAtMs === null ? null : rfc3339(new Date(retryAtMs)) })
+      .where('id', '=', a.id)
+      .execute();
+    await this.sendRecordingEvent(a);
+    // UPLOAD_ERROR is announced once, not at every hourly retry
+    if (a.upload_state === 'failed') return;
+    const r = await getRecordingRow(this.db, a.job_id);
+    if (!r) return;
+    const message = `upload to the configured storage failed: ${error}; the recording is kept on this server`;
+    await this.db.updateTable('recordings').set({ error_type: 'UPLOAD_ERROR', error_message: message, updated_at: rfc3339() }).where('id', '=', r.id).execute();
+    const base = await this.service.beamEventBase(r);
+    await this.ctx.events.emit('beam.failure', r.room_id, {
+      ...base,
+      error_code: 0,
+      error_message: message,
+      error_type: 'UPLOAD_ERROR',
+      state_name: 'Failed',
+      state_timestamp: rfc3339(),
+      duration: a.duration,
+    });
+  }
+
+  /** beam.recording.success, once per asset that owes it (claimed in the row first, so never twice). */
+  private async sendRecordingEvent(a: AssetTable): Promise<void> {
+    if (a.event_sent !== 0) return;
+    const claimed = await this.db.updateTable('assets').set({ event_sent: 1 }).where('id', '=', a.id).where('event_sent', '=', 0).executeTakeFirst();
+    if (Number(claimed.numUpdatedRows) !== 1) return;
+    const r = await getRecordingRow(this.db, a.job_id);
+    if (!r) return;
+    const row = { ...a, event_sent: 1 };
+    let url: string | null = null;
+    try {
+      url = (await this.presign(row, await this.eventPresignSeconds(r.room_id))).url;
+    } catch (err) {
+      this.ctx.log.warn({ err: describeStoreError(err), assetId: a.id }, 'could not presign the asset for its webhook');
+    }
+    await this.ctx.events.emit('beam.recording.success', r.room_id, await this.service.recordingSuccessData(r, row, url));
+  }
+
+  /** Webhook URLs live as long as the template's recording presignDuration (default 24 h, reference §7). */
+  private async eventPresignSeconds(roomId: string): Promise<number> {
+    const room = await this.db.selectFrom('rooms').select('template_id').where('id', '=', roomId).executeTakeFirst();
+    const t = room ? await getTemplate(this.db, room.template_id) : null;
+    return t?.recordings[0]?.presignDuration ?? DEFAULT_PRESIGN_DURATION;
+  }
+}

@@ -1,0 +1,644 @@
+// roomcast meeting page: preview, then the room over one WebSocket (/ws) and one RTCPeerConnection.
+// The server makes every offer; this page only answers (see src/sfu/peer.ts).
+//
+// URL forms: /meeting/<room_code>  ·  /preview/<room_id>/<role>?auth_token=<app token>
+// Query: skip_preview=true (straight in, no header or controls: the recorder's view), skip_preview_headful=true
+// (straight in, header and controls), auth_token, ui_mode=activespeaker, name, userId.
+// When joined and rendering: document.body.dataset.joined = 'true' (the recorder waits for it).
+
+import { startHlsViewer } from './hlsViewer.js';
+
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+const parts = location.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+const flag = (name) => (params.get(name) ?? '').toLowerCase() === 'true';
+
+const opts = {
+  code: parts[0] === 'meeting' ? parts[1] : null,
+  roomId: parts[0] === 'preview' ? parts[1] : undefined,
+  role: parts[0] === 'preview' ? parts[2] : undefined,
+  authToken: params.get('auth_token'),
+  skip: flag('skip_preview') || flag('skip_preview_headful'),
+  bare: flag('skip_preview') && !flag('skip_preview_headful'),
+  activeSpeaker: params.get('ui_mode') === 'activespeaker',
+  name: params.get('name'),
+  userId: params.get('userId') ?? params.get('user_id'),
+};
+
+const state = {
+  token: null,
+  ws: null,
+  pc: null,
+  peerId: null,
+  role: null,
+  room: null,
+  joined: false,
+  leaving: false,
+  /** local tracks by cid (the MediaStreamTrack id) */
+  local: new Map(),
+  /** cid → server track id, once the server has an m-line for it */
+  trackIds: new Map(),
+  /** cid → muted */
+  muted: new Map(),
+  cameraOn: true,
+  micOn: true,
+  screenCid: null,
+  /** mid → what it carries (from the last offer) */
+  mids: {},
+  /** peer id → tile */
+  tiles: new Map(),
+  /** track id → {peer_id, kind, muted} for remote tracks */
+  tracks: new Map(),
+  /** track id → screen tile */
+  screens: new Map(),
+  speaking: [],
+  featured: null,
+  featuredAt: 0,
+  offers: Promise.resolve(),
+  firstFrameAt: 0,
+};
+
+// ---------- small UI helpers
+
+function show(section) {
+  for (const id of ['notice', 'preview', 'room', 'left']) $(id).hidden = id !== section;
+}
+
+function setStatus(text) {
+  $('status').textContent = text;
+}
+
+function fail(message, retry = false) {
+  document.body.dataset.error = message;
+  $('notice-text').textContent = message;
+  $('notice-retry').hidden = !retry;
+  show('notice');
+  $('controls').hidden = true;
+}
+
+function initials(name) {
+  return (name || '?').split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0].toUpperCase()).join('') || '?';
+}
+
+// ---------- token
+
+async function getToken() {
+  if (opts.authToken) return opts.authToken;
+  if (!opts.code) throw new Error('This link needs an auth_token to join the room.');
+  const body = { code: opts.code };
+  if (opts.userId) body.user_id = opts.userId;
+  const res = await fetch('/v2/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const data = await res.json().catch(() => ({}));
+  if (res.status === 404) throw new Error('This meeting link is not valid.');
+  if (res.status === 403) throw new Error(`You cannot join this meeting: ${(data.message || 'forbidden').toLowerCase()}.`);
+  if (!res.ok || !data.token) throw new Error(`Could not get a token (${res.status}).`);
+  return data.token;
+}
+
+// ---------- signaling
+
+function connect() {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
+    ws.onopen = () => resolve(ws);
+    ws.onerror = () => reject(new Error('Could not reach the meeting server.'));
+    ws.onmessage = (e) => onMessage(JSON.parse(e.data));
+    ws.onclose = (e) => onClose(e);
+  });
+}
+
+function send(msg) {
+  if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(msg));
+}
+
+/** one reply of the given type (or an error) */
+const waiters = [];
+function waitFor(type) {
+  return new Promise((resolve, reject) => waiters.push({ type, resolve, reject }));
+}
+
+function onMessage(msg) {
+  const w = waiters.findIndex((x) => x.type === msg.type || msg.type === 'error');
+  if (w >= 0 && (msg.type !== 'error' || !state.joined)) {
+    const [waiter] = waiters.splice(w, 1);
+    if (msg.type === 'error') waiter.reject(Object.assign(new Error(msg.message), { code: msg.code }));
+    else waiter.resolve(msg);
+    if (msg.type !== 'joined') return;
+  }
+  switch (msg.type) {
+    case 'joined': return onJoined(msg);
+    case 'offer': state.offers = state.offers.then(() => onOffer(msg)).catch((err) => console.error('offer failed', err)); return;
+    case 'peer-joined': return addPeer(msg.peer);
+    case 'peer-left': return removePeer(msg.peer_id);
+    case 'track-added': return trackAdded(msg);
+    case 'track-removed': return trackRemoved(msg);
+    case 'track-updated': return trackUpdated(msg);
+    case 'speaking': return onSpeaking(msg.peer_ids);
+    case 'published': return void state.trackIds.set(msg.cid, msg.track_id);
+    case 'refused': return console.warn('server refused tracks', msg.cids, msg.message);
+    case 'removed': state.leaving = true; return leftRoom(msg.message ? `You were removed from the meeting (${msg.message}).` : 'You were removed from the meeting.');
+    case 'error': return console.warn('server error', msg.code, msg.message);
+  }
+}
+
+function onClose(e) {
+  for (const w of waiters.splice(0)) w.reject(Object.assign(new Error(e.reason || 'The connection closed.'), { code: e.code >= 4000 ? e.code - 4000 : 0 }));
+  if (state.leaving || !state.joined) return;
+  leftRoom('The connection to the meeting was lost.');
+}
+
+// ---------- local media
+
+async function getMedia(kinds) {
+  const wantAudio = kinds.includes('audio');
+  const wantVideo = kinds.includes('camera');
+  if (!wantAudio && !wantVideo) return;
+  const v = state.role?.video;
+  const constraints = {
+    audio: wantAudio ? { echoCancellation: true, noiseSuppression: true } : false,
+    video: wantVideo ? { width: { ideal: v?.width ?? 1280 }, height: { ideal: v?.height ?? 720 }, frameRate: { ideal: v?.frameRate ?? 30 } } : false,
+  };
+  try {
+    const stream = await navigator.mediaDevices.getUserMedia(constraints);
+    for (const t of stream.getTracks()) state.local.set(t.id, t);
+  } catch (err) {
+    $('device-error').textContent = `Camera or microphone unavailable: ${err.message || err.name}. You can still join.`;
+    $('device-error').hidden = false;
+  }
+}
+
+const localTrack = (kind) => [...state.local.values()].find((t) => t.kind === kind && t.id !== state.screenCid);
+
+function startMicMeter() {
+  const mic = localTrack('audio');
+  if (!mic || !window.AudioContext) return;
+  const ac = new AudioContext();
+  const analyser = ac.createAnalyser();
+  analyser.fftSize = 512;
+  ac.createMediaStreamSource(new MediaStream([mic])).connect(analyser);
+  const buf = new Float32Array(analyser.fftSize);
+  const tick = () => {
+    if ($('preview').hidden) return void ac.close();
+    analyser.getFloatTimeDomainData(buf);
+    let peak = 0;
+    for (const x of buf) peak = Math.max(peak, Math.abs(x));
+    $('mic-level').value = state.micOn ? peak : 0;
+    requestAnimationFrame(tick);
+  };
+  ac.resume().catch(() => {});
+  tick();
+}
+
+function setMic(on) {
+  state.micOn = on;
+  const t = localTrack('audio');
+  if (t) {
+    t.enabled = on;
+    state.muted.set(t.id, !on);
+    const id = state.trackIds.get(t.id);
+    if (id) send({ type: 'mute', track_id: id, muted: !on });
+  }
+  for (const b of [$('preview-mic'), $('toggle-mic')]) b.setAttribute('aria-pressed', String(on));
+  $('preview-mic').textContent = on ? 'Microphone on' : 'Microphone off';
+  $('toggle-mic').textContent = on ? 'Mute' : 'Unmute';
+  const self = state.tiles.get(state.peerId);
+  if (self) self.micOff.hidden = on;
+}
+
+function setCamera(on) {
+  state.cameraOn = on;
+  const t = localTrack('video');
+  if (t) {
+    t.enabled = on;
+    state.muted.set(t.id, !on);
+    const id = state.trackIds.get(t.id);
+    if (id) send({ type: 'mute', track_id: id, muted: !on });
+  }
+  for (const b of [$('preview-cam'), $('toggle-cam')]) b.setAttribute('aria-pressed', String(on));
+  $('preview-cam').textContent = on ? 'Camera on' : 'Camera off';
+  $('toggle-cam').textContent = on ? 'Stop video' : 'Start video';
+  $('preview-camera-off').hidden = on || !t;
+  const self = state.tiles.get(state.peerId);
+  if (self) self.el.classList.toggle('video-off', !on || !t);
+}
+
+async function toggleScreen() {
+  if (state.screenCid) return stopScreen();
+  let stream;
+  try {
+    const s = state.role?.screen;
+    stream = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: s?.frameRate ?? 15 } }, audio: false });
+  } catch (err) {
+    setStatus(`Screen share not started: ${err.message || err.name}`);
+    return;
+  }
+  const track = stream.getVideoTracks()[0];
+  state.screenCid = track.id;
+  state.local.set(track.id, track);
+  track.addEventListener('ended', () => stopScreen());
+  addScreenTile(`local-${track.id}`, state.peerId, track, true);
+  send({ type: 'publish', tracks: [{ cid: track.id, kind: 'screen' }] });
+  $('toggle-screen').setAttribute('aria-pressed', 'true');
+  $('toggle-screen').textContent = 'Stop sharing';
+}
+
+function stopScreen() {
+  const cid = state.screenCid;
+  if (!cid) return;
+  state.screenCid = null;
+  const track = state.local.get(cid);
+  track?.stop();
+  state.local.delete(cid);
+  const id = state.trackIds.get(cid);
+  if (id) send({ type: 'unpublish', track_id: id });
+  removeScreenTile(`local-${cid}`);
+  $('toggle-screen').setAttribute('aria-pressed', 'false');
+  $('toggle-screen').textContent = 'Share screen';
+}
+
+// ---------- tiles
+
+function makeTile(id, name, { self = false, screen = false, local = self } = {}) {
+  const el = document.createElement('figure');
+  el.className = `tile${self ? ' self' : ''}${screen ? ' screen' : ' video-off'}`;
+  el.dataset.peerId = id;
+  const video = document.createElement('video');
+  video.autoplay = true;
+  video.muted = true;
+  video.playsInline = true;
+  video.setAttribute('aria-label', screen ? `${name}'s screen` : `${name}'s video`);
+  const avatar = document.createElement('div');
+  avatar.className = 'avatar';
+  avatar.setAttribute('aria-hidden', 'true');
+  avatar.textContent = initials(name);
+  const cap = document.createElement('figcaption');
+  const label = document.createElement('span');
+  label.className = 'name';
+  label.textContent = screen ? `${name} (screen)` : self ? `${name} (you)` : name;
+  const micOff = document.createElement('span');
+  micOff.className = 'mic-off';
+  micOff.textContent = 'muted';
+  micOff.hidden = true;
+  const speakingLabel = document.createElement('span');
+  speakingLabel.className = 'sr-only';
+  cap.append(label, micOff, speakingLabel);
+  el.append(video, avatar, cap);
+  video.addEventListener('loadeddata', () => {
+    if (!state.firstFrameAt && !local) {
+      // ms since navigation start: page load → first remote frame
+      state.firstFrameAt = performance.now();
+      document.body.dataset.firstFrameMs = String(Math.round(state.firstFrameAt));
+    }
+  });
+  return { el, video, micOff, speakingLabel, name, audio: null };
+}
+
+function addPeer(p, self = false) {
+  if (state.tiles.has(p.peer_id)) return state.tiles.get(p.peer_id);
+  const tile = makeTile(p.peer_id, p.name, { self });
+  state.tiles.set(p.peer_id, tile);
+  $('grid').append(tile.el);
+  for (const t of p.tracks ?? []) state.tracks.set(t.track_id, { peer_id: p.peer_id, kind: t.kind, muted: t.muted });
+  applyMuteState(p.peer_id);
+  layout();
+  return tile;
+}
+
+function removePeer(peerId) {
+  const tile = state.tiles.get(peerId);
+  if (!tile) return;
+  tile.audio?.remove();
+  tile.el.remove();
+  state.tiles.delete(peerId);
+  for (const [id, t] of state.tracks) if (t.peer_id === peerId) state.tracks.delete(id);
+  for (const [id, s] of state.screens) if (s.peerId === peerId) removeScreenTile(id);
+  if (state.featured === peerId) state.featured = null;
+  layout();
+}
+
+function addScreenTile(key, peerId, track, self) {
+  const owner = state.tiles.get(peerId)?.name ?? (self ? 'You' : 'Someone');
+  const tile = makeTile(key, owner, { screen: true, local: self });
+  tile.peerId = peerId;
+  tile.video.srcObject = new MediaStream([track]);
+  state.screens.set(key, tile);
+  $('stage').append(tile.el);
+  layout();
+}
+
+function removeScreenTile(key) {
+  const tile = state.screens.get(key);
+  if (!tile) return;
+  tile.el.remove();
+  state.screens.delete(key);
+  layout();
+}
+
+function applyMuteState(peerId) {
+  const tile = state.tiles.get(peerId);
+  if (!tile || peerId === state.peerId) return;
+  const mine = [...state.tracks.values()].filter((t) => t.peer_id === peerId);
+  const cam = mine.find((t) => t.kind === 'camera');
+  const mic = mine.find((t) => t.kind === 'audio');
+  tile.el.classList.toggle('video-off', !cam || cam.muted || !tile.video.srcObject);
+  tile.micOff.hidden = !(mic?.muted);
+}
+
+function trackAdded(m) {
+  state.tracks.set(m.track_id, { peer_id: m.peer_id, kind: m.kind, muted: m.muted });
+  applyMuteState(m.peer_id);
+}
+
+function trackRemoved(m) {
+  state.tracks.delete(m.track_id);
+  const tile = state.tiles.get(m.peer_id);
+  if (m.kind === 'screen') removeScreenTile(m.track_id);
+  else if (tile && m.kind === 'camera') tile.video.srcObject = null;
+  else if (tile && m.kind === 'audio') {
+    tile.audio?.remove();
+    tile.audio = null;
+  }
+  applyMuteState(m.peer_id);
+}
+
+function trackUpdated(m) {
+  const t = state.tracks.get(m.track_id);
+  if (t) t.muted = m.muted;
+  applyMuteState(m.peer_id);
+}
+
+function onSpeaking(ids) {
+  state.speaking = ids;
+  for (const [id, tile] of state.tiles) {
+    const on = ids.includes(id);
+    tile.el.classList.toggle('speaking', on);
+    tile.speakingLabel.textContent = on ? 'speaking' : '';
+  }
+  // the featured speaker changes at most every 1.5 s, so two voices do not make the layout flicker
+  const now = performance.now();
+  if (ids.length > 0 && ids[0] !== state.peerId && ids[0] !== state.featured && !(state.featured && ids.includes(state.featured)) && now - state.featuredAt > 1500) {
+    state.featured = ids[0];
+    state.featuredAt = now;
+  }
+  layout();
+}
+
+function layout() {
+  const grid = $('grid');
+  const n = state.tiles.size;
+  $('room').classList.toggle('has-screen', state.screens.size > 0);
+  const cols = n <= 1 ? 1 : n <= 4 ? 2 : n <= 9 ? 3 : 4;
+  grid.style.setProperty('--cols', String(cols));
+  grid.classList.toggle('activespeaker', opts.activeSpeaker);
+  grid.classList.toggle('single', n <= 1);
+  if (opts.activeSpeaker) {
+    // the last one who spoke stays large; before anyone speaks, the first other participant
+    if (!state.featured || !state.tiles.has(state.featured)) state.featured = [...state.tiles.keys()].find((id) => id !== state.peerId) ?? state.peerId;
+    for (const [id, tile] of state.tiles) tile.el.classList.toggle('featured', id === state.featured);
+  }
+}
+
+// ---------- WebRTC
+
+function makePc() {
+  const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+  pc.onicecandidate = (e) => {
+    if (e.candidate) send({ type: 'candidate', candidate: e.candidate.toJSON() });
+  };
+  pc.ontrack = (e) => attachRemote(e.transceiver.mid, e.track);
+  pc.onconnectionstatechange = () => {
+    document.body.dataset.connection = pc.connectionState;
+    if (pc.connectionState === 'failed') setStatus('Media connection failed');
+  };
+  return pc;
+}
+
+function attachRemote(mid, track) {
+  const info = state.mids[mid];
+  if (!info || info.dir !== 'subscribe') return;
+  const tile = state.tiles.get(info.peer_id);
+  if (info.kind === 'screen') {
+    removeScreenTile(info.track_id);
+    const owner = tile?.name;
+    addScreenTile(info.track_id, info.peer_id, track, false);
+    if (owner) state.screens.get(info.track_id).el.querySelector('.name').textContent = `${owner} (screen)`;
+    return;
+  }
+  if (!tile) return;
+  if (info.kind === 'camera') {
+    tile.video.srcObject = new MediaStream([track]);
+  } else {
+    tile.audio?.remove();
+    const audio = document.createElement('audio');
+    audio.autoplay = true;
+    audio.srcObject = new MediaStream([track]);
+    $('audio-sink').append(audio);
+    tile.audio = audio;
+    audio.play().catch(() => {
+      // autoplay with sound needs a click on this page
+      $('enable-audio').hidden = false;
+    });
+  }
+  applyMuteState(info.peer_id);
+}
+
+async function onOffer({ sdp, mids }) {
+  state.mids = mids;
+  state.pc ??= makePc();
+  const pc = state.pc;
+  await pc.setRemoteDescription({ type: 'offer', sdp });
+  for (const t of pc.getTransceivers()) {
+    const info = mids[t.mid];
+    if (!info) continue;
+    if (info.dir === 'publish') {
+      state.trackIds.set(info.cid, info.track_id);
+      const track = info.active ? state.local.get(info.cid) : null;
+      if (track) {
+        if (t.sender.track !== track) await t.sender.replaceTrack(track);
+        t.direction = 'sendonly';
+        const muted = state.muted.get(info.cid);
+        if (muted !== undefined) send({ type: 'mute', track_id: info.track_id, muted });
+      } else {
+        if (t.sender.track) await t.sender.replaceTrack(null);
+        t.direction = 'inactive';
+      }
+    } else {
+      t.direction = info.active ? 'recvonly' : 'inactive';
+    }
+  }
+  const answer = await pc.createAnswer();
+  await pc.setLocalDescription(answer);
+  send({ type: 'answer', sdp: pc.localDescription.sdp });
+}
+
+// ---------- joining and leaving
+
+function onJoined(msg) {
+  state.joined = true;
+  state.peerId = msg.peer_id;
+  state.room = msg.room;
+  state.role = msg.role;
+  document.body.dataset.peerId = msg.peer_id;
+  $('room-name').textContent = msg.room.name;
+  document.title = `${msg.room.name} · roomcast`;
+  show('room');
+  const publishes = msg.role.publish;
+  const viewer = publishes.length === 0 && msg.role.subscribe_to_roles.length === 0;
+  $('live-notice').hidden = !viewer;
+  $('grid').hidden = viewer;
+  // a viewer watches the room's live stream (HLS) instead of WebRTC media
+  if (viewer && !state.hls) state.hls = startHlsViewer({ roomId: msg.room.id, token: state.token, container: $('room'), notice: $('live-notice') });
+  if (!opts.bare) {
+    $('header').hidden = false;
+    $('controls').hidden = false;
+    $('toggle-mic').hidden = !publishes.includes('audio') || !localTrack('audio');
+    $('toggle-cam').hidden = !publishes.includes('camera') || !localTrack('video');
+    $('toggle-screen').hidden = !publishes.includes('screen') || !navigator.mediaDevices?.getDisplayMedia;
+  }
+  if (publishes.length > 0 && state.local.size > 0) {
+    const self = addPeer({ peer_id: msg.peer_id, name: msg.name, tracks: [] }, true);
+    const cam = localTrack('video');
+    if (cam) self.video.srcObject = new MediaStream([cam]);
+    self.el.classList.toggle('video-off', !cam || !state.cameraOn);
+    self.micOff.hidden = state.micOn || !localTrack('audio');
+  }
+  for (const p of msg.peers) addPeer(p);
+  onSpeaking(msg.speaking ?? []);
+  const tracks = [];
+  const mic = localTrack('audio');
+  const cam = localTrack('video');
+  if (mic && publishes.includes('audio')) tracks.push({ cid: mic.id, kind: 'audio', muted: !state.micOn });
+  if (cam && publishes.includes('camera')) tracks.push({ cid: cam.id, kind: 'camera', muted: !state.cameraOn });
+  if (tracks.length > 0) send({ type: 'publish', tracks });
+  setStatus(viewer ? '' : 'Connected');
+  requestAnimationFrame(() => {
+    document.body.dataset.joined = 'true';
+  });
+}
+
+async function join(name) {
+  setStatus('Joining…');
+  const joined = waitFor('joined');
+  send({ type: 'join', token: state.token, room_id: opts.roomId, role: opts.role, name });
+  try {
+    await joined;
+  } catch (err) {
+    fail(refusal(err));
+  }
+}
+
+function refusal(err) {
+  if (err.code === 401) return `Your link is not valid any more (${err.message}).`;
+  if (err.code === 403 || err.code === 404) return `You cannot join this meeting: ${err.message}.`;
+  return err.message || 'Could not join the meeting.';
+}
+
+function leave() {
+  if (state.leaving) return;
+  state.leaving = true;
+  send({ type: 'leave' });
+  leftRoom('You left the meeting.');
+}
+
+function leftRoom(text) {
+  state.joined = false;
+  delete document.body.dataset.joined;
+  state.pc?.close();
+  state.pc = null;
+  for (const t of state.local.values()) t.stop();
+  state.local.clear();
+  state.screenCid = null;
+  state.ws?.close();
+  state.hls?.stop();
+  state.hls = null;
+  for (const id of [...state.tiles.keys()]) removePeer(id);
+  $('left-text').textContent = text;
+  $('controls').hidden = true;
+  show('left');
+}
+
+// ---------- start
+
+async function start() {
+  document.body.classList.toggle('bare', opts.bare);
+  $('header').hidden = opts.bare;
+  try {
+    state.token = await getToken();
+    state.ws = await connect();
+    const preview = waitFor('preview');
+    send({ type: 'preview', token: state.token, room_id: opts.roomId, role: opts.role });
+    const info = await preview;
+    state.role = info.role;
+    state.room = info.room;
+    $('room-name').textContent = info.room.name;
+  } catch (err) {
+    return fail(err.code ? refusal(err) : err.message, !err.code);
+  }
+  const publishes = state.role.publish;
+  const name = opts.name || localStorage.getItem('roomcast.name') || '';
+  if (opts.skip) {
+    await getMedia(publishes);
+    return join(name);
+  }
+  show('preview');
+  $('name').value = name;
+  if (opts.name) $('name').readOnly = true;
+  const hasMedia = publishes.includes('audio') || publishes.includes('camera');
+  $('preview-media').hidden = !hasMedia;
+  $('preview-toggles').hidden = !hasMedia;
+  await getMedia(publishes);
+  const cam = localTrack('video');
+  if (cam) $('preview-video').srcObject = new MediaStream([cam]);
+  $('preview-camera-off').hidden = !!cam;
+  if (!cam) $('preview-camera-off').textContent = 'No camera';
+  $('preview-cam').disabled = !cam;
+  $('preview-mic').disabled = !localTrack('audio');
+  startMicMeter();
+  $('name').focus();
+}
+
+$('preview-mic').addEventListener('click', () => setMic(!state.micOn));
+$('preview-cam').addEventListener('click', () => setCamera(!state.cameraOn));
+$('toggle-mic').addEventListener('click', () => setMic(!state.micOn));
+$('toggle-cam').addEventListener('click', () => setCamera(!state.cameraOn));
+$('toggle-screen').addEventListener('click', () => toggleScreen());
+$('leave').addEventListener('click', () => leave());
+$('rejoin').addEventListener('click', () => location.reload());
+$('notice-retry').addEventListener('click', () => location.reload());
+$('enable-audio').addEventListener('click', () => {
+  for (const a of document.querySelectorAll('#audio-sink audio')) a.play().catch(() => {});
+  $('enable-audio').hidden = true;
+});
+$('join-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const name = $('name').value.trim();
+  if (!name) return;
+  try {
+    localStorage.setItem('roomcast.name', name);
+  } catch {}
+  $('join').disabled = true;
+  join(name);
+});
+// closing the tab: say goodbye so the leave reason is "client request"
+window.addEventListener('pagehide', () => {
+  if (state.joined) send({ type: 'leave' });
+});
+
+// for tests and the recorder: a read-only window onto the page
+window.roomcast = {
+  get pc() {
+    return state.pc;
+  },
+  get peerId() {
+    return state.peerId;
+  },
+  get trackIds() {
+    return Object.fromEntries(state.trackIds);
+  },
+  tiles: () => [...state.tiles.entries()].map(([id, t]) => ({ id, name: t.name, video: !!t.video.srcObject, speaking: t.el.classList.contains('speaking') })),
+  screens: () => [...state.screens.keys()],
+  toggleScreen,
+  leave,
+};
+
+start();

@@ -1,0 +1,62 @@
+// Local retention: assets kept on this server are deleted RETENTION_DAYS (15) after they were made, the row kept
+// with deleted_at; assets whose upload is pending or failed are never swept (their local copy is the only one).
+// The sweep runs at start (proved by a restart) and hourly.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTestServer } from '../helpers/server.js';
+import { assetRow, recordAsset, roomWithStorage } from '../helpers/recordedAsset.js';
+import { waitFor } from '../helpers/webhookReceiver.js';
+import { sweepLocalAssets } from '../../src/storage/retention.js';
+
+const daysAgo = (d: number) => new Date(Date.now() - d * 86400_000).toISOString();
+
+test('assets older than RETENTION_DAYS are deleted from disk and marked; fresh and not-yet-uploaded ones stay', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'roomcast-retention-'));
+  let s = await startTestServer({ RECORDER_WORKERS: '0' }, dir);
+  try {
+    assert.equal(s.config.retentionDays, 15);
+    const local = await roomWithStorage(s, 'ret-local', null);
+    // a store nobody listens on: the upload stays pending/failed, the local copy must survive the sweep
+    const unreachable = await roomWithStorage(s, 'ret-unreachable', {
+      type: 's3',
+      location: 'bucket',
+      options: { region: 'us-east-1', endpoint: 'http://127.0.0.1:1' },
+      credentials: { key: 'k', secretKey: 's' },
+    });
+    const old = await recordAsset(s, local, 1000, { createdAt: daysAgo(16) });
+    const fresh = await recordAsset(s, local, 1000, { createdAt: daysAgo(14) });
+    const waiting = await recordAsset(s, unreachable, 1000, { createdAt: daysAgo(16) });
+    await waitFor('the unreachable upload to have been tried', async () => ((await assetRow(s, waiting.assetId)).upload_attempts ?? 0) >= 1);
+
+    const res = await sweepLocalAssets(s.ctx);
+    assert.equal(res.expired, 1);
+    const gone = await assetRow(s, old.assetId);
+    assert.ok(gone.deleted_at);
+    assert.equal(s.ctx.localStorage.exists(old.localKey), false);
+    const pre = await s.api('GET', `/v2/recording-assets/${old.assetId}/presigned-url`);
+    assert.equal(pre.status, 404);
+    assert.equal(pre.body.message, 'Asset expired');
+    assert.equal((await s.api('GET', `/v2/recording-assets/${old.assetId}`)).status, 200, 'the row is kept');
+
+    assert.equal((await assetRow(s, fresh.assetId)).deleted_at, null);
+    assert.ok(s.ctx.localStorage.exists(fresh.localKey));
+    const w = await assetRow(s, waiting.assetId);
+    assert.ok(w.upload_state === 'pending' || w.upload_state === 'failed', String(w.upload_state));
+    assert.equal(w.deleted_at, null);
+    assert.ok(s.ctx.localStorage.exists(waiting.localKey), 'an asset not yet in its store is never swept');
+
+    // the sweep also runs at start: an expired asset is gone right after a restart
+    const older = await recordAsset(s, local, 1000, { createdAt: daysAgo(30) });
+    await s.stop();
+    s = await startTestServer({ RECORDER_WORKERS: '0' }, dir);
+    await waitFor('the sweep at start', async () => (await assetRow(s, older.assetId)).deleted_at !== null, 10_000);
+    assert.equal(s.ctx.localStorage.exists(older.localKey), false);
+    assert.ok(s.ctx.localStorage.exists(fresh.localKey));
+  } finally {
+    await s.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,247 @@
+// Uploads to a real S3-compatible server (../shared/tools/s3-test-server: Swift + s3api, real SigV4): the key
+// layout, presigned URLs (good, tampered, expired), multipart, the store going away during and before an upload,
+// a restart with an upload pending, and UPLOAD_ERROR for configurations the store refuses.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { S3TestServer } from '../helpers/s3TestServer.js';
+import { assetRow, download, recordAsset, roomWithStorage, sha256 } from '../helpers/recordedAsset.js';
+import { waitFor } from '../helpers/webhookReceiver.js';
+import type { UploadAttempt, UploadProgress } from '../../src/storage/uploads.js';
+
+const BUCKET = 'recordings';
+const MiB = 1024 * 1024;
+const s3 = new S3TestServer();
+let client: S3Client;
+let s: TestServer;
+
+before(async () => {
+  await s3.start();
+  await s3.createBucket(BUCKET);
+  client = s3.client();
+  s = await startTestServer({ RECORDER_WORKERS: '0' });
+});
+after(async () => {
+  await s?.stop();
+  client?.destroy();
+  s3.destroy();
+});
+
+async function stored(key: string): Promise<Buffer> {
+  const res = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+  return Buffer.from(await res.Body!.transformToByteArray());
+}
+
+async function uploaded(id: string, timeoutMs = 90_000) {
+  return waitFor(`asset ${id} uploaded`, async () => {
+    const a = await assetRow(s, id);
+    return a.upload_state === 'done' ? a : null;
+  }, timeoutMs);
+}
+
+async function eventsOf(type: string, roomId: string) {
+  return s.ctx.events.list({ type, roomId });
+}
+
+test('an asset lands under <prefix>/beam/<room>/<date>/Rec-<room>-<epoch>.mp4; presigned URLs download it; tampered and expired ones are refused', async () => {
+  const room = await roomWithStorage(s, 's3-basic', s3.upload(BUCKET, '/tenant-a/'));
+  const rec = await recordAsset(s, room, 3 * MiB + 17);
+  const a = await uploaded(rec.assetId);
+  const m = /^[0-9a-f]{24}\/beam\/([0-9a-f]{24})\/(\d{8})\/Rec-\1-(\d{13})\.mp4$/.exec(rec.localKey);
+  assert.ok(m, rec.localKey);
+  const key = `tenant-a/beam/${room}/${m[2]}/Rec-${room}-${m[3]}.mp4`;
+  assert.equal(a.storage, 's3');
+  assert.equal(a.storage_key, key);
+  assert.equal(a.path, `s3://${BUCKET}/${key}`);
+  const head = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
+  assert.equal(head.ContentLength, rec.bytes.length);
+  assert.equal(head.ContentType, 'video/mp4');
+  assert.equal(sha256(await stored(key)), rec.sha256);
+  assert.equal(s.ctx.localStorage.exists(rec.localKey), false, 'the local copy is deleted once the store has it');
+
+  const api = await s.api('GET', `/v2/recording-assets/${rec.assetId}`);
+  assert.equal(api.body.path, `s3://${BUCKET}/${key}`);
+  const pre = await s.api('GET', `/v2/recording-assets/${rec.assetId}/presigned-url`);
+  assert.equal(pre.status, 200, JSON.stringify(pre.body));
+  assert.equal(pre.body.expiry, 3 * 86400);
+  const u = new URL(pre.body.url);
+  assert.equal(u.origin, s3.endpoint);
+  assert.equal(u.pathname, `/${BUCKET}/${key}`);
+  assert.equal(u.searchParams.get('X-Amz-Expires'), String(3 * 86400));
+  const dl = await download(pre.body.url);
+  assert.equal(dl.status, 200);
+  assert.equal(sha256(dl.body), rec.sha256);
+  const short = await s.api('GET', `/v2/recording-assets/${rec.assetId}/presigned-url?presign_duration=600`);
+  assert.equal(new URL(short.body.url).searchParams.get('X-Amz-Expires'), '600');
+
+  // refused by the store itself: a changed signature, a changed key, an expired URL
+  const sig = u.searchParams.get('X-Amz-Signature')!;
+  const bad = new URL(pre.body.url);
+  bad.searchParams.set('X-Amz-Signature', (sig[0] === 'a' ? 'b' : 'a') + sig.slice(1));
+  assert.equal((await download(bad.toString())).status, 403);
+  assert.equal((await download(pre.body.url.replace('.mp4?', '.mp3?'))).status, 403);
+  const expiring = await s.ctx.uploads.presign(a, 1);
+  await new Promise((r) => setTimeout(r, 2500));
+  assert.equal((await download(expiring.url)).status, 403);
+
+  // the webhook event follows the upload: store path and a presigned URL of the store
+  const types = (await s.ctx.events.list({ roomId: room })).map((e) => e.type);
+  assert.deepEqual(types.filter((t) => t.startsWith('beam.')), ['beam.stopped.success', 'beam.recording.success']);
+  const [ev] = await eventsOf('beam.recording.success', room);
+  assert.equal(ev.data.recording_path, a.path);
+  assert.equal(ev.data.recording_id, rec.recordingId);
+  assert.equal(ev.data.size, rec.bytes.length);
+  assert.ok(String(ev.data.recording_presigned_url).startsWith(`${s3.endpoint}/${BUCKET}/`));
+  assert.equal(new URL(String(ev.data.recording_presigned_url)).searchParams.get('X-Amz-Expires'), String(24 * 3600));
+  assert.equal(sha256((await download(String(ev.data.recording_presigned_url))).body), rec.sha256);
+});
+
+test('no prefix: the customer id is the prefix', async () => {
+  const room = await roomWithStorage(s, 's3-noprefix', s3.upload(BUCKET));
+  const rec = await recordAsset(s, room, 1000);
+  const a = await uploaded(rec.assetId);
+  assert.equal(a.storage_key, rec.localKey);
+  assert.ok(a.storage_key.startsWith(`${s.ctx.customerId}/beam/${room}/`));
+  assert.equal(sha256(await stored(a.storage_key)), rec.sha256);
+});
+
+test('a 40 MiB recording goes up in parts (multipart) and arrives whole', async (t) => {
+  const room = await roomWithStorage(s, 's3-multipart', s3.upload(BUCKET, 'mp'));
+  let result: UploadAttempt | undefined;
+  const onAttempt = (r: UploadAttempt) => {
+    if (r.ok) result = r;
+  };
+  s.ctx.uploads.on('attempt', onAttempt);
+  const progress: number[] = [];
+  const onProgress = (p: UploadProgress) => progress.push(p.bytes);
+  s.ctx.uploads.on('progress', onProgress);
+  try {
+    const rec = await recordAsset(s, room, 40 * MiB);
+    const a = await uploaded(rec.assetId);
+    assert.equal(sha256(await stored(a.storage_key)), rec.sha256);
+    assert.ok(progress.length >= 5, `one progress report per 8 MiB part, got ${progress.length}`);
+    assert.equal(Math.max(...progress), 40 * MiB);
+    assert.ok(result && result.size === 40 * MiB);
+    t.diagnostic(`40 MiB multipart upload on loopback: ${result!.seconds!.toFixed(2)} s, ${(40 / result!.seconds!).toFixed(1)} MiB/s`);
+  } finally {
+    s.ctx.uploads.off('attempt', onAttempt);
+    s.ctx.uploads.off('progress', onProgress);
+  }
+});
+
+test('the store stops during an upload: the local copy stays downloadable; when it is back the asset arrives', async (t) => {
+  const room = await roomWithStorage(s, 's3-outage', s3.upload(BUCKET, 'outage'));
+  let killed = false;
+  const onProgress = () => {
+    if (killed) return;
+    killed = true;
+    // synchronous: the store is gone before another part can finish
+    s3.stop();
+  };
+  s.ctx.uploads.on('progress', onProgress);
+  const failures: UploadAttempt[] = [];
+  const onAttempt = (r: UploadAttempt) => {
+    if (!r.ok) failures.push(r);
+  };
+  s.ctx.uploads.on('attempt', onAttempt);
+  try {
+    const rec = await recordAsset(s, room, 40 * MiB);
+    await waitFor('a failed attempt', () => failures.length >= 1, 60_000);
+    assert.ok(killed);
+    t.diagnostic(`failed attempt: ${failures[0].error}`);
+    assert.equal(failures[0].configError, false);
+    let a = await assetRow(s, rec.assetId);
+    assert.equal(a.upload_state, 'pending');
+    assert.equal(a.storage, 'local');
+    assert.ok(s.ctx.localStorage.exists(rec.localKey), 'the local copy is kept');
+    // still downloadable, from this server
+    const pre = await s.api('GET', `/v2/recording-assets/${rec.assetId}/presigned-url`);
+    assert.equal(pre.status, 200);
+    assert.ok(pre.body.url.startsWith(`${s.url}/assets/`), pre.body.url);
+    assert.equal(sha256((await download(pre.body.url)).body), rec.sha256);
+    // announced after the first failed attempt, with the local path and URL
+    const [ev] = await eventsOf('beam.recording.success', room);
+    assert.ok(String(ev.data.recording_path).startsWith('local://'));
+    const localUrl = String(ev.data.recording_presigned_url);
+    assert.ok(localUrl.startsWith(`${s.url}/assets/`));
+
+    await waitFor('a second failed attempt', () => failures.length >= 2, 60_000);
+    await s3.start();
+    a = await uploaded(rec.assetId);
+    assert.equal(sha256(await stored(a.storage_key)), rec.sha256);
+    assert.equal(s.ctx.localStorage.exists(rec.localKey), false);
+    // the local URL handed out earlier still works: it redirects to the store
+    const after = await download(localUrl);
+    assert.equal(after.status, 200);
+    assert.equal(after.redirected, true);
+    assert.equal(sha256(after.body), rec.sha256);
+    assert.equal((await eventsOf('beam.recording.success', room)).length, 1, 'announced once');
+    assert.equal((await eventsOf('beam.failure', room)).length, 0);
+  } finally {
+    s.ctx.uploads.off('progress', onProgress);
+    s.ctx.uploads.off('attempt', onAttempt);
+    if (!s3.running) await s3.start();
+  }
+});
+
+test('the store is down before the upload and roomcast restarts meanwhile: the next start resumes the upload', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'roomcast-s3-restart-'));
+  let s2 = await startTestServer({ RECORDER_WORKERS: '0' }, dir);
+  try {
+    s3.stop();
+    const room = await roomWithStorage(s2, 's3-restart', s3.upload(BUCKET, 'restart'));
+    const rec = await recordAsset(s2, room, 2 * MiB);
+    await waitFor('a failed attempt', async () => ((await assetRow(s2, rec.assetId)).upload_attempts ?? 0) >= 1, 30_000);
+    await s2.stop();
+    await s3.start();
+    s2 = await startTestServer({ RECORDER_WORKERS: '0' }, dir);
+    const a = await waitFor('uploaded after the restart', async () => {
+      const row = await assetRow(s2, rec.assetId);
+      return row.upload_state === 'done' ? row : null;
+    }, 90_000);
+    assert.equal(sha256(await stored(a.storage_key)), rec.sha256);
+    assert.equal(s2.ctx.localStorage.exists(rec.localKey), false);
+  } finally {
+    if (!s3.running) await s3.start();
+    await s2.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('refused credentials or a missing bucket: 4 attempts, then UPLOAD_ERROR; the recording stays downloadable; fixed config brings it home', async () => {
+  const wrongSecret = await roomWithStorage(s, 's3-badcreds', s3.upload(BUCKET, 'bad', 'not-the-secret'));
+  const noBucket = await roomWithStorage(s, 's3-nobucket', s3.upload('no-such-bucket', 'bad'));
+  const recs = [await recordAsset(s, wrongSecret, 4096), await recordAsset(s, noBucket, 4096)];
+  for (const [i, rec] of recs.entries()) {
+    const room = [wrongSecret, noBucket][i];
+    const a = await waitFor('UPLOAD_ERROR', async () => {
+      const row = await assetRow(s, rec.assetId);
+      return row.upload_state === 'failed' ? row : null;
+    }, 60_000);
+    assert.equal(a.upload_attempts, 4);
+    assert.match(a.upload_error!, i === 0 ? /SignatureDoesNotMatch|AccessDenied|InvalidAccessKeyId/ : /NoSuchBucket/);
+    const failures = await eventsOf('beam.failure', room);
+    assert.equal(failures.length, 1);
+    assert.equal(failures[0].data.error_type, 'UPLOAD_ERROR');
+    assert.equal(failures[0].data.job_id, rec.recordingId);
+    const job = await s.api('GET', `/v2/recordings/${rec.recordingId}`);
+    assert.equal(job.body.status, 'completed');
+    assert.equal(job.body.error_type, 'UPLOAD_ERROR');
+    // nothing lost: downloadable from this server
+    const pre = await s.api('GET', `/v2/recording-assets/${rec.assetId}/presigned-url`);
+    assert.equal(sha256((await download(pre.body.url)).body), rec.sha256);
+    assert.equal((await eventsOf('beam.recording.success', room)).length, 1);
+  }
+  // failed uploads are retried hourly: fix the credentials and let that hour pass
+  const tpl = (await s.api('GET', `/v2/rooms/${wrongSecret}`)).body.template_id;
+  const fixed = await s.api('POST', `/v2/templates/${tpl}/settings`, { recording: { upload: s3.upload(BUCKET, 'bad') } });
+  assert.equal(fixed.status, 200, JSON.stringify(fixed.body));
+  await s.ctx.store.db.updateTable('assets').set({ upload_next_at: new Date().toISOString() }).where('id', '=', recs[0].assetId).execute();
+  const a = await uploaded(recs[0].assetId);
+  assert.equal(sha256(await stored(a.storage_key)), recs[0].sha256);
+  assert.equal((await s.api('GET', `/v2/recordings/${recs[0].recordingId}`)).body.error_type, undefined);
+});

@@ -49,6 +49,8 @@ const CSP = [
   "img-src 'self' data: blob:",
   "media-src 'self' blob: https:",
   "connect-src 'self'",
+  // hls.js runs its demuxer in a worker made from a blob
+  "worker-src 'self' blob:",
   "frame-ancestors 'none'",
   "base-uri 'none'",
   "form-action 'self'",

@@ -5,6 +5,7 @@
 // Runs at start and hourly; RETENTION_DAYS=0 keeps local assets forever.
 import type { AppContext } from '../context.js';
 import { now, rfc3339 } from '../clock.js';
+import { localNodeId } from './uploads.js';
 
 const EVERY_MS = 3600_000;
 
@@ -12,6 +13,8 @@ export async function sweepLocalAssets(ctx: AppContext): Promise<{ expired: numb
   const { db } = ctx.store;
   let expired = 0;
   let leftovers = 0;
+  // servers sharing a database sweep the files on their own disk (rows without a node predate uploads)
+  const node = localNodeId(ctx);
   if (ctx.config.retentionDays > 0) {
     const cutoff = rfc3339(new Date(now().getTime() - ctx.config.retentionDays * 86400_000));
     const old = await db
@@ -21,6 +24,7 @@ export async function sweepLocalAssets(ctx: AppContext): Promise<{ expired: numb
       .where('upload_state', 'is', null)
       .where('deleted_at', 'is', null)
       .where('created_at', '<', cutoff)
+      .where((eb) => eb.or([eb('local_node', '=', node), eb('local_node', 'is', null)]))
       .execute();
     for (const a of old) {
       try {
@@ -33,7 +37,13 @@ export async function sweepLocalAssets(ctx: AppContext): Promise<{ expired: numb
       expired++;
     }
   }
-  const uploaded = await db.selectFrom('assets').select(['id', 'local_key']).where('upload_state', '=', 'done').where('local_key', 'is not', null).execute();
+  const uploaded = await db
+    .selectFrom('assets')
+    .select(['id', 'local_key'])
+    .where('upload_state', '=', 'done')
+    .where('local_node', '=', node)
+    .where('local_key', 'is not', null)
+    .execute();
   for (const a of uploaded) {
     if (a.local_key && ctx.localStorage.exists(a.local_key)) {
       ctx.localStorage.remove(a.local_key);

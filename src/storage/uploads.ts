@@ -6,10 +6,11 @@
 // beam.recording.success goes out once per asset: when the upload is confirmed (store path and presigned URL),
 // or right after the first failed attempt with the local path and URL (consumers are not kept waiting on a
 // store outage; that local URL keeps working after the upload lands: it redirects to the store).
-// beam.failure with UPLOAD_ERROR when the store refuses the configuration (credentials, bucket) 4 times in a
-// row, or when it stayed unreachable for 24 h.
+// beam.failure with UPLOAD_ERROR when the store refuses the configuration (credentials, bucket) at the 4th
+// attempt, or when it stayed unreachable for 24 h.
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import type { AppContext } from '../context.js';
 import type { AssetTable } from '../store/schema.js';
 import { fromJson, toJson } from '../store/db.js';
@@ -34,7 +35,7 @@ import {
 
 /** Seconds before the next attempt after the n-th failed one; the last value repeats. */
 export const UPLOAD_RETRY_DELAYS_S = [1, 3, 10, 30, 60, 120, 300];
-/** A store refusing the configuration this many times in a row is an UPLOAD_ERROR. */
+/** A store still refusing the configuration at this attempt is an UPLOAD_ERROR. */
 export const CONFIG_ERROR_TRIES = 4;
 /** A store unreachable for this long is an UPLOAD_ERROR too. */
 const UNREACHABLE_WINDOW_MS = 24 * 3600_000;
@@ -59,6 +60,11 @@ export interface UploadAttempt {
   seconds?: number;
 }
 
+/** This server's identity for local copies: servers sharing a database each upload the files on their own disk. */
+export function localNodeId(ctx: Pick<AppContext, 'localStorage'>): string {
+  return `${hostname()}:${ctx.localStorage.root}`;
+}
+
 export class UploadManager extends EventEmitter {
   private stopped = true;
   private ticking: Promise<void> | null = null;
@@ -68,6 +74,7 @@ export class UploadManager extends EventEmitter {
   /** aborts uploads in flight when the server stops: they resume at the next start */
   private abort = new AbortController();
   private readonly service: RecordingService;
+  readonly nodeId: string;
 
   constructor(
     private readonly ctx: AppContext,
@@ -76,6 +83,7 @@ export class UploadManager extends EventEmitter {
   ) {
     super();
     this.service = new RecordingService(ctx);
+    this.nodeId = localNodeId(ctx);
   }
 
   private get db() {
@@ -86,7 +94,13 @@ export class UploadManager extends EventEmitter {
     this.stopped = false;
     this.abort = new AbortController();
     // assets recorded right before a crash were inserted but never scheduled: schedule them now
-    await this.db.updateTable('assets').set({ upload_next_at: rfc3339() }).where('upload_state', '=', 'pending').where('upload_next_at', 'is', null).execute();
+    await this.db
+      .updateTable('assets')
+      .set({ upload_next_at: rfc3339() })
+      .where('upload_state', '=', 'pending')
+      .where('upload_next_at', 'is', null)
+      .where('local_node', '=', this.nodeId)
+      .execute();
     this.timer = setInterval(() => this.kick(), POLL_MS);
     this.timer.unref();
     this.kick();
@@ -124,6 +138,7 @@ export class UploadManager extends EventEmitter {
       .selectFrom('assets')
       .selectAll()
       .where('upload_state', 'in', ['pending', 'failed'])
+      .where('local_node', '=', this.nodeId)
       .where('upload_next_at', '<=', rfc3339())
       .where('deleted_at', 'is', null)
       .orderBy('upload_next_at', 'asc')
@@ -159,7 +174,7 @@ export class UploadManager extends EventEmitter {
    */
   async prepare<T extends AssetTable>(asset: T, owesEvent: boolean): Promise<T> {
     if (asset.storage !== 'local') return asset;
-    const local = { ...asset, local_key: asset.storage_key };
+    const local = { ...asset, local_key: asset.storage_key, local_node: this.nodeId };
     let hasStore: boolean;
     try {
       hasStore = (await this.targetForRoom(asset.room_id)) !== null;

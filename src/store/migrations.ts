@@ -211,6 +211,8 @@ export function migrations(kind: DbKind): Record<string, Migration> {
             .addColumn(name, type, (c) => (notNullDefault === undefined ? c : c.notNull().defaultTo(notNullDefault)))
             .execute();
         await add('local_key', 'text');
+        // which server's disk holds the local copy (servers sharing one database each upload their own)
+        await add('local_node', 'text');
         await add('upload_state', 'varchar(16)');
         await add('upload_attempts', 'integer', 0);
         await add('upload_next_at', 'varchar(40)');

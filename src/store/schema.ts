@@ -133,6 +133,8 @@ export interface AssetTable {
   // Upload to the customer's store (migration 0003_asset_uploads): optional so writers that predate them compile.
   /** key of the copy on this machine's disk; kept after the upload so old local URLs can redirect */
   local_key?: string | null;
+  /** the server (host:asset root) whose disk holds the local copy */
+  local_node?: string | null;
   /** null = stays local; pending | done | failed (failed uploads keep being retried, slowly) */
   upload_state?: string | null;
   upload_attempts?: number;

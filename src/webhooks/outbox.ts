@@ -25,6 +25,8 @@ const POLL_MS = 500;
 const FANOUT_BATCH = 500;
 /** A missing seq younger than this may be a PostgreSQL insert not yet committed: wait for it. */
 const GAP_WAIT_MS = 10_000;
+/** A delivery being sent is leased for this long: another server sharing the database leaves it alone. */
+const LEASE_MS = 60_000;
 /** Finished deliveries are kept this long (the log API looks back 30 days). */
 const KEEP_MS = 30 * 86400_000;
 
@@ -67,6 +69,8 @@ export interface ReplayFilters {
   offset: number;
   event_ids?: string[];
 }
+
+class CursorMoved extends Error {}
 
 export class WebhookOutbox {
   private stopped = true;
@@ -193,19 +197,25 @@ export class WebhookOutbox {
       const t = targets.get(key);
       if (t) deliveries.push(this.deliveryRow({ ...e, seq: Number(e.seq) }, t, null));
     }
-    await this.db.transaction().execute(async (trx) => {
-      const moved = await trx
-        .updateTable('webhook_state')
-        .set({ value: String(upTo) })
-        .where('name', '=', 'cursor')
-        .where('value', '=', String(cursor))
-        .executeTakeFirst();
-      if (Number(moved.numUpdatedRows) !== 1) {
-        if (cursorText !== null) throw new Error('webhook cursor moved under the dispatcher');
-        await trx.insertInto('webhook_state').values({ name: 'cursor', value: String(upTo) }).execute();
-      }
-      for (let i = 0; i < deliveries.length; i += 100) await trx.insertInto('webhook_deliveries').values(deliveries.slice(i, i + 100)).execute();
-    });
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        const moved = await trx
+          .updateTable('webhook_state')
+          .set({ value: String(upTo) })
+          .where('name', '=', 'cursor')
+          .where('value', '=', String(cursor))
+          .executeTakeFirst();
+        if (Number(moved.numUpdatedRows) !== 1) {
+          if (cursorText !== null) throw new CursorMoved();
+          await trx.insertInto('webhook_state').values({ name: 'cursor', value: String(upTo) }).execute();
+        }
+        for (let i = 0; i < deliveries.length; i += 100) await trx.insertInto('webhook_deliveries').values(deliveries.slice(i, i + 100)).execute();
+      });
+    } catch (err) {
+      // another server sharing the database fanned these events out first: nothing to do
+      if (err instanceof CursorMoved) return false;
+      throw err;
+    }
     return taken.length === FANOUT_BATCH;
   }
 
@@ -233,6 +243,15 @@ export class WebhookOutbox {
     }
     for (const d of due) {
       if (this.inFlight.size >= MAX_IN_FLIGHT || this.stopped) break;
+      // claim it: only the server whose conditional update lands sends it (a crash frees it when the lease ends)
+      const claimed = await this.db
+        .updateTable('webhook_deliveries')
+        .set({ next_attempt_at: rfc3339(new Date(now().getTime() + LEASE_MS)) })
+        .where('id', '=', d.id)
+        .where('status', '=', 'pending')
+        .where('next_attempt_at', '=', d.next_attempt_at)
+        .executeTakeFirst();
+      if (Number(claimed.numUpdatedRows) !== 1) continue;
       const p = this.send(d)
         .catch((err) => this.ctx.log.error({ err, delivery: d.id }, 'webhook delivery bookkeeping failed'))
         .finally(() => {

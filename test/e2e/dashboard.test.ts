@@ -477,11 +477,17 @@ test('HLS player: hls.js (light build, loaded on demand) plays a room-vod asset 
   // the row's Play button uses GET /v2/recording-assets/<id>/presigned-url: playable once that returns a path-signed
   // /vod/ URL for local room-vod assets (an /assets/ URL signs master.m3u8 alone, not the playlists it names)
   const pre = await s.api('GET', `/v2/recording-assets/${assetId}/presigned-url`);
-  if (!String(pre.body.url).includes('/vod/')) {
+  if (!new URL(pre.body.url).pathname.startsWith('/vod/')) {
     t.diagnostic(`presigned-url of a local room-vod asset is ${pre.body.url}: the Play button cannot play it yet`);
     return;
   }
   await page.getByRole('button', { name: 'Play master.m3u8' }).click();
+  await page.waitForFunction(() => (document.querySelector('.player-slot video') as HTMLVideoElement | null)?.readyState! >= 2, undefined, { timeout: T });
+  await page.evaluate(() => {
+    const v = document.querySelector('.player-slot video') as HTMLVideoElement;
+    v.muted = true;
+    return v.play();
+  });
   await page.waitForSelector('.player-slot .player-box[data-playing="true"]', { timeout: T });
 });
 

@@ -6,13 +6,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { launchPeerBrowser, makeMediaFixtures, openPeerPage, until, waitJoined, sleep, type MediaFixtures, type PeerBrowser } from '../helpers/meetingPeers.js';
-import { liveProcesses } from '../../src/recorder/proc.js';
+import { liveProcesses, runTool } from '../../src/recorder/proc.js';
 import { audioLevel, probe, sampleFrames, type SampledFrame } from '../../src/recorder/probe.js';
 
 let s: TestServer;
@@ -21,13 +21,14 @@ let bobMedia: { dir: string; video: string; audio: string };
 let aliceBrowser: PeerBrowser;
 let bobBrowser: PeerBrowser;
 
-/** Bob's camera is a flat green picture: its tile is easy to find in a recorded frame. */
-function greenCamera(): { dir: string; video: string; audio: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'roomcast-green-'));
-  const video = join(dir, 'green.y4m');
+/** Bob's camera is a flat orange picture: its tile is easy to find in a recorded frame (Alice's camera is
+ * Chromium-independent testsrc2 bars, the fake screen share is green: three things a frame must show). */
+function orangeCamera(): { dir: string; video: string; audio: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'roomcast-orange-'));
+  const video = join(dir, 'orange.y4m');
   const audio = join(dir, 'tone.wav');
   for (const args of [
-    ['-f', 'lavfi', '-i', 'color=c=0x00c000:size=640x360:rate=15', '-t', '4', '-pix_fmt', 'yuv420p', video],
+    ['-f', 'lavfi', '-i', 'color=c=0xff8c00:size=640x360:rate=15', '-t', '4', '-pix_fmt', 'yuv420p', video],
     ['-f', 'lavfi', '-i', 'sine=frequency=660:sample_rate=48000', '-t', '4', '-ac', '1', audio],
   ]) {
     const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args]);
@@ -39,7 +40,7 @@ function greenCamera(): { dir: string; video: string; audio: string } {
 before(async () => {
   s = await startTestServer({ RECORDER_WORKERS: '1', RECORDER_JOIN_TIMEOUT_SECONDS: '15' });
   aliceMedia = makeMediaFixtures();
-  bobMedia = greenCamera();
+  bobMedia = orangeCamera();
   [aliceBrowser, bobBrowser] = await Promise.all([launchPeerBrowser(aliceMedia), launchPeerBrowser({ ...bobMedia, remove() {} })]);
 });
 
@@ -77,22 +78,15 @@ async function waitStatus(id: string, want: string[], timeoutMs = 90_000): Promi
   );
 }
 
-function greenShare(f: SampledFrame): number {
+/** Share of a frame's pixels that match a colour test. */
+function share(f: SampledFrame, match: (r: number, g: number, b: number) => boolean): number {
   let n = 0;
-  for (let i = 0; i < f.data.length; i += 3) if (f.data[i + 1] > 140 && f.data[i] < 80 && f.data[i + 2] < 80) n++;
+  for (let i = 0; i < f.data.length; i += 3) if (match(f.data[i], f.data[i + 1], f.data[i + 2])) n++;
   return n / (f.width * f.height);
 }
-
-/** Share of pixels with strongly saturated colours of several hues (testsrc2 and the screen capture). */
-function colourfulShare(f: SampledFrame): number {
-  let n = 0;
-  for (let i = 0; i < f.data.length; i += 3) {
-    const [r, g, b] = [f.data[i], f.data[i + 1], f.data[i + 2]];
-    const isGreenTile = g > 140 && r < 80 && b < 80;
-    if (!isGreenTile && Math.max(r, g, b) - Math.min(r, g, b) > 90) n++;
-  }
-  return n / (f.width * f.height);
-}
+const isOrange = (r: number, g: number, b: number) => r > 200 && g > 100 && g < 180 && b < 60; // Bob's camera
+const isBlue = (r: number, g: number, b: number) => b > 150 && r < 80 && g < 80; // a bar of Alice's testsrc2
+const isGreen = (r: number, g: number, b: number) => g > 100 && r < 90 && b < 90; // Chromium's fake screen
 
 test('seed: start with {"resolution":{"width":1280,"height":720}}, two peers and a screen share, stop → one playable MP4', async () => {
   const roomId = (await s.api('POST', '/v2/rooms', { name: 'e2e-record' })).body.id;
@@ -145,10 +139,14 @@ test('seed: start with {"resolution":{"width":1280,"height":720}}, two peers and
   assert.equal(frames.length, 4);
   for (const f of frames) {
     assert.ok(f.meanLuma > 20 && f.variance > 100, `frame at ${f.at}s is black or flat (luma ${f.meanLuma}, var ${f.variance})`);
-    // more than one tile: Bob's green camera and colourful content (Alice's camera, the screen share)
-    assert.ok(greenShare(f) > 0.01, `Bob's green tile not visible at ${f.at}s (${greenShare(f)})`);
-    assert.ok(colourfulShare(f) > 0.02, `no colourful tile at ${f.at}s (${colourfulShare(f)})`);
+    // every tile: Bob's orange camera, Alice's camera bars, and the screen share shown large
+    assert.ok(share(f, isOrange) > 0.02, `Bob's tile not visible at ${f.at}s (${share(f, isOrange)})`);
+    assert.ok(share(f, isBlue) > 0.002, `Alice's tile not visible at ${f.at}s (${share(f, isBlue)})`);
+    assert.ok(share(f, isGreen) > 0.25, `the screen share is not shown large at ${f.at}s (${share(f, isGreen)})`);
   }
+  // a picture of the recording for people reading the test run (.test-artifacts is not committed)
+  mkdirSync('.test-artifacts/recording', { recursive: true });
+  await runTool('ffmpeg', ['-v', 'error', '-y', '-ss', String(info.duration / 2), '-i', file, '-frames:v', '1', '.test-artifacts/recording/composite.png']);
   const level = await audioLevel(file);
   assert.ok(level.maxDb > -40, `audio is silent (max ${level.maxDb} dB)`);
 
@@ -193,13 +191,41 @@ test('auto-start on join and auto-stop after the last peer left (template config
   assert.equal(done.recording_assets.length, 1);
 });
 
+test('pause and resume: the paused span is left out of the one MP4', async () => {
+  const roomId = (await s.api('POST', '/v2/rooms', { name: 'e2e-pause' })).body.id;
+  const codes = await roomCodes(roomId);
+  const alice = await joinPeer(aliceBrowser, codes.host, 'Alice');
+  const start = await s.api('POST', `/v2/recordings/room/${roomId}/start`, {});
+  await waitStatus(start.body.id, ['running']);
+  await sleep(3000);
+  const paused = await s.api('POST', `/v2/recordings/room/${roomId}/pause`);
+  assert.equal(paused.status, 200);
+  assert.equal(paused.body.status, 'running');
+  assert.equal((await s.api('POST', `/v2/recordings/room/${roomId}/pause`)).status, 409, 'already paused');
+  await sleep(5000);
+  assert.equal((await s.api('POST', `/v2/recordings/room/${roomId}/resume`)).status, 200);
+  await sleep(3000);
+  await s.api('POST', `/v2/recordings/room/${roomId}/stop`);
+  const done = await waitStatus(start.body.id, ['completed', 'failed']);
+  assert.equal(done.status, 'completed', JSON.stringify(done));
+  const file = s.ctx.localStorage.fileOf(done.recording_assets[0].path.replace('local://roomcast/', ''));
+  const info = await probe(file);
+  const wall = (Date.parse(done.stopped_at) - Date.parse(done.started_at)) / 1000;
+  // about 6 s recorded of about 11 s of wall time: the 5 s pause is not in the file
+  assert.ok(info.duration > 4 && info.duration < wall - 3.5, `duration ${info.duration}s of ${wall}s wall time`);
+  const frames = await sampleFrames(file, 3);
+  assert.equal(frames.length, 3);
+  assert.ok(frames.every((f) => f.meanLuma > 20), 'both parts decode');
+  await alice.close();
+});
+
 test('the encoder killed mid-way: the recording fails but a playable partial asset remains', async () => {
   const roomId = (await s.api('POST', '/v2/rooms', { name: 'e2e-crash' })).body.id;
   const codes = await roomCodes(roomId);
   const alice = await joinPeer(aliceBrowser, codes.host, 'Alice');
   const start = await s.api('POST', `/v2/recordings/room/${roomId}/start`, {});
   await waitStatus(start.body.id, ['running']);
-  await sleep(4000);
+  await sleep(6000);
   const ffmpeg = liveProcesses().filter((p) => p.name === 'ffmpeg');
   assert.equal(ffmpeg.length, 1, JSON.stringify(liveProcesses()));
   process.kill(ffmpeg[0].pid, 'SIGKILL');
@@ -212,9 +238,9 @@ test('the encoder killed mid-way: the recording fails but a playable partial ass
   const file = s.ctx.localStorage.fileOf(asset.path.replace('local://roomcast/', ''));
   const info = await probe(file);
   assert.ok(info.duration > 2, `partial duration ${info.duration}`);
-  const frames = await sampleFrames(file, 2);
+  const frames = await sampleFrames(file, 2, { pixFmt: 'rgb24' });
   assert.equal(frames.length, 2);
-  assert.ok(frames.every((f) => f.meanLuma > 20), 'partial frames decode and are not black');
+  for (const f of frames) assert.ok(share(f, isBlue) > 0.002, `partial frame at ${f.at}s does not show Alice's camera (luma ${f.meanLuma})`);
   const failure = (await s.ctx.events.list({ roomId, type: 'beam.failure' }))[0];
   assert.equal(failure.data.error_type, 'INTERNAL_ERROR');
   await alice.close();

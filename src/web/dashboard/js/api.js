@@ -117,18 +117,3 @@ export async function listAll(path, params = {}, { max = 500, signal } = {}) {
     start = page.last;
   }
 }
-
-let openapi = null;
-/** The server's OpenAPI paths (public, cached): which optional APIs exist here. */
-export async function apiPaths() {
-  openapi ??= fetch('/openapi.json', { cache: 'no-store' })
-    .then((r) => (r.ok ? r.json() : { paths: {} }))
-    .catch(() => ({ paths: {} }));
-  return (await openapi).paths ?? {};
-}
-
-/** The OpenAPI path (fastify form "/v2/x/{id}") whose text matches `re` and has every method. */
-export async function findPath(re, methods) {
-  const paths = await apiPaths();
-  return Object.keys(paths).find((p) => re.test(p) && methods.every((m) => paths[p][m])) ?? null;
-}

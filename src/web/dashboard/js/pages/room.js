@@ -195,8 +195,9 @@ function roomCodes(room, current) {
 
 function elapsedOf(job) {
   if (!job) return null;
+  // starting: how long it has been waiting; running/stopping: how long it has been recording
   if (job.status === 'starting') return secondsBetween(job.created_at);
-  if (ACTIVE.has(job.status)) return secondsBetween(job.started_at ?? job.created_at);
+  if (ACTIVE.has(job.status)) return job.started_at ? secondsBetween(job.started_at) : null;
   return job.started_at && job.stopped_at ? secondsBetween(job.started_at, job.stopped_at) : null;
 }
 

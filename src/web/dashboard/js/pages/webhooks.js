@@ -1,6 +1,6 @@
 // Webhooks: the workspace webhook (URL + headers) and the delivery log (GET /v2/analytics/webhooks) with
 // replay (POST /v2/analytics/webhooks/replay), in the reference's shapes.
-import { findPath, get, isMissingRoute, post, qs } from '../api.js';
+import { get, isMissingRoute, post, qs } from '../api.js';
 import {
   badge,
   banner,
@@ -59,24 +59,25 @@ export async function view(root, { query, signal }) {
 
 // ---- settings -------------------------------------------------------------------------------------------------
 
+const SETTINGS_PATH = '/v2/webhooks/settings';
+
 async function settingsCard(slot, signal) {
-  const path = await findPath(/^\/v2\/(?!analytics).*webhook/i, ['get', 'post']);
-  if (!path || path.includes('{')) {
-    slot.append(
-      card(
-        'Workspace webhook',
-        banner('info', 'Webhook settings are not available on this server yet (no webhook settings route under /v2). The workspace webhook comes from the WEBHOOK_URL and WEBHOOK_HEADERS settings; a room can override it with its own webhook.'),
-      ),
-    );
-    return;
-  }
+  const path = SETTINGS_PATH;
   const errSlot = h('div');
   const okSlot = h('div');
   let current;
   try {
     current = await get(path, { signal });
   } catch (err) {
-    if (err.name !== 'AbortError') slot.append(card('Workspace webhook', errorBanner(err)));
+    if (err.name === 'AbortError') return;
+    slot.append(
+      card(
+        'Workspace webhook',
+        isMissingRoute(err)
+          ? banner('info', `Webhook settings are not available on this server yet (GET ${path} is not a route). The workspace webhook comes from the WEBHOOK_URL and WEBHOOK_HEADERS settings; a room can override it with its own webhook.`)
+          : errorBanner(err),
+      ),
+    );
     return;
   }
   const url = h('input', { type: 'url', value: current?.url ?? '', maxlength: '2048', placeholder: 'https://example.com/hooks/roomcast', spellcheck: 'false' });

@@ -13,8 +13,7 @@ import { Sfu } from './sfu/index.js';
 import { UploadManager } from './storage/uploads.js';
 import { RetentionSweeper } from './storage/retention.js';
 import { WebhookOutbox } from './webhooks/outbox.js';
-import { RecordingSupervisor } from './domain/recordingSupervisor.js';
-import { LiveStreamSupervisor } from './domain/liveStreamSupervisor.js';
+import { JobSupervisor } from './domain/jobSupervisor.js';
 import { RecorderWorker } from './recorder/worker.js';
 import { LiveStreamWorker } from './recorder/liveWorker.js';
 import { JobLoop } from './recorder/jobLoop.js';
@@ -57,8 +56,8 @@ export async function startServer(config: Config = loadConfig()): Promise<Runnin
   retention.start();
   // recordings and live streams: automatic start/stop rules, and this machine's recorder workers sharing
   // one limit (RECORDER_WORKERS; 0 = this server takes no recorder work)
-  const supervisors = [new RecordingSupervisor(ctx), new LiveStreamSupervisor(ctx)];
-  for (const s of supervisors) s.start();
+  const supervisor = new JobSupervisor(ctx);
+  supervisor.start();
   const recorder = new RecorderWorker(ctx);
   const liveRecorder = new LiveStreamWorker(ctx);
   const jobs = new JobLoop(ctx, { recording: recorder.runJob, 'live-stream': liveRecorder.runJob });
@@ -70,7 +69,7 @@ export async function startServer(config: Config = loadConfig()): Promise<Runnin
     async close() {
       // recorder jobs end first (their files become assets), then peers leave (events, session close),
       // then the HTTP server stops
-      for (const s of supervisors) s.stop();
+      supervisor.stop();
       const workersStopped = Promise.all([recorder.stop(), liveRecorder.stop()]);
       await jobs.stop();
       await workersStopped;

@@ -16,7 +16,7 @@ import { SIGNATURE_HEADER } from '../webhooks/deliver.js';
 const tags = ['webhooks'];
 const Id = Type.String({ pattern: '^[a-zA-Z0-9_-]{1,64}$' });
 const Url = Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2048 });
-const Headers = Type.Record(Type.String({ pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]{1,128}$' }), Type.String({ maxLength: 4096 }), { maxProperties: 50 });
+const Headers = Type.Record(Type.String({ pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]{1,128}$' }), Type.String({ maxLength: 4096 }), { maxProperties: 50, additionalProperties: false });
 const EventName = Type.String({ pattern: '^[a-z0-9_.]{1,64}$' });
 const Status = Type.Union([Type.Literal('all'), Type.Literal('failed'), Type.Literal('success')]);
 const Time = Type.String({ maxLength: 40 });

@@ -328,7 +328,13 @@ export class LiveStreamWorker {
       errorType ??= 'INTERNAL_ERROR';
       errorMessage ??= `building the recording failed: ${problems.join('; ')}`;
     }
+    // the room's own bucket, when it has one: uploaded after the rows exist; the local copies stay until then
+    for (const f of singleFiles) f.asset = await this.ctx.uploads.prepare(f.asset, false);
+    if (vod) vod.asset = await this.ctx.uploads.prepare(vod.asset, false);
     await this.service.finish(r.id, { vod, singleFiles, duration, errorType, errorMessage, stoppedAt });
+    for (const a of [...singleFiles.map((f) => f.asset), ...(vod ? [vod.asset] : [])]) {
+      if (a.upload_state === 'pending') await this.ctx.uploads.schedule(a.id);
+    }
     rmSync(work, { recursive: true, force: true });
     if (!problems.length) this.removeLater(out);
     log.info({ errorType, duration, vod: vod?.asset.id, files: singleFiles.length }, 'live stream finished');

@@ -3,6 +3,8 @@
 // waiting for an upload, or whose upload failed, are never swept: their local copy is the only one.
 // Also removes local copies left behind by uploads that were confirmed (a crash between the two steps).
 // Runs at start and hourly; RETENTION_DAYS=0 keeps local assets forever.
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { AppContext } from '../context.js';
 import { now, rfc3339 } from '../clock.js';
 import { localNodeId } from './uploads.js';
@@ -19,7 +21,7 @@ export async function sweepLocalAssets(ctx: AppContext): Promise<{ expired: numb
     const cutoff = rfc3339(new Date(now().getTime() - ctx.config.retentionDays * 86400_000));
     const old = await db
       .selectFrom('assets')
-      .select(['id', 'storage_key'])
+      .select(['id', 'type', 'storage_key'])
       .where('storage', '=', 'local')
       .where('upload_state', 'is', null)
       .where('deleted_at', 'is', null)
@@ -28,7 +30,9 @@ export async function sweepLocalAssets(ctx: AppContext): Promise<{ expired: numb
       .execute();
     for (const a of old) {
       try {
-        ctx.localStorage.remove(a.storage_key);
+        // an HLS VOD asset is its master playlist plus a directory of playlists and segments: all of it goes
+        if (a.type === 'room-vod' && a.storage_key.endsWith('/master.m3u8')) rmSync(ctx.localStorage.fileOf(dirname(a.storage_key)), { recursive: true, force: true });
+        else ctx.localStorage.remove(a.storage_key);
       } catch (err) {
         ctx.log.warn({ err, assetId: a.id }, 'could not delete an expired asset file');
         continue;

@@ -22,6 +22,10 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { MAX_PRESIGN_SECONDS, StoreConfigError, contentTypeOf, type AssetStore, type UploadOptions, type UploadTarget } from './store.js';
 
+// roomcast runs on Node 20 (package.json engines) with a pinned SDK; the SDK's notice that its future releases
+// will need Node 22 would otherwise print on every start
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const MiB = 1024 * 1024;
 /** Files up to this size go up in one PUT. */
 export const MULTIPART_THRESHOLD = 16 * MiB;

@@ -9,7 +9,9 @@
 // beam.failure with UPLOAD_ERROR when the store refuses the configuration (credentials, bucket) at the 4th
 // attempt, or when it stayed unreachable for 24 h.
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { VodUrlSigner } from './live.js';
 import { hostname } from 'node:os';
 import type { AppContext } from '../context.js';
 import type { AssetTable } from '../store/schema.js';
@@ -76,6 +78,8 @@ export class UploadManager extends EventEmitter {
   private readonly service: RecordingService;
   readonly nodeId: string;
 
+  private readonly vodSigner: VodUrlSigner;
+
   constructor(
     private readonly ctx: AppContext,
     /** builds a store client for a target (tests may wrap it) */
@@ -84,6 +88,7 @@ export class UploadManager extends EventEmitter {
     super();
     this.service = new RecordingService(ctx);
     this.nodeId = localNodeId(ctx);
+    this.vodSigner = new VodUrlSigner(ctx.config.appSecret, () => ctx.config.publicUrl);
   }
 
   private get db() {
@@ -209,7 +214,12 @@ export class UploadManager extends EventEmitter {
 
   /** A download URL from wherever the asset is now; `seconds` defaults per store (3 days, OSS 9 h). */
   async presign(a: AssetTable, seconds?: number): Promise<{ url: string; expiry: number }> {
-    if (a.storage === 'local') return this.ctx.localStorage.presign(a.storage_key, seconds ?? defaultPresignSeconds('local'));
+    if (a.storage === 'local') {
+      const secs = seconds ?? defaultPresignSeconds('local');
+      // a local VOD plays through path-signed URLs, so its relative playlist and segment links work
+      if (a.type === 'room-vod') return this.vodSigner.presign(a.id, secs);
+      return this.ctx.localStorage.presign(a.storage_key, secs);
+    }
     const store = await this.storeOfUploaded(a);
     try {
       return await store.presign(a.storage_key, seconds ?? defaultPresignSeconds(a.storage as StoreType));
@@ -241,14 +251,26 @@ export class UploadManager extends EventEmitter {
       }
       store = this.storeOf(target);
       const key = remoteKeyOf(target, a.local_key, this.ctx.customerId);
-      const { size } = await store.upload(key, this.ctx.localStorage.fileOf(a.local_key), {
-        resumeId: a.upload_id,
-        onResumeId: async (id) => {
-          await this.db.updateTable('assets').set({ upload_id: id }).where('id', '=', a.id).execute();
-        },
-        onProgress: (bytes) => this.emit('progress', { assetId: a.id, bytes } satisfies UploadProgress),
-        signal: this.abort.signal,
-      });
+      let size = 0;
+      if (a.type === 'room-vod') {
+        // an unzipped VOD: every playlist and segment under the master's directory, the master last (a master
+        // in the bucket means the whole VOD is there); small files, so a retry sends them all again
+        const localDir = dirname(a.local_key);
+        const files = filesUnder(this.ctx.localStorage.fileOf(localDir)).sort((x, y) => Number(x.endsWith('master.m3u8')) - Number(y.endsWith('master.m3u8')));
+        for (const rel of files) {
+          const r = await store.upload(remoteKeyOf(target, `${localDir}/${rel}`, this.ctx.customerId), this.ctx.localStorage.fileOf(`${localDir}/${rel}`), { signal: this.abort.signal });
+          size += r.size;
+        }
+      } else {
+        ({ size } = await store.upload(key, this.ctx.localStorage.fileOf(a.local_key), {
+          resumeId: a.upload_id,
+          onResumeId: async (id) => {
+            await this.db.updateTable('assets').set({ upload_id: id }).where('id', '=', a.id).execute();
+          },
+          onProgress: (bytes) => this.emit('progress', { assetId: a.id, bytes } satisfies UploadProgress),
+          signal: this.abort.signal,
+        }));
+      }
       const done = {
         storage: target.type,
         storage_key: key,
@@ -267,7 +289,8 @@ export class UploadManager extends EventEmitter {
         await this.db.updateTable('recordings').set({ error_type: null, error_message: null, updated_at: rfc3339() }).where('id', '=', a.job_id).where('error_type', '=', 'UPLOAD_ERROR').execute();
       }
       // the store confirmed the whole object and the row points at it: the local copy can go
-      this.ctx.localStorage.remove(a.local_key);
+      if (a.type === 'room-vod') rmSync(this.ctx.localStorage.fileOf(dirname(a.local_key)), { recursive: true, force: true });
+      else this.ctx.localStorage.remove(a.local_key);
       const seconds = (Date.now() - started) / 1000;
       this.ctx.log.info({ assetId: a.id, path: done.path, size, seconds, mbPerSecond: Math.round(size / 1e6 / Math.max(seconds, 0.001)) }, 'asset uploaded');
       await this.sendRecordingEvent({ ...a, ...done });
@@ -353,4 +376,12 @@ export class UploadManager extends EventEmitter {
     const t = room ? await getTemplate(this.db, room.template_id) : null;
     return t?.recordings[0]?.presignDuration ?? DEFAULT_PRESIGN_DURATION;
   }
+}
+
+/** Paths (relative, '/'-separated) of every file below a directory. */
+function filesUnder(dir: string, rel = ''): string[] {
+  return readdirSync(join(dir, rel)).flatMap((name) => {
+    const r = rel ? `${rel}/${name}` : name;
+    return statSync(join(dir, r)).isDirectory() ? filesUnder(dir, r) : [r];
+  });
 }

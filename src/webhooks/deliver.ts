@@ -129,21 +129,28 @@ export async function postJson(target: string, body: string, opts: PostOptions):
   const timeoutMs = opts.timeoutMs ?? TIMEOUT_MS;
   return new Promise<PostResult>((resolve) => {
     const mod = url.protocol === 'https:' ? https : http;
-    const req = mod.request(url, { method: 'POST', headers, lookup, agent: false, timeout: timeoutMs }, (res) => {
-      let seen = 0;
-      res.on('data', (chunk: Buffer) => {
-        seen += chunk.length;
-        if (seen > MAX_RESPONSE_BYTES) res.destroy();
+    let req: http.ClientRequest;
+    try {
+      req = mod.request(url, { method: 'POST', headers, lookup, agent: false, timeout: timeoutMs }, (res) => {
+        let seen = 0;
+        res.on('data', (chunk: Buffer) => {
+          seen += chunk.length;
+          if (seen > MAX_RESPONSE_BYTES) res.destroy();
+        });
+        const done = () => {
+          const status = res.statusCode ?? 0;
+          const ok = status >= 200 && status < 300;
+          resolve({ ok, status, error: ok ? null : `HTTP ${status}`, retryable: true });
+        };
+        res.on('end', done);
+        res.on('close', done);
+        res.on('error', done);
       });
-      const done = () => {
-        const status = res.statusCode ?? 0;
-        const ok = status >= 200 && status < 300;
-        resolve({ ok, status, error: ok ? null : `HTTP ${status}`, retryable: true });
-      };
-      res.on('end', done);
-      res.on('close', done);
-      res.on('error', done);
-    });
+    } catch (err) {
+      // a custom header Node will not send (bad name or value): no retry can fix it
+      resolve({ ok: false, status: null, error: `refused: ${(err as Error).message}`, retryable: false });
+      return;
+    }
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)));
     req.on('error', (err: Error) => resolve({ ok: false, status: null, error: err.message, retryable: true }));
     req.end(body);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { objectId, rfc3339 } from '../../src/clock.js';
 import { LiveStreamService } from '../../src/domain/liveStreamService.js';
-import { LiveStreamSupervisor } from '../../src/domain/liveStreamSupervisor.js';
+import { JobSupervisor } from '../../src/domain/jobSupervisor.js';
 import { liveOutputDir } from '../../src/storage/live.js';
 import type { AssetTable } from '../../src/store/schema.js';
 
@@ -320,7 +320,7 @@ test('list filters and pagination; get by id with recording_assets; hls.* events
 });
 
 test('auto-stop: room empty for autoStopTimeout → last peer left; maxDuration → max duration reached', async () => {
-  const sup = new LiveStreamSupervisor(s.ctx);
+  const sup = new JobSupervisor(s.ctx);
   const id = await room('ls-auto');
   const r = (await s.api('POST', `/v2/live-streams/room/${id}/start`, {})).body;
   await sup.sweep(Date.now() + 10_000);

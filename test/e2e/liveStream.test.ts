@@ -11,13 +11,11 @@ import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { launchPeerBrowser, makeMediaFixtures, openPeerPage, sleep, until, waitJoined, type MediaFixtures, type PeerBrowser } from '../helpers/meetingPeers.js';
-import { LiveStreamWorker } from '../../src/recorder/liveWorker.js';
 import { liveProcesses, runTool } from '../../src/recorder/proc.js';
 import { frameDifference, probe, sampleFrames } from '../../src/recorder/probe.js';
 import { parseMediaPlaylist, variantUris } from '../../src/domain/hlsPlaylists.js';
 
 let s: TestServer;
-let worker: LiveStreamWorker;
 let media: MediaFixtures;
 let peers: PeerBrowser;
 let players: PeerBrowser;
@@ -39,9 +37,8 @@ const PLAYER_HTML = `<!doctype html><meta charset="utf-8"><video id="v" muted au
 </script>`;
 
 before(async () => {
-  s = await startTestServer();
-  worker = new LiveStreamWorker(s.ctx);
-  worker.start();
+  // the server's own recorder worker takes the stream, as in production
+  s = await startTestServer({ RECORDER_WORKERS: '1' });
   media = makeMediaFixtures();
   [peers, players] = await Promise.all([launchPeerBrowser(media), launchPeerBrowser()]);
   const hlsJs = readFileSync(createRequire(import.meta.url).resolve('hls.js/dist/hls.min.js'));
@@ -59,7 +56,6 @@ after(async () => {
   await players?.close();
   await peers?.close();
   await new Promise((r) => playerSite?.close(r));
-  await worker?.stop();
   await s?.stop();
   media?.remove();
   assert.deepEqual(liveProcesses(), [], 'the recorder left no process behind');

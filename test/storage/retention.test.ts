@@ -3,13 +3,14 @@
 // The sweep runs at start (proved by a restart) and hourly.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { startTestServer } from '../helpers/server.js';
 import { assetRow, recordAsset, roomWithStorage } from '../helpers/recordedAsset.js';
 import { waitFor } from '../helpers/webhookReceiver.js';
 import { sweepLocalAssets } from '../../src/storage/retention.js';
+import { objectId } from '../../src/clock.js';
 
 const daysAgo = (d: number) => new Date(Date.now() - d * 86400_000).toISOString();
 
@@ -31,8 +32,23 @@ test('assets older than RETENTION_DAYS are deleted from disk and marked; fresh a
     const waiting = await recordAsset(s, unreachable, 1000, { createdAt: daysAgo(16) });
     await waitFor('the unreachable upload to have been tried', async () => ((await assetRow(s, waiting.assetId)).upload_attempts ?? 0) >= 1);
 
+    // an HLS VOD asset: a master playlist and a directory of layer playlists and segments
+    const vodDir = `${s.ctx.customerId}/hls/${local}/20260101/1767225600000/vod`;
+    for (const f of ['master.m3u8', '1080p/index.m3u8', '1080p/seg0.ts']) {
+      const file = s.ctx.localStorage.fileOf(`${vodDir}/${f}`);
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, 'x');
+    }
+    const vodId = objectId();
+    await s.ctx.store.db
+      .insertInto('assets')
+      .values({ id: vodId, job_id: objectId(), room_id: local, session_id: '', type: 'room-vod', status: 'completed', path: `local://roomcast/${vodDir}/master.m3u8`, storage: 'local', storage_key: `${vodDir}/master.m3u8`, size: 3, duration: 1, metadata: '{}', thumbnails: null, error_message: null, created_at: daysAgo(20), deleted_at: null })
+      .execute();
+
     const res = await sweepLocalAssets(s.ctx);
-    assert.equal(res.expired, 1);
+    assert.equal(res.expired, 2);
+    assert.equal(existsSync(s.ctx.localStorage.fileOf(vodDir)), false, 'the whole VOD directory is removed');
+    assert.ok((await assetRow(s, vodId)).deleted_at);
     const gone = await assetRow(s, old.assetId);
     assert.ok(gone.deleted_at);
     assert.equal(s.ctx.localStorage.exists(old.localKey), false);

@@ -245,3 +245,17 @@ test('workspace webhook setting: API wins over WEBHOOK_URL, header values masked
   const g2 = await waitFor('the event at WEBHOOK_URL again', () => rx.accepted.find((a) => a.body?.id === e2.id));
   assert.equal(g2.path, '/workspace');
 });
+
+test('a custom header Node cannot send (a room webhook header named "bad header") fails the delivery once, no retry loop', async () => {
+  const r = await s.api('POST', '/v2/rooms', { name: 'wh-badheader', webhook: { url: rx.url('/bad'), headers: { 'bad header': 'x' } } });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  const e = await s.ctx.events.emit('session.open.success', r.body.id, { room_id: r.body.id });
+  const failed = await waitFor('the delivery to fail', async () => {
+    const res = await s.api('GET', `/v2/analytics/webhooks?room_id=${r.body.id}&status=failed`);
+    return res.body.events[0];
+  }, 20_000);
+  assert.equal(failed.event_id, e.id);
+  assert.equal(failed.payload.attempts, 1);
+  assert.match(failed.payload.error_reason, /^refused: /);
+  assert.equal(rx.accepted.some((a) => a.path === '/bad'), false);
+});

@@ -3,7 +3,7 @@
 // a restart with an upload pending, and UPLOAD_ERROR for configurations the store refuses.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -12,6 +12,8 @@ import { S3TestServer } from '../helpers/s3TestServer.js';
 import { assetRow, download, recordAsset, roomWithStorage, sha256 } from '../helpers/recordedAsset.js';
 import { waitFor } from '../helpers/webhookReceiver.js';
 import type { UploadAttempt, UploadProgress } from '../../src/storage/uploads.js';
+import { objectId } from '../../src/clock.js';
+import type { AssetTable } from '../../src/store/schema.js';
 
 const BUCKET = 'recordings';
 const MiB = 1024 * 1024;
@@ -244,4 +246,38 @@ test('refused credentials or a missing bucket: 4 attempts, then UPLOAD_ERROR; th
   const a = await uploaded(recs[0].assetId);
   assert.equal(sha256(await stored(a.storage_key)), recs[0].sha256);
   assert.equal((await s.api('GET', `/v2/recordings/${recs[0].recordingId}`)).body.error_type, undefined);
+});
+
+test('a live stream\'s room-vod (master, layer playlists, segments) lands in the bucket whole; the local directory goes', async () => {
+  const room = await roomWithStorage(s, 's3-vod', s3.upload(BUCKET, '/tenant-v/'));
+  const dirKey = `${s.ctx.customerId}/hls/${room}/20261120/1763600000000/vod`;
+  const files: Record<string, string> = {
+    '720p/index.m3u8': '#EXTM3U\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXTINF:2.0,\nseg_00000.ts\n#EXT-X-ENDLIST\n',
+    '720p/seg_00000.ts': 'x'.repeat(5000),
+    'master.m3u8': '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=2800000,RESOLUTION=1280x720\n720p/index.m3u8\n',
+  };
+  const src = mkdtempSync(join(tmpdir(), 'vod-'));
+  for (const [rel, text] of Object.entries(files)) {
+    const f = join(src, rel.replace('/', '_'));
+    writeFileSync(f, text);
+    s.ctx.localStorage.put(`${dirKey}/${rel}`, f);
+  }
+  rmSync(src, { recursive: true, force: true });
+  const id = objectId();
+  const row: AssetTable = {
+      id, job_id: id, room_id: room, session_id: '', type: 'room-vod', status: 'completed',
+      path: s.ctx.localStorage.pathOf(`${dirKey}/master.m3u8`), storage: 'local', storage_key: `${dirKey}/master.m3u8`,
+      size: 5200, duration: 2, metadata: JSON.stringify({ num_layers: '1', max_width: 1280, max_height: 720 }),
+      thumbnails: null, error_message: null, created_at: new Date().toISOString(), deleted_at: null,
+  };
+  const asset = await s.ctx.uploads.prepare(row, false);
+  assert.equal(asset.upload_state, 'pending');
+  await s.ctx.store.db.insertInto('assets').values(asset).execute();
+  await s.ctx.uploads.schedule(id);
+  const a = await uploaded(id);
+  const remoteDir = `tenant-v/hls/${room}/20261120/1763600000000/vod`;
+  assert.equal(a.storage_key, `${remoteDir}/master.m3u8`);
+  assert.equal(a.path, `s3://${BUCKET}/${remoteDir}/master.m3u8`);
+  for (const [rel, text] of Object.entries(files)) assert.equal((await stored(`${remoteDir}/${rel}`)).toString(), text, rel);
+  assert.equal(s.ctx.localStorage.exists(`${dirKey}/master.m3u8`), false, 'the local VOD directory is removed');
 });

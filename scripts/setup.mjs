@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Installs what roomcast needs on a fresh Debian machine, and nothing twice:
 //  - Debian packages for the recorder (ffmpeg, chromium, Xvfb, PulseAudio) when a binary is missing;
-//  - with --test, also PostgreSQL and Redis servers used by the store and fleet tests;
+//  - with --test, also the PostgreSQL server the store tests run against;
 //  - npm packages when node_modules is missing or older than package-lock.json.
 // Plain JavaScript with no dependencies: it runs before `npm ci`.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -42,7 +42,6 @@ const missing = new Set(wanted.filter(([bin]) => !have(bin)).map(([, pkg]) => pk
 if (!existsSync('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf')) missing.add('fonts-dejavu-core');
 if (forTests) {
   if (!pgBinDir()) missing.add('postgresql');
-  if (!have('redis-server')) missing.add('redis-server');
 }
 
 if (missing.size > 0) {

@@ -1,5 +1,5 @@
 // Builds the HTTP server: schema validation, OpenAPI, auth, and one route file per resource.
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -31,6 +31,11 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     logger: { ...loggerOptions(ctx.config.logLevel) },
     ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true } },
     bodyLimit: 1024 * 1024,
+    // router-level refusals (a path parameter over maxParamLength, a malformed URL) get the API's error body too
+    frameworkErrors: (err, _req, reply) => {
+      const status = (err as { statusCode?: number }).statusCode ?? 400;
+      void (reply as FastifyReply).status(status).send({ code: status, message: err.message.length > 120 ? 'Invalid request URL' : err.message, details: [(err as { code?: string }).code ?? 'invalid request'] });
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   installErrorHandlers(app);

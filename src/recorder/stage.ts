@@ -6,6 +6,10 @@ import { launchRecorderBrowser, type RecorderBrowser } from './browser.js';
 
 /** The meeting page sets this once joined and rendering (src/web/meeting/meeting.js). */
 export const JOINED_SIGNAL = { selector: 'body[data-joined="true"]' };
+/** …and this once the remote pictures show (the page gives up waiting for them after 5 s). */
+export const MEDIA_READY_SIGNAL = { selector: 'body[data-media-ready="true"]' };
+/** Other meeting pages (a custom meeting_url) may not set it: film them after this long anyway. */
+const MEDIA_READY_WAIT_MS = 6000;
 
 export interface StageOptions {
   url: string;
@@ -47,6 +51,7 @@ export async function openStage(opts: StageOptions): Promise<Stage> {
     browser = await launchRecorderBrowser({ url: opts.url, display, size: opts.size, allowedHosts: opts.allowedHosts, logger: opts.log });
     browser.onExit((e) => reportCrash(`browser ${e.reason} (${e.signal ?? e.code ?? ''})`));
     await browser.waitForSignal(JOINED_SIGNAL, opts.joinTimeoutMs);
+    await browser.waitForSignal(MEDIA_READY_SIGNAL, MEDIA_READY_WAIT_MS).catch(() => opts.log.warn('the meeting page did not report its media ready; filming anyway'));
   } catch (err) {
     await close();
     throw err;

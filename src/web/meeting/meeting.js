@@ -4,7 +4,8 @@
 // URL forms: /meeting/<room_code>  ·  /preview/<room_id>/<role>?auth_token=<app token>
 // Query: skip_preview=true (straight in, no header or controls: the recorder's view), skip_preview_headful=true
 // (straight in, header and controls), auth_token, ui_mode=activespeaker, name, userId.
-// When joined and rendering: document.body.dataset.joined = 'true' (the recorder waits for it).
+// When joined and rendering: document.body.dataset.joined = 'true'; once the remote pictures show (or 5 s
+// later), document.body.dataset.mediaReady = 'true' (the recorder waits for both).
 
 import { startHlsViewer } from './hlsViewer.js';
 
@@ -514,6 +515,22 @@ function onJoined(msg) {
   requestAnimationFrame(() => {
     document.body.dataset.joined = 'true';
   });
+  signalMediaReady();
+}
+
+// The recorder starts filming when the picture is complete: every remote camera and screen the room had at
+// join shows a frame (data-media-ready), or after 5 s whatever has arrived — a recording that starts with
+// empty tiles is worse than one that starts a second later.
+function signalMediaReady() {
+  const giveUpAt = Date.now() + 5000;
+  const check = () => {
+    if (!state.joined) return;
+    const expected = [...state.tracks.values()].filter((t) => t.peer_id !== state.peerId && (t.kind === 'screen' || (t.kind === 'camera' && !t.muted))).length;
+    const showing = [...document.querySelectorAll('.tile:not(.self) video')].filter((v) => v.readyState >= 2 && v.videoWidth > 0).length;
+    if (showing >= expected || Date.now() > giveUpAt) document.body.dataset.mediaReady = 'true';
+    else setTimeout(check, 50);
+  };
+  check();
 }
 
 async function join(name) {
@@ -543,6 +560,7 @@ function leave() {
 function leftRoom(text) {
   state.joined = false;
   delete document.body.dataset.joined;
+  delete document.body.dataset.mediaReady;
   state.pc?.close();
   state.pc = null;
   for (const t of state.local.values()) t.stop();

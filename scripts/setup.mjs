@@ -42,6 +42,8 @@ const missing = new Set(wanted.filter(([bin]) => !have(bin)).map(([, pkg]) => pk
 if (!existsSync('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf')) missing.add('fonts-dejavu-core');
 if (forTests) {
   if (!pgBinDir()) missing.add('postgresql');
+  // test/e2e/meetingFirefox.test.ts drives stock Firefox over WebDriver BiDi
+  if (!have('firefox-esr')) missing.add('firefox-esr');
 }
 
 if (missing.size > 0) {

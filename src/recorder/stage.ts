@@ -45,13 +45,21 @@ export async function openStage(opts: StageOptions): Promise<Stage> {
     })();
     return closing;
   };
+  const t0 = Date.now();
+  const at: Record<string, number> = {};
   try {
     display = await startDisplay({ ...opts.size, logger: opts.log });
+    at.display_ms = Date.now() - t0;
     display.onExit((which, info) => reportCrash(`${which} exited (${info.signal ?? info.code})`));
     browser = await launchRecorderBrowser({ url: opts.url, display, size: opts.size, allowedHosts: opts.allowedHosts, logger: opts.log });
     browser.onExit((e) => reportCrash(`browser ${e.reason} (${e.signal ?? e.code ?? ''})`));
+    at.browser_ms = Date.now() - t0;
     await browser.waitForSignal(JOINED_SIGNAL, opts.joinTimeoutMs);
+    at.joined_ms = Date.now() - t0;
     await browser.waitForSignal(MEDIA_READY_SIGNAL, MEDIA_READY_WAIT_MS).catch(() => opts.log.warn('the meeting page did not report its media ready; filming anyway'));
+    at.media_ready_ms = Date.now() - t0;
+    // where a slow start goes: display, browser + page load, join, remote pictures
+    opts.log.info(at, 'recorder stage ready');
   } catch (err) {
     await close();
     throw err;

@@ -238,6 +238,14 @@ async function startPulse(dir: string, sinkName: string, readyMs: number, logger
     script,
     [
       `load-module module-null-sink sink_name=${sinkName} rate=48000 channels=2 sink_properties=device.description=roomcast-recorder`,
+      // An idle null sink renders in 2 s blocks, so the encoder's first audio (and with it, through the
+      // muxer's interleaving, its first video frame) came up to 2 s late. A low-latency listener on the
+      // monitor from the start keeps the sink rendering in 20 ms blocks (measured: first audio 2 s → 20 ms).
+      `load-module module-null-sink sink_name=${sinkName}_clock rate=48000 channels=2 sink_properties=device.description=roomcast-clock`,
+      `load-module module-loopback source=${sinkName}.monitor sink=${sinkName}_clock latency_msec=20 source_dont_move=true sink_dont_move=true`,
+      // the sink planned its first 2 s block before the listener came: restart its clock now
+      `suspend-sink ${sinkName} 1`,
+      `suspend-sink ${sinkName} 0`,
       `set-default-sink ${sinkName}`,
       `set-default-source ${sinkName}.monitor`,
       `load-module module-native-protocol-unix auth-anonymous=1 socket=${socket}`,

@@ -4,14 +4,13 @@ import { Type } from 'typebox';
 import type { ApiInstance } from './types.js';
 import type { AppContext } from '../context.js';
 import { notFound } from './errors.js';
-import { envelope, envelopeSchema, pageQuery } from './pagination.js';
+import { envelope, envelopeSchema } from './pagination.js';
 import { LiveStreamService, TIMED_METADATA_MAX_PAYLOAD } from '../domain/liveStreamService.js';
 import { getLiveStreamRow, rowToLiveStream } from '../store/liveStreams.js';
 import { assetsOfJob } from '../store/recordings.js';
-import { JOB_STATUSES } from '../domain/recordingJob.js';
 import type { LiveStreamTable } from '../store/schema.js';
+import { Id, JobListQuery, emptyBodyIsObject } from './schemas.js';
 
-const Id = Type.String({ pattern: '^[a-zA-Z0-9_-]{1,64}$' });
 const RoomParams = Type.Object({ room_id: Id });
 const StreamParams = Type.Object({ stream_id: Id });
 const StartBody = Type.Object(
@@ -36,18 +35,8 @@ const TimedMetadataBody = Type.Object(
   },
   { additionalProperties: false },
 );
-const ListQuery = Type.Object({
-  ...pageQuery,
-  room_id: Type.Optional(Id),
-  session_id: Type.Optional(Id),
-  status: Type.Optional(Type.Union(JOB_STATUSES.map((s) => Type.Literal(s)))),
-});
+const ListQuery = JobListQuery;
 const LiveStream = Type.Object({ id: Type.String(), status: Type.String() }, { additionalProperties: true });
-
-/** A start call may come without a body: validate it as `{}`. */
-async function emptyBodyIsObject(req: { body: unknown }) {
-  if (req.body === undefined || req.body === null) req.body = {};
-}
 
 export function liveStreamRoutes(app: ApiInstance, ctx: AppContext): void {
   const service = new LiveStreamService(ctx);

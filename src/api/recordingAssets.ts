@@ -8,8 +8,8 @@ import { ApiError, notFound } from './errors.js';
 import { envelope, envelopeSchema, pageQuery } from './pagination.js';
 import { rowToAsset } from '../store/recordings.js';
 import { describeStoreError } from '../storage/index.js';
+import { Id } from './schemas.js';
 
-const Id = Type.String({ pattern: '^[a-zA-Z0-9_-]{1,64}$' });
 const AssetParams = Type.Object({ asset_id: Id });
 const ListQuery = Type.Object({
   ...pageQuery,

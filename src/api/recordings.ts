@@ -3,12 +3,11 @@ import { Type } from 'typebox';
 import type { ApiInstance } from './types.js';
 import type { AppContext } from '../context.js';
 import { notFound } from './errors.js';
-import { envelope, envelopeSchema, pageQuery } from './pagination.js';
+import { envelope, envelopeSchema } from './pagination.js';
 import { RecordingService } from '../domain/recordingService.js';
 import { assetsOfJob, getRecordingRow, rowToRecording } from '../store/recordings.js';
-import { JOB_STATUSES } from '../domain/recordingJob.js';
+import { Id, JobListQuery, emptyBodyIsObject } from './schemas.js';
 
-const Id = Type.String({ pattern: '^[a-zA-Z0-9_-]{1,64}$' });
 const RoomParams = Type.Object({ room_id: Id });
 const RecordingParams = Type.Object({ recording_id: Id });
 const StartBody = Type.Object(
@@ -23,18 +22,8 @@ const StartBody = Type.Object(
   },
   { additionalProperties: false },
 );
-const ListQuery = Type.Object({
-  ...pageQuery,
-  room_id: Type.Optional(Id),
-  session_id: Type.Optional(Id),
-  status: Type.Optional(Type.Union(JOB_STATUSES.map((s) => Type.Literal(s)))),
-});
+const ListQuery = JobListQuery;
 const Recording = Type.Object({ id: Type.String(), status: Type.String() }, { additionalProperties: true });
-/** A start call may come without a body: validate it as `{}`. */
-async function emptyBodyIsObject(req: { body: unknown }) {
-  if (req.body === undefined || req.body === null) req.body = {};
-}
-
 export function recordingRoutes(app: ApiInstance, ctx: AppContext): void {
   const service = new RecordingService(ctx);
   const { db } = ctx.store;

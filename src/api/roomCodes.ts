@@ -15,8 +15,8 @@ import { getTemplate } from '../store/templates.js';
 import { createRoomCode, getRoomCode, listRoomCodes, ROOM_CODE_PATTERN, rowToRoomCode, setRoomCodeEnabled, type RoomCode } from '../store/roomCodes.js';
 import { isHiddenRole } from '../domain/templates.js';
 import type { RoomTable } from '../store/schema.js';
+import { Id } from './schemas.js';
 
-const Id = Type.String({ pattern: '^[a-zA-Z0-9_-]{1,64}$' });
 const RoleName = Type.String({ pattern: '^[a-zA-Z0-9_-]{1,128}$' });
 const Code = Type.String({ pattern: ROOM_CODE_PATTERN });
 // `enum` instead of `type: boolean`: the app's ajv coerces types ("true" → true), and this body must be a real boolean.

@@ -10,9 +10,9 @@ import { getTemplate, getTemplateByName } from '../store/templates.js';
 import { DEFAULT_TEMPLATE_NAME } from '../domain/templates.js';
 import { objectId, rfc3339 } from '../clock.js';
 import type { RoomTable } from '../store/schema.js';
+import { Id } from './schemas.js';
 
 const RoomName = Type.String({ minLength: 1, maxLength: 255, pattern: '^[a-zA-Z0-9.:_-]+$' });
-const Id = Type.String({ pattern: '^[a-zA-Z0-9_-]{1,64}$' });
 const Webhook = Type.Object(
   {
     url: Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2048 }),

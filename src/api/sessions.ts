@@ -5,8 +5,8 @@ import type { AppContext } from '../context.js';
 import { badRequest, notFound } from './errors.js';
 import { envelope, envelopeSchema, pageQuery, utcFilter } from './pagination.js';
 import { getSession, getSessionRow, listSessions } from '../store/sessions.js';
+import { Id } from './schemas.js';
 
-const Id = Type.String({ pattern: '^[a-zA-Z0-9_-]{1,64}$' });
 const PeerSchema = Type.Object({
   id: Type.String(),
   name: Type.String(),

@@ -25,6 +25,7 @@ import {
   listTemplates,
   saveTemplate,
 } from '../store/templates.js';
+import { Id } from './schemas.js';
 import {
   apiRoleDefaults,
   buildDestinations,
@@ -59,7 +60,6 @@ const strict = <P extends Parameters<typeof Type.Object>[0]>(props: P, descripti
 const FreeObject = Type.Record(Type.String(), Type.Unknown());
 
 const KEY = '^[a-zA-Z0-9_-]{1,100}$';
-const Id = Type.String({ pattern: '^[a-zA-Z0-9_-]{1,64}$' });
 const TemplateName = Type.String({ minLength: 1, maxLength: 255, pattern: '^[a-zA-Z0-9 ._:-]+$', description: 'a-z A-Z 0-9 space - . _ :' });
 const RoleName = Type.String({ pattern: KEY });
 const DestName = Type.String({ pattern: KEY });

@@ -12,9 +12,9 @@ import { maskSecret, SECRET_MASK } from '../domain/templates.js';
 import { getApiWorkspaceTarget, listDeliveries, setApiWorkspaceTarget, workflowCounts, type WebhookTarget } from '../store/webhooks.js';
 import { secondPrecision, type ReplayFilters } from '../webhooks/outbox.js';
 import { SIGNATURE_HEADER } from '../webhooks/deliver.js';
+import { Id } from './schemas.js';
 
 const tags = ['webhooks'];
-const Id = Type.String({ pattern: '^[a-zA-Z0-9_-]{1,64}$' });
 const Url = Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2048 });
 const Headers = Type.Record(Type.String({ pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]{1,128}$' }), Type.String({ maxLength: 4096 }), { maxProperties: 50, additionalProperties: false });
 const EventName = Type.String({ pattern: '^[a-z0-9_.]{1,64}$' });

@@ -34,6 +34,7 @@ import {
   type StoreType,
   type UploadTarget,
 } from './index.js';
+import { CoalescingRunner } from '../jobs/coalescingRunner.js';
 
 /** Seconds before the next attempt after the n-th failed one; the last value repeats. */
 export const UPLOAD_RETRY_DELAYS_S = [1, 3, 10, 30, 60, 120, 300];
@@ -69,8 +70,11 @@ export function localNodeId(ctx: Pick<AppContext, 'localStorage'>): string {
 
 export class UploadManager extends EventEmitter {
   private stopped = true;
-  private ticking: Promise<void> | null = null;
-  private again = false;
+  private readonly runner = new CoalescingRunner(
+    () => this.tick(),
+    (err) => this.ctx.log.error({ err }, 'upload manager error'),
+    () => !this.stopped,
+  );
   private readonly inFlight = new Map<string, Promise<unknown>>();
   private timer: NodeJS.Timeout | null = null;
   /** aborts uploads in flight when the server stops: they resume at the next start */
@@ -116,25 +120,12 @@ export class UploadManager extends EventEmitter {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.abort.abort();
-    await this.ticking;
+    await this.runner.idle();
     await Promise.allSettled([...this.inFlight.values()]);
   }
 
   kick(): void {
-    if (this.stopped) return;
-    if (this.ticking) {
-      this.again = true;
-      return;
-    }
-    this.ticking = this.tick()
-      .catch((err) => this.ctx.log.error({ err }, 'upload manager error'))
-      .finally(() => {
-        this.ticking = null;
-        if (this.again) {
-          this.again = false;
-          this.kick();
-        }
-      });
+    this.runner.trigger();
   }
 
   private async tick(): Promise<void> {

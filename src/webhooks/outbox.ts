@@ -15,6 +15,7 @@ import {
   type DeliveryRow,
   type WebhookTarget,
 } from '../store/webhooks.js';
+import { CoalescingRunner } from '../jobs/coalescingRunner.js';
 
 /** Seconds before the next try, after the n-th failed one (n = 1, 2, …); the last value repeats. */
 export const RETRY_DELAYS_S = [1, 3, 10, 20, 40, 80, 160, 320, 600];
@@ -74,8 +75,11 @@ class CursorMoved extends Error {}
 
 export class WebhookOutbox {
   private stopped = true;
-  private ticking: Promise<void> | null = null;
-  private again = false;
+  private readonly runner = new CoalescingRunner(
+    () => this.tick(),
+    (err) => this.ctx.log.error({ err }, 'webhook dispatcher error'),
+    () => !this.stopped,
+  );
   private readonly inFlight = new Map<string, Promise<void>>();
   private timers: NodeJS.Timeout[] = [];
   private offEvents: (() => void) | null = null;
@@ -101,26 +105,13 @@ export class WebhookOutbox {
     this.offEvents?.();
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
-    await this.ticking;
+    await this.runner.idle();
     await Promise.allSettled([...this.inFlight.values()]);
   }
 
   /** Look for new events and due deliveries now. */
   kick(): void {
-    if (this.stopped) return;
-    if (this.ticking) {
-      this.again = true;
-      return;
-    }
-    this.ticking = this.tick()
-      .catch((err) => this.ctx.log.error({ err }, 'webhook dispatcher error'))
-      .finally(() => {
-        this.ticking = null;
-        if (this.again) {
-          this.again = false;
-          this.kick();
-        }
-      });
+    this.runner.trigger();
   }
 
   private async tick(): Promise<void> {

@@ -33,6 +33,8 @@ export interface Config {
   recorderWorkers: number;
   /** ms the meeting page has to report "joined" before the recorder retries (3 attempts) */
   recorderJoinTimeoutMs: number;
+  /** a recorder job whose worker stopped heartbeating (5 s beat) for this long is taken over by another */
+  recorderTakeoverMs: number;
 }
 
 type FileConfig = Partial<Record<string, string | number | boolean | string[] | Record<string, string>>>;
@@ -127,6 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookRetryWindowSeconds: int('WEBHOOK_RETRY_WINDOW_SECONDS', pick('WEBHOOK_RETRY_WINDOW_SECONDS'), 86400),
     peerTimeoutSeconds: int('PEER_TIMEOUT_SECONDS', pick('PEER_TIMEOUT_SECONDS'), 10),
     recorderWorkers: int('RECORDER_WORKERS', pick('RECORDER_WORKERS'), 1),
+    recorderTakeoverMs: Math.max(10, int('RECORDER_TAKEOVER_SECONDS', pick('RECORDER_TAKEOVER_SECONDS'), 30)) * 1000,
     recorderJoinTimeoutMs: int('RECORDER_JOIN_TIMEOUT_SECONDS', pick('RECORDER_JOIN_TIMEOUT_SECONDS'), 10) * 1000,
   };
 }

@@ -52,6 +52,10 @@ export const launchBeam: LaunchBeam = async (opts) => {
     async resume() {
       if (!encoder) encoder = startSegment();
     },
+    processes() {
+      const { xvfb, pulse } = stage.display.pids;
+      return { encoders: encoder ? [encoder.pid] : [], others: [stage.browser.pid, xvfb, pulse] };
+    },
     stop() {
       stopping ??= (async () => {
         await encoder?.stop().catch(() => undefined);

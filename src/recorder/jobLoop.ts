@@ -8,8 +8,6 @@ import { objectId } from '../clock.js';
 export type JobHandler = (job: QueuedJob, workerId: string) => Promise<void>;
 
 const HEARTBEAT_MS = 5000;
-/** a claimed job whose worker has not heartbeaten for this long is taken over */
-export const STALE_JOB_MS = 30_000;
 
 export class JobLoop {
   private readonly running = new Map<string, Promise<void>>();
@@ -45,9 +43,10 @@ export class JobLoop {
     let lastStaleCheck = 0;
     while (!this.stopped) {
       try {
-        if (Date.now() - lastStaleCheck > STALE_JOB_MS / 2) {
+        const staleMs = this.ctx.config.recorderTakeoverMs;
+        if (Date.now() - lastStaleCheck > staleMs / 2) {
           lastStaleCheck = Date.now();
-          await this.ctx.queue.requeueStale(STALE_JOB_MS);
+          await this.ctx.queue.requeueStale(staleMs);
         }
         while (this.running.size < this.concurrency && !this.stopped) {
           const job = await this.ctx.queue.claim(this.workerId, kinds);

@@ -5,6 +5,7 @@
 // per-layer files are made from them after the stream without a second copy.
 import type { Logger } from '../logger.js';
 import { openStage } from './stage.js';
+import type { JobProcesses } from './leftovers.js';
 import { startEncoder, type Encoder, type HlsLayer } from './encoder.js';
 
 export interface LiveBeamLaunchOptions {
@@ -28,6 +29,8 @@ export interface LiveCapture {
   crashed: Promise<string>;
   /** encoder first (it finishes the playlists with #EXT-X-ENDLIST), then the browser and the display */
   stop(): Promise<{ graceful: boolean }>;
+  /** process-group ids of the capture, for a worker that takes the stream over after this one died */
+  processes(): JobProcesses;
 }
 
 export type LaunchLiveBeam = (opts: LiveBeamLaunchOptions) => Promise<LiveCapture>;
@@ -60,6 +63,7 @@ export const launchLiveBeam: LaunchLiveBeam = async (opts) => {
   return {
     firstFrame,
     crashed: stage.crashed,
+    processes: () => ({ encoders: [encoder.pid], others: [stage.browser.pid, stage.display.pids.xvfb, stage.display.pids.pulse] }),
     stop() {
       stopping ??= (async () => {
         const exit = await encoder.stop().catch(() => null);

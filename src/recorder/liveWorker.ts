@@ -21,6 +21,7 @@ import { layersOf, recordedLayersOf, timedMetadataOf } from '../store/liveStream
 import { hlsLayerFileKey, hlsVodKeyDir, liveOutputDir, VodUrlSigner } from '../storage/live.js';
 import { launchLiveBeam, type LaunchLiveBeam, type LiveCapture } from './liveBeam.js';
 import { JobLoop } from './jobLoop.js';
+import { recordJobProcesses, stopLeftoverProcesses } from './leftovers.js';
 import { ffmpegMediaTools, type MediaTools } from './mediaTools.js';
 
 export const SEGMENT_SECONDS = 2;
@@ -133,8 +134,9 @@ export class LiveStreamWorker {
     }
     if (r.status !== 'starting') {
       if (r.status === 'running' || r.status === 'stopping' || r.status === 'post_processing') {
-        // taken over from a worker that died mid-stream: keep what it wrote
-        log.warn({ status: r.status }, 'recovering a live stream whose worker died');
+        // taken over from a worker that died mid-stream: stop what it left running, keep what it wrote
+        const stopped = await stopLeftoverProcesses(this.workDir(r.id));
+        log.warn({ status: r.status, leftoverProcesses: stopped }, 'recovering a live stream whose worker died');
         await this.finalize(r, [], 'INTERNAL_ERROR', 'recorder restarted during the live stream', log);
       }
       return;
@@ -190,6 +192,8 @@ export class LiveStreamWorker {
     void capture.crashed.then((reason) => {
       crashReason = reason;
     });
+    mkdirSync(this.workDir(r.id), { recursive: true });
+    recordJobProcesses(this.workDir(r.id), capture.processes());
     const launchedAt = Date.now();
     const pauses: Pause[] = [];
     const pruned = names.map(() => 0);

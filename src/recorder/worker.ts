@@ -12,6 +12,7 @@ import { RECORDER_ROLE } from '../domain/templates.js';
 import { signAppToken } from '../auth/tokens.js';
 import { objectId, rfc3339 } from '../clock.js';
 import { JobLoop } from './jobLoop.js';
+import { recordJobProcesses, stopLeftoverProcesses, type JobProcesses } from './leftovers.js';
 import { launchBeam } from './beam.js';
 import { ffmpegMediaTools, type MediaTools } from './mediaTools.js';
 import { toJson } from '../store/db.js';
@@ -28,6 +29,8 @@ export interface BeamCapture {
   resume(): Promise<void>;
   /** stops everything; returns the segment files in order (crash-safe fragmented MP4) */
   stop(): Promise<string[]>;
+  /** process-group ids of the capture, for a worker that takes the job over after this one died */
+  processes(): JobProcesses;
 }
 
 export interface BeamLaunchOptions {
@@ -99,7 +102,8 @@ export class RecorderWorker {
       if (r.status !== 'starting') {
         // Taken over from a worker that died mid-job: keep what it captured.
         if (r.status === 'running' || r.status === 'stopping') {
-          log.warn({ status: r.status }, 'recovering a recording whose worker died');
+          const stopped = await stopLeftoverProcesses(this.workDir(r.id));
+          log.warn({ status: r.status, leftoverProcesses: stopped }, 'recovering a recording whose worker died');
           await this.finalize(r, existingSegments(dir), 'INTERNAL_ERROR', 'recorder restarted during the recording', log);
         }
         return;
@@ -140,6 +144,8 @@ export class RecorderWorker {
   };
 
   private async capture(r: RecordingTable, capture: BeamCapture, log: Logger): Promise<void> {
+    const dir = this.workDir(r.id);
+    recordJobProcesses(dir, capture.processes());
     let crashReason: string | null = null;
     void capture.crashed.then((reason) => {
       crashReason = reason;
@@ -167,6 +173,7 @@ export class RecorderWorker {
       } else if (now.paused === 0 && paused) {
         await capture.resume();
         paused = false;
+        recordJobProcesses(dir, capture.processes());
       }
     }
     const segments = await capture.stop();

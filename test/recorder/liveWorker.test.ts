@@ -44,6 +44,8 @@ const lavfiLaunch: LaunchLiveBeam = async (o) => {
   return {
     firstFrame: Promise.resolve(new Date()),
     crashed: exited.then((code) => (stopping ? new Promise<string>(() => undefined) : `ffmpeg exited ${code}`)),
+    // not its own process group: nothing for a takeover to stop
+    processes: () => ({ encoders: [], others: [] }),
     async stop() {
       stopping = true;
       child.stdin.end('q');

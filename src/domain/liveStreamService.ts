@@ -8,11 +8,10 @@ import { objectId, rfc3339, uuid } from '../clock.js';
 import { bit, toJson } from '../store/db.js';
 import type { AssetTable, LiveStreamTable } from '../store/schema.js';
 import { activeLiveStreams, getLiveStreamRow, layersOf, playbackUrl } from '../store/liveStreams.js';
-import { getRoomRow } from '../store/rooms.js';
-import { getTemplate } from '../store/templates.js';
-import { canMove, isStoppable, STOP_REASONS, type ErrorType, type JobStatus } from './recordingJob.js';
+import { isStoppable, STOP_REASONS, type ErrorType, type JobStatus } from './recordingJob.js';
 import { resolveMeetingUrl } from './recordingService.js';
 import { defaultHlsDestination, streamingDisabledByAutoStart, type HlsDestination, type Template } from './templates.js';
+import { JobRows, activeSessionId, roomAndTemplate, sessionStartedAt } from '../store/jobRows.js';
 
 export interface StartLiveStreamInput {
   meeting_url?: string;
@@ -68,22 +67,18 @@ export function pickDestination(template: Template, name: string | undefined, me
 }
 
 export class LiveStreamService {
-  constructor(private readonly ctx: AppContext) {}
+  private readonly rows: JobRows<'live_streams'>;
+
+  constructor(private readonly ctx: AppContext) {
+    this.rows = new JobRows(ctx.store.db, 'live_streams');
+  }
 
   private get db() {
     return this.ctx.store.db;
   }
 
-  private async roomAndTemplate(roomId: string) {
-    const room = await getRoomRow(this.db, roomId);
-    if (!room) throw notFound('room', roomId);
-    const template = await getTemplate(this.db, room.template_id);
-    if (!template) throw new Error(`template ${room.template_id} of room ${roomId} is missing`);
-    return { room, template };
-  }
-
   async start(roomId: string, input: StartLiveStreamInput, startedBy = ''): Promise<LiveStreamTable> {
-    const { room, template } = await this.roomAndTemplate(roomId);
+    const { room, template } = await roomAndTemplate(this.db, roomId);
     if (room.enabled !== 1) throw forbidden('Room is disabled', `room ${roomId} is disabled: enable it to stream`);
     if (input.transcription?.enabled) {
       throw badRequest('Transcription is not available', 'body/transcription/enabled: transcription is not supported by this server');
@@ -99,11 +94,10 @@ export class LiveStreamService {
     const active = await activeLiveStreams(this.db, roomId);
     if (active.length > 0) throw this.alreadyStreaming(roomId, active[0]);
     const at = rfc3339();
-    const session = await this.db.selectFrom('sessions').select('id').where('room_id', '=', roomId).where('active', '=', 1).executeTakeFirst();
     const row: LiveStreamTable = {
       id: objectId(),
       room_id: roomId,
-      session_id: session?.id ?? '',
+      session_id: await activeSessionId(this.db, roomId),
       status: 'starting',
       meeting_url: meetingUrl,
       destination: dest.name,
@@ -148,7 +142,7 @@ export class LiveStreamService {
 
   /** Asks every starting/running live stream of the room to stop. */
   async stopRoom(roomId: string, reason: string = STOP_REASONS.clientRequest, stoppedBy = ''): Promise<LiveStreamTable[]> {
-    await this.roomAndTemplate(roomId);
+    await roomAndTemplate(this.db, roomId);
     const stoppable = (await activeLiveStreams(this.db, roomId)).filter((r) => isStoppable(r.status));
     if (stoppable.length === 0) throw notFound('active live stream', `in room ${roomId}`);
     const out: LiveStreamTable[] = [];
@@ -164,12 +158,8 @@ export class LiveStreamService {
     return this.requestStop(r, reason, stoppedBy);
   }
 
-  private async requestStop(r: LiveStreamTable, reason: string, stoppedBy: string): Promise<LiveStreamTable> {
-    const set = { status: 'stopping', stop_reason: reason, stopped_by: stoppedBy, updated_at: rfc3339() };
-    // conditional on the status we read, so a worker's concurrent move is not overwritten
-    const res = await this.db.updateTable('live_streams').set(set).where('id', '=', r.id).where('status', '=', r.status).executeTakeFirst();
-    if (Number(res.numUpdatedRows) === 0) return (await getLiveStreamRow(this.db, r.id)) ?? r;
-    return { ...r, ...set };
+  private requestStop(r: LiveStreamTable, reason: string, stoppedBy: string): Promise<LiveStreamTable> {
+    return this.rows.requestStop(r, reason, stoppedBy);
   }
 
   /** The stream, which must be running for the request to act on it. */
@@ -211,21 +201,14 @@ export class LiveStreamService {
   }
 
   /** Moves a stream's status if the move is allowed from where it is now; returns the row after, or null. */
-  async move(id: string, to: JobStatus, set: Partial<LiveStreamTable> = {}): Promise<LiveStreamTable | null> {
-    const r = await getLiveStreamRow(this.db, id);
-    if (!r || !canMove(r.status as JobStatus, to)) return null;
-    const next = { ...set, status: to, updated_at: rfc3339() };
-    const res = await this.db.updateTable('live_streams').set(next).where('id', '=', id).where('status', '=', r.status).executeTakeFirst();
-    if (Number(res.numUpdatedRows) === 0) return null;
-    return { ...r, ...next };
+  move(id: string, to: JobStatus, set: Partial<LiveStreamTable> = {}): Promise<LiveStreamTable | null> {
+    return this.rows.move(id, to, set);
   }
 
   /** Fields every hls.* event carries (reference §5.4). */
   async hlsEventBase(r: LiveStreamTable): Promise<Record<string, unknown>> {
-    const { room, template } = await this.roomAndTemplate(r.room_id);
-    const session = r.session_id
-      ? await this.db.selectFrom('sessions').select('created_at').where('id', '=', r.session_id).executeTakeFirst()
-      : undefined;
+    const { room, template } = await roomAndTemplate(this.db, r.room_id);
+    const sessionStarted = await sessionStartedAt(this.db, r.session_id);
     const top = layersOf(r)[0];
     return {
       beam_id: r.id,
@@ -244,7 +227,7 @@ export class LiveStreamService {
       max_height: top?.height ?? 0,
       url: playbackUrl(this.ctx.config.publicUrl, r),
       started_at: r.started_at,
-      session_started_at: session?.created_at ?? null,
+      session_started_at: sessionStarted,
     };
   }
 

@@ -6,10 +6,8 @@ import { objectId, rfc3339, uuid } from '../clock.js';
 import { bit, toJson } from '../store/db.js';
 import type { AssetTable, RecordingTable } from '../store/schema.js';
 import { activeRecordings, getRecordingRow } from '../store/recordings.js';
-import { getTemplate } from '../store/templates.js';
 import {
   DEFAULT_RESOLUTION,
-  canMove,
   isStoppable,
   resolutionProblems,
   STOP_REASONS,
@@ -18,6 +16,7 @@ import {
   type Resolution,
 } from './recordingJob.js';
 import { RECORDER_ROLE, type RecordingConfig, type Template } from './templates.js';
+import { JobRows, activeSessionId, roomAndTemplate, sessionStartedAt } from '../store/jobRows.js';
 
 export interface StartRecordingInput {
   meeting_url?: string;
@@ -62,27 +61,18 @@ export function resolveMeetingUrl(ctx: AppContext, roomId: string, given: string
 }
 
 export class RecordingService {
-  constructor(private readonly ctx: AppContext) {}
+  private readonly rows: JobRows<'recordings'>;
+
+  constructor(private readonly ctx: AppContext) {
+    this.rows = new JobRows(ctx.store.db, 'recordings');
+  }
 
   private get db() {
     return this.ctx.store.db;
   }
 
-  private async roomAndTemplate(roomId: string) {
-    const room = await this.db.selectFrom('rooms').selectAll().where('id', '=', roomId).executeTakeFirst();
-    if (!room) throw notFound('room', roomId);
-    const template = await getTemplate(this.db, room.template_id);
-    if (!template) throw new Error(`template ${room.template_id} of room ${roomId} is missing`);
-    return { room, template };
-  }
-
-  private async activeSessionId(roomId: string): Promise<string> {
-    const s = await this.db.selectFrom('sessions').select('id').where('room_id', '=', roomId).where('active', '=', 1).executeTakeFirst();
-    return s?.id ?? '';
-  }
-
   async start(roomId: string, input: StartRecordingInput, startedBy = ''): Promise<RecordingTable> {
-    const { room, template } = await this.roomAndTemplate(roomId);
+    const { room, template } = await roomAndTemplate(this.db, roomId);
     if (room.enabled !== 1) throw forbidden('Room is disabled', `room ${roomId} is disabled: enable it to record`);
     const cfg = recordingConfigOf(template);
     const composite = cfg?.compositeRecording?.browserComposite;
@@ -108,7 +98,7 @@ export class RecordingService {
     const row: RecordingTable = {
       id: objectId(),
       room_id: roomId,
-      session_id: await this.activeSessionId(roomId),
+      session_id: await activeSessionId(this.db, roomId),
       status: 'starting',
       meeting_url: meetingUrl,
       destination: cfg?.name ?? 'default',
@@ -142,7 +132,7 @@ export class RecordingService {
 
   /** Asks every starting/running recording of the room to stop. */
   async stopRoom(roomId: string, reason: string = STOP_REASONS.clientRequest, stoppedBy = ''): Promise<RecordingTable[]> {
-    await this.roomAndTemplate(roomId);
+    await roomAndTemplate(this.db, roomId);
     const stoppable = (await activeRecordings(this.db, roomId)).filter((r) => isStoppable(r.status));
     if (stoppable.length === 0) throw notFound('active recording', `in room ${roomId}`);
     const out: RecordingTable[] = [];
@@ -158,16 +148,12 @@ export class RecordingService {
     return this.requestStop(r, reason, stoppedBy);
   }
 
-  private async requestStop(r: RecordingTable, reason: string, stoppedBy: string): Promise<RecordingTable> {
-    const set = { status: 'stopping', stop_reason: reason, stopped_by: stoppedBy, updated_at: rfc3339() };
-    // conditional on the status we read, so a worker's concurrent move is not overwritten
-    const res = await this.db.updateTable('recordings').set(set).where('id', '=', r.id).where('status', '=', r.status).executeTakeFirst();
-    if (Number(res.numUpdatedRows) === 0) return (await getRecordingRow(this.db, r.id)) ?? r;
-    return { ...r, ...set };
+  private requestStop(r: RecordingTable, reason: string, stoppedBy: string): Promise<RecordingTable> {
+    return this.rows.requestStop(r, reason, stoppedBy);
   }
 
   async setPaused(roomId: string, paused: boolean): Promise<RecordingTable> {
-    await this.roomAndTemplate(roomId);
+    await roomAndTemplate(this.db, roomId);
     const running = (await activeRecordings(this.db, roomId)).find((r) => r.status === 'running');
     if (!running) throw notFound('running recording', `in room ${roomId}`);
     if ((running.paused === 1) === paused) throw conflict(paused ? 'Recording already paused' : 'Recording is not paused', `recording ${running.id}`);
@@ -179,20 +165,13 @@ export class RecordingService {
   // ---- moves reported by the recorder worker ----
 
   /** Moves a job's status if the move is allowed from where it is now; returns the row after, or null. */
-  async move(id: string, to: JobStatus, set: Partial<RecordingTable> = {}): Promise<RecordingTable | null> {
-    const r = await getRecordingRow(this.db, id);
-    if (!r || !canMove(r.status as JobStatus, to)) return null;
-    const next = { ...set, status: to, updated_at: rfc3339() };
-    const res = await this.db.updateTable('recordings').set(next).where('id', '=', id).where('status', '=', r.status).executeTakeFirst();
-    if (Number(res.numUpdatedRows) === 0) return null;
-    return { ...r, ...next };
+  move(id: string, to: JobStatus, set: Partial<RecordingTable> = {}): Promise<RecordingTable | null> {
+    return this.rows.move(id, to, set);
   }
 
   async beamEventBase(r: RecordingTable): Promise<Record<string, unknown>> {
-    const { room, template } = await this.roomAndTemplate(r.room_id);
-    const session = r.session_id
-      ? await this.db.selectFrom('sessions').select('created_at').where('id', '=', r.session_id).executeTakeFirst()
-      : undefined;
+    const { room, template } = await roomAndTemplate(this.db, r.room_id);
+    const sessionStarted = await sessionStartedAt(this.db, r.session_id);
     return {
       beam_id: r.id,
       job_id: r.id,
@@ -208,7 +187,7 @@ export class RecordingService {
       max_height: r.height,
       meeting_url: r.meeting_url,
       rtmp: [],
-      session_started_at: session?.created_at ?? null,
+      session_started_at: sessionStarted,
     };
   }
 

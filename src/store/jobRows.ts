@@ -1,0 +1,64 @@
+// Row operations every recorder job table shares (recordings, live streams): read, the conditional status
+// move, the stop request, and the room/template/session lookups their events need. One implementation for
+// both tables; the moves are conditional on the status read, so concurrent moves never overwrite each other.
+import type { Db } from './db.js';
+import type { LiveStreamTable, RecordingTable } from './schema.js';
+import { getTemplate } from './templates.js';
+import { rfc3339 } from '../clock.js';
+import { notFound } from '../api/errors.js';
+import { canMove, type JobStatus } from '../domain/recordingJob.js';
+
+type JobTableName = 'recordings' | 'live_streams';
+type RowOf<T extends JobTableName> = T extends 'recordings' ? RecordingTable : LiveStreamTable;
+
+export class JobRows<T extends JobTableName> {
+  constructor(
+    private readonly db: Db,
+    private readonly table: T,
+  ) {}
+
+  // Kysely cannot type a query over "one of two tables"; both have every column used here.
+  private get t(): 'recordings' {
+    return this.table as 'recordings';
+  }
+
+  async get(id: string): Promise<RowOf<T> | undefined> {
+    return (await this.db.selectFrom(this.t).selectAll().where('id', '=', id).executeTakeFirst()) as RowOf<T> | undefined;
+  }
+
+  /** Moves a job's status if the move is allowed from where it is now; returns the row after, or null. */
+  async move(id: string, to: JobStatus, set: Partial<RowOf<T>> = {}): Promise<RowOf<T> | null> {
+    const r = await this.get(id);
+    if (!r || !canMove(r.status as JobStatus, to)) return null;
+    const next = { ...set, status: to, updated_at: rfc3339() };
+    const res = await this.db.updateTable(this.t).set(next as Partial<RecordingTable>).where('id', '=', id).where('status', '=', r.status).executeTakeFirst();
+    if (Number(res.numUpdatedRows) === 0) return null;
+    return { ...r, ...next };
+  }
+
+  /** Asks a starting/running job to stop; a worker's concurrent move wins (the row as it is then). */
+  async requestStop(r: RowOf<T>, reason: string, stoppedBy: string): Promise<RowOf<T>> {
+    const set = { status: 'stopping', stop_reason: reason, stopped_by: stoppedBy, updated_at: rfc3339() };
+    const res = await this.db.updateTable(this.t).set(set).where('id', '=', r.id).where('status', '=', r.status).executeTakeFirst();
+    if (Number(res.numUpdatedRows) === 0) return (await this.get(r.id)) ?? r;
+    return { ...r, ...set };
+  }
+}
+
+export async function roomAndTemplate(db: Db, roomId: string) {
+  const room = await db.selectFrom('rooms').selectAll().where('id', '=', roomId).executeTakeFirst();
+  if (!room) throw notFound('room', roomId);
+  const template = await getTemplate(db, room.template_id);
+  if (!template) throw new Error(`template ${room.template_id} of room ${roomId} is missing`);
+  return { room, template };
+}
+
+export async function activeSessionId(db: Db, roomId: string): Promise<string> {
+  const s = await db.selectFrom('sessions').select('id').where('room_id', '=', roomId).where('active', '=', 1).executeTakeFirst();
+  return s?.id ?? '';
+}
+
+export async function sessionStartedAt(db: Db, sessionId: string): Promise<string | null> {
+  if (!sessionId) return null;
+  return (await db.selectFrom('sessions').select('created_at').where('id', '=', sessionId).executeTakeFirst())?.created_at ?? null;
+}

@@ -19,19 +19,6 @@ function typeOf(t: unknown): StoreType {
   return t as StoreType;
 }
 
-/** Template `settings.recording.upload` → target. */
-export function targetFromTemplate(u: UploadConfig, customerId: string): UploadTarget {
-  return {
-    type: typeOf(u.type),
-    location: u.location ?? '',
-    prefix: cleanPrefix(u.prefix, customerId),
-    region: u.options?.region || undefined,
-    endpoint: u.options?.endpoint || undefined,
-    key: u.credentials?.key || undefined,
-    secret: u.credentials?.secretKey || undefined,
-  };
-}
-
 /** Room `recording_info.upload_info` → target (its secret is `credentials.secret`, reference §6.3). */
 export interface RoomUploadInfo {
   type?: string;
@@ -50,6 +37,11 @@ export function targetFromRoom(u: RoomUploadInfo, customerId: string): UploadTar
     key: u.credentials?.key || undefined,
     secret: u.credentials?.secret || u.credentials?.secretKey || undefined,
   };
+}
+
+/** Template `settings.recording.upload` → target: the same fields, its secret is `credentials.secretKey`. */
+export function targetFromTemplate(u: UploadConfig, customerId: string): UploadTarget {
+  return targetFromRoom(u, customerId);
 }
 
 /** Where an asset goes in the customer's store: the local key's path after the customer id, under the target's prefix. */

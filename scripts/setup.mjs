@@ -3,6 +3,7 @@
 //  - Debian packages for the recorder (ffmpeg, chromium, Xvfb, PulseAudio) when a binary is missing;
 //  - with --test, also the PostgreSQL server the store tests run against;
 //  - npm packages when node_modules is missing or older than package-lock.json.
+// Another Node for the tests (`npm test -- --node 24`, and Node 24 in CI) is run-tests.mjs's business: other-node.mjs.
 // Plain JavaScript with no dependencies: it runs before `npm ci`.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -37,6 +38,10 @@ const wanted = [
   ['Xvfb', 'xvfb'],
   ['pulseaudio', 'pulseaudio'],
   ['pactl', 'pulseaudio-utils'],
+  // node-gyp builds better-sqlite3 (npm ci; run-tests.mjs --node N for another Node's ABI)
+  ['python3', 'python3'],
+  ['make', 'make'],
+  ['g++', 'g++'],
 ];
 const missing = new Set(wanted.filter(([bin]) => !have(bin)).map(([, pkg]) => pkg));
 if (!existsSync('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf')) missing.add('fonts-dejavu-core');

@@ -31,6 +31,15 @@ const newerFirst = (a, b) => {
 /** "24" matches 24.x.y, "24.22" matches 24.22.y, "24.22.3" only itself. */
 export const versionMatches = (version, spec) => version === spec || version.startsWith(`${spec}.`);
 
+/** Moves a finished download or build into the cache; a concurrent run may have put the same one there first. */
+function settle(from, to) {
+  try {
+    renameSync(from, to);
+  } catch (err) {
+    if (!existsSync(to)) throw err;
+  }
+}
+
 /** Directory of a Node release (bin/node, include/node) matching spec, fetched from the npm registry when not cached. */
 function nodeRelease(spec) {
   mkdirSync(cacheRoot, { recursive: true });
@@ -48,8 +57,7 @@ function nodeRelease(spec) {
     execFileSync('tar', ['xzf', join(tmp, tarball), '-C', tmp]);
     const { version } = JSON.parse(readFileSync(join(tmp, 'package', 'package.json'), 'utf8'));
     const dir = join(cacheRoot, `node-v${version}`);
-    // a concurrent run may have put the same release there first
-    if (!existsSync(dir)) renameSync(join(tmp, 'package'), dir);
+    settle(join(tmp, 'package'), dir);
     return dir;
   } finally {
     rmSync(tmp, { recursive: true, force: true });
@@ -93,7 +101,7 @@ function sqliteAddon(nodeDir, nodeVersion, nodeBin) {
     }
     mkdirSync(join(tmp, 'out'));
     renameSync(join(src, 'build', 'Release', 'better_sqlite3.node'), join(tmp, 'out', 'better_sqlite3.node'));
-    if (!existsSync(dir)) renameSync(join(tmp, 'out'), dir);
+    settle(join(tmp, 'out'), dir);
     return addon;
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -5,9 +5,11 @@
 //
 // beam.recording.success goes out once per asset: when the upload is confirmed (store path and presigned URL),
 // or right after the first failed attempt with the local path and URL (consumers are not kept waiting on a
-// store outage; that local URL keeps working after the upload lands: it redirects to the store).
-// beam.failure with UPLOAD_ERROR when the store refuses the configuration (credentials, bucket) at the 4th
-// attempt, or when it stayed unreachable for 24 h.
+// store outage; that local URL keeps working after the upload lands: it redirects to the store). A live
+// stream's assets (room-vod, per-layer MP4s) share one hls.recording.success, sent once each of them got there.
+// beam.failure (hls.failure for a live stream) with UPLOAD_ERROR when the store refuses the configuration
+// (credentials, bucket) at the 4th attempt, or when it stayed unreachable for 24 h. Webhook URLs live for the
+// template's presignDuration (the HLS destination's for a live stream).
 import { EventEmitter } from 'node:events';
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';

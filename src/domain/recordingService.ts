@@ -43,7 +43,7 @@ export function defaultMeetingUrl(ctx: AppContext, roomId: string, role: string 
 }
 
 /**
- * The page a recorder opens: our own meeting page for the room (recorder role) unless the caller gives one,
+ * The page a recorder opens: our own meeting page for the room (as `role`) unless the caller gives one,
  * which must be http(s) on a host the recorder may open. Shared by recordings and live streams.
  */
 export function resolveMeetingUrl(ctx: AppContext, roomId: string, given: string | undefined, role: string = RECORDER_ROLE): string {

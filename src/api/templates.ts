@@ -32,6 +32,7 @@ import {
   buildRecordingConfig,
   buildRole,
   buildRoles,
+  withRoleSubscribedByRecorder,
   defaultTemplateBody,
   destinationIssues,
   isHiddenRole,
@@ -484,7 +485,8 @@ export function templateRoutes(app: ApiInstance, ctx: AppContext): void {
       const t = await load(req.params.id);
       const name = req.params.role_name;
       const role = buildRole(name, req.body, t.roles[name] ?? apiRoleDefaults(name));
-      const roles = { ...t.roles, [name]: role };
+      // a new role is subscribed by the recorder (its video recorded), as the template's first roles are
+      const roles = t.roles[name] ? { ...t.roles, [name]: role } : withRoleSubscribedByRecorder({ ...t.roles, [name]: role }, name);
       const issues = [...roleIssues(name, req.body, 'body'), ...subscribeIssues(role, new Set(Object.keys(roles)), 'body')];
       if (issues.length) throw badRequest('Invalid role', ...issues);
       return presentRole((await saveTemplate(db, { ...t, roles })).roles[name]);

@@ -16,12 +16,23 @@ export interface AppTokenClaims {
   user_id: string;
 }
 
+/** Kinds of recorder jobs a server-minted recorder token may name. */
+export type RecorderJobKind = 'recording' | 'live-stream';
+
+/** The claim the server puts in the token it mints for one recorder job (never in a client's token). */
+export interface RecorderJobClaim {
+  job_id: string;
+  job_kind: RecorderJobKind;
+}
+
 export interface VerifiedToken {
   type: 'management' | 'app';
   jti: string;
   room_id?: string;
   role?: string;
   user_id?: string;
+  /** present on recorder tokens the server minted for a job */
+  job?: RecorderJobClaim;
 }
 
 export class TokenError extends Error {
@@ -55,6 +66,17 @@ export function signAppToken(keys: TokenKeys, claims: AppTokenClaims, ttlSeconds
 }
 
 /** Checks signature, algorithm, time claims and the access key; returns the token's kind and claims. */
+/** A recorder's app token for one job: it is only needed to join, so it lives `ttlSeconds` (a few minutes). */
+export function signRecorderToken(keys: TokenKeys, claims: AppTokenClaims & RecorderJobClaim, ttlSeconds: number): Promise<string> {
+  return sign(keys, { type: 'app', ...claims }, ttlSeconds);
+}
+
+function jobClaimOf(payload: Record<string, unknown>): RecorderJobClaim | undefined {
+  const { job_id: id, job_kind: kind } = payload;
+  if (typeof id !== 'string' || (kind !== 'recording' && kind !== 'live-stream')) return undefined;
+  return { job_id: id, job_kind: kind };
+}
+
 export async function verifyToken(keys: TokenKeys, token: string): Promise<VerifiedToken> {
   let payload: Record<string, unknown>;
   try {
@@ -88,6 +110,7 @@ export async function verifyToken(keys: TokenKeys, token: string): Promise<Verif
       room_id: payload.room_id,
       role: payload.role,
       user_id: typeof payload.user_id === 'string' ? payload.user_id : '',
+      job: jobClaimOf(payload),
     };
   }
   throw new TokenError(401, 'unknown token type');

@@ -13,6 +13,7 @@ import { autoStopReason, type AutoStoppableJob } from './autoStop.js';
 import { isHiddenRole } from './templates.js';
 import { getTemplate } from '../store/templates.js';
 import { ApiError } from '../api/errors.js';
+import { redactedError } from '../redact.js';
 
 /** What the supervisor needs of one kind of job. */
 interface JobKind {
@@ -59,8 +60,8 @@ export class JobSupervisor {
 
   start(): void {
     this.offEvents = this.ctx.events.on((e) => {
-      if (e.type === 'peer.join.success') void this.onPeerJoin(e).catch((err) => this.ctx.log.error({ err }, 'auto-start failed'));
-      if (e.type === 'session.open.success') void this.onSessionOpen(e).catch((err) => this.ctx.log.error({ err }, 'session link failed'));
+      if (e.type === 'peer.join.success') void this.onPeerJoin(e).catch((err) => this.ctx.log.error({ err: redactedError(err) }, 'auto-start failed'));
+      if (e.type === 'session.open.success') void this.onSessionOpen(e).catch((err) => this.ctx.log.error({ err: redactedError(err) }, 'session link failed'));
     });
     this.timer = setInterval(() => void this.sweep(), this.sweepEveryMs);
     this.timer.unref();
@@ -110,7 +111,7 @@ export class JobSupervisor {
         }
       }
     } catch (err) {
-      this.ctx.log.error({ err }, 'recorder job sweep failed');
+      this.ctx.log.error({ err: redactedError(err) }, 'recorder job sweep failed');
     } finally {
       this.sweeping = false;
     }

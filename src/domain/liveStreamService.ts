@@ -12,6 +12,7 @@ import { isStoppable, STOP_REASONS, type ErrorType, type JobStatus } from './rec
 import { resolveMeetingUrl } from './recordingService.js';
 import { defaultHlsDestination, streamingDisabledByAutoStart, type HlsDestination, type Template } from './templates.js';
 import { JobRows, activeSessionId, roomAndTemplate, sessionStartedAt } from '../store/jobRows.js';
+import { redactOptional, redactSecrets } from '../redact.js';
 
 export interface StartLiveStreamInput {
   meeting_url?: string;
@@ -220,7 +221,7 @@ export class LiveStreamService {
       peer_id: r.started_by,
       session_id: r.session_id,
       template_id: template.id,
-      meeting_url: r.meeting_url,
+      meeting_url: redactSecrets(r.meeting_url),
       metadata_id: uuid(),
       metadata_timestamp: rfc3339(),
       max_width: top?.width ?? 0,
@@ -259,7 +260,7 @@ export class LiveStreamService {
       stopped_at: outcome.stoppedAt.toISOString(),
       stop_reason: reason,
       error_type: outcome.errorType ?? null,
-      error_message: outcome.errorMessage ?? null,
+      error_message: redactOptional(outcome.errorMessage) ?? null,
     };
     if (before.status === 'starting' || before.status === 'running') await this.move(id, 'stopping', set);
     const after = await this.move(id, failed ? 'failed' : 'completed', set);
@@ -280,36 +281,17 @@ export class LiveStreamService {
     }
     const vod = outcome.vod?.asset.status === 'completed' ? outcome.vod : null;
     const files = outcome.singleFiles.filter((f) => f.asset.status === 'completed');
-    if (vod || files.length) {
-      await this.ctx.events.emit('hls.recording.success', after.room_id, {
-        ...base,
-        duration,
-        hls_vod_recording_path: vod?.asset.path ?? '',
-        hls_vod_recording_presigned_url: vod?.presignedUrl ?? '',
-        hls_vod_recording_size: vod ? Number(vod.asset.size) : 0,
-        recording_hls_vod_playlist_location: vod?.asset.path ?? '',
-        chat_recording_path: '',
-        chat_recording_presigned_url: '',
-        recording_created_at: (vod?.asset ?? files[0].asset).created_at,
-        stopped_at: stoppedAt,
-        recording_id: after.id,
-        recording_single_files: files.map((f) => ({
-          asset_id: f.asset.id,
-          layer: String(f.layer),
-          recording_path: f.asset.path,
-          recording_presigned_url: f.presignedUrl ?? '',
-          size: Number(f.asset.size),
-          width: f.width,
-          height: f.height,
-        })),
-        recording_thumbnails: [],
-      });
+    // With the room's own bucket the assets are uploaded first and hls.recording.success follows the upload
+    // with the bucket's paths (storage/uploads.ts); without one it goes out here with this server's.
+    const uploading = [...(vod ? [vod.asset] : []), ...files.map((f) => f.asset)].some((a) => a.upload_state === 'pending');
+    if ((vod || files.length) && !uploading) {
+      await this.ctx.events.emit('hls.recording.success', after.room_id, this.recordingSuccessData(after, base, { vod, singleFiles: files, duration, stoppedAt }));
     }
     if (failed) {
       await this.ctx.events.emit('hls.failure', after.room_id, {
         ...base,
         error_code: 0,
-        error_message: outcome.errorMessage ?? outcome.errorType,
+        error_message: redactOptional(outcome.errorMessage) ?? outcome.errorType,
         error_type: outcome.errorType,
         state_name: 'HLSFailed',
         state_timestamp: stoppedAt,
@@ -317,5 +299,62 @@ export class LiveStreamService {
       });
     }
     return after;
+  }
+
+  /** hls.recording.success data (reference §5.4) for the stream's recordings at their current paths. */
+  recordingSuccessData(
+    r: LiveStreamTable,
+    base: Record<string, unknown>,
+    rec: { vod: { asset: AssetTable; presignedUrl: string | null } | null; singleFiles: SingleFileOutcome[]; duration: number; stoppedAt: string },
+  ): Record<string, unknown> {
+    const { vod, singleFiles: files } = rec;
+    return {
+      ...base,
+      duration: rec.duration,
+      hls_vod_recording_path: vod?.asset.path ?? '',
+      hls_vod_recording_presigned_url: vod?.presignedUrl ?? '',
+      hls_vod_recording_size: vod ? Number(vod.asset.size) : 0,
+      recording_hls_vod_playlist_location: vod?.asset.path ?? '',
+      chat_recording_path: '',
+      chat_recording_presigned_url: '',
+      recording_created_at: (vod?.asset ?? files[0]?.asset)?.created_at ?? null,
+      stopped_at: rec.stoppedAt,
+      recording_id: r.id,
+      recording_single_files: files.map((f) => ({
+        asset_id: f.asset.id,
+        layer: String(f.layer),
+        recording_path: f.asset.path,
+        recording_presigned_url: f.presignedUrl ?? '',
+        size: Number(f.asset.size),
+        width: f.width,
+        height: f.height,
+      })),
+      recording_thumbnails: [],
+    };
+  }
+
+  /**
+   * The room's bucket refused the stream's recordings for good (storage/uploads.ts): the stream keeps its
+   * status, gets UPLOAD_ERROR, and hls.failure goes out once (the first asset that gives up moves the row).
+   */
+  async uploadFailed(id: string, message: string, duration: number): Promise<void> {
+    const res = await this.db
+      .updateTable('live_streams')
+      .set({ error_type: 'UPLOAD_ERROR', error_message: redactSecrets(message), updated_at: rfc3339() })
+      .where('id', '=', id)
+      .where((eb) => eb.or([eb('error_type', 'is', null), eb('error_type', '!=', 'UPLOAD_ERROR')]))
+      .executeTakeFirst();
+    if (Number(res.numUpdatedRows) === 0) return;
+    const r = await getLiveStreamRow(this.db, id);
+    if (!r) return;
+    await this.ctx.events.emit('hls.failure', r.room_id, {
+      ...(await this.hlsEventBase(r)),
+      error_code: 0,
+      error_message: redactSecrets(message),
+      error_type: 'UPLOAD_ERROR',
+      state_name: 'HLSFailed',
+      state_timestamp: rfc3339(),
+      duration,
+    });
   }
 }

@@ -17,6 +17,7 @@ import {
 } from './recordingJob.js';
 import { RECORDER_ROLE, type RecordingConfig, type Template } from './templates.js';
 import { JobRows, activeSessionId, roomAndTemplate, sessionStartedAt } from '../store/jobRows.js';
+import { redactOptional, redactSecrets } from '../redact.js';
 
 export interface StartRecordingInput {
   meeting_url?: string;
@@ -36,16 +37,17 @@ export function recorderAllowedHosts(ctx: AppContext): string[] {
   return [...new Set([own, '127.0.0.1', 'localhost', ...ctx.config.recorderAllowedHosts])];
 }
 
-export function defaultMeetingUrl(ctx: AppContext, roomId: string): string {
-  return `${ctx.config.publicUrl}/preview/${roomId}/${RECORDER_ROLE}?skip_preview=true`;
+/** Our own meeting page for the room, as `role` (the recording config's role; the recorder joins hidden). */
+export function defaultMeetingUrl(ctx: AppContext, roomId: string, role: string = RECORDER_ROLE): string {
+  return `${ctx.config.publicUrl}/preview/${roomId}/${encodeURIComponent(role)}?skip_preview=true`;
 }
 
 /**
- * The page a recorder opens: our own meeting page for the room (recorder role) unless the caller gives one,
+ * The page a recorder opens: our own meeting page for the room (as `role`) unless the caller gives one,
  * which must be http(s) on a host the recorder may open. Shared by recordings and live streams.
  */
-export function resolveMeetingUrl(ctx: AppContext, roomId: string, given: string | undefined): string {
-  if (!given) return defaultMeetingUrl(ctx, roomId);
+export function resolveMeetingUrl(ctx: AppContext, roomId: string, given: string | undefined, role: string = RECORDER_ROLE): string {
+  if (!given) return defaultMeetingUrl(ctx, roomId, role);
   let u: URL;
   try {
     u = new URL(given);
@@ -89,7 +91,8 @@ export class RecordingService {
       (composite?.width && composite?.height ? { width: composite.width, height: composite.height } : DEFAULT_RESOLUTION);
     const problems = resolutionProblems(resolution);
     if (problems.length) throw badRequest('Resolution not supported', ...problems);
-    const meetingUrl = resolveMeetingUrl(this.ctx, roomId, input.meeting_url);
+    // RecordingConfig.role: the role the recorder joins (hidden) and sees the room as
+    const meetingUrl = resolveMeetingUrl(this.ctx, roomId, input.meeting_url, cfg?.role && template.roles[cfg.role] ? cfg.role : RECORDER_ROLE);
     const active = await activeRecordings(this.db, roomId);
     if (active.length > 0) {
       throw conflict('Recording already running', `recording ${active[0].id} of room ${roomId} is ${active[0].status}: stop it before starting another`);
@@ -185,7 +188,7 @@ export class RecordingService {
       metadata_timestamp: rfc3339(),
       max_width: r.width,
       max_height: r.height,
-      meeting_url: r.meeting_url,
+      meeting_url: redactSecrets(r.meeting_url),
       rtmp: [],
       session_started_at: sessionStarted,
     };
@@ -224,7 +227,7 @@ export class RecordingService {
       stopped_at: outcome.stoppedAt.toISOString(),
       stop_reason: reason,
       error_type: outcome.errorType ?? null,
-      error_message: outcome.errorMessage ?? null,
+      error_message: redactOptional(outcome.errorMessage) ?? null,
     };
     if (before.status === 'starting' || before.status === 'running') await this.move(id, 'stopping', set);
     const after = await this.move(id, failed ? 'failed' : 'completed', set);
@@ -247,7 +250,7 @@ export class RecordingService {
       await this.ctx.events.emit('beam.failure', after.room_id, {
         ...base,
         error_code: 0,
-        error_message: outcome.errorMessage ?? outcome.errorType,
+        error_message: redactOptional(outcome.errorMessage) ?? outcome.errorType,
         error_type: outcome.errorType,
         state_name: 'Failed',
         state_timestamp: outcome.stoppedAt.toISOString(),

@@ -354,6 +354,28 @@ export function recorderRoleFor(roles: Record<string, Role>): Role {
   return { ...defaultRoles()[RECORDER_ROLE], subscribeParams: { subscribeToRoles: publishers, maxSubsBitRate: 10000 } };
 }
 
+/**
+ * A role created after the template: the hidden recorder role subscribes to it too when it publishes, so its
+ * video is in recordings and HLS (the recorder's subscriptions were computed when the template was made).
+ */
+export function withRoleSubscribedByRecorder(roles: Record<string, Role>, name: string): Record<string, Role> {
+  const rec = roles[RECORDER_ROLE];
+  const added = roles[name];
+  if (!rec || !added || name === RECORDER_ROLE || added.publishParams.allowed.length === 0) return roles;
+  const subs = rec.subscribeParams.subscribeToRoles;
+  if (subs.includes(name)) return roles;
+  return { ...roles, [RECORDER_ROLE]: { ...rec, subscribeParams: { ...rec.subscribeParams, subscribeToRoles: [...subs, name] } } };
+}
+
+/**
+ * Seconds the presigned URLs of a job's webhook (beam/hls.recording.success) live: the HLS destination's
+ * recording.presignDuration for a live stream, else the recording config's, else 24 h (reference §6.2, §6.4).
+ */
+export function webhookPresignSeconds(t: Template | null | undefined, hlsDestination?: string): number {
+  const hls = hlsDestination === undefined ? undefined : t?.destinations.hlsDestinations?.[hlsDestination]?.recording.presignDuration;
+  return hls ?? t?.recordings[0]?.presignDuration ?? DEFAULT_PRESIGN_DURATION;
+}
+
 /** Roles sent as a whole map. The hidden recorder role is added when missing, so the default recording config keeps working. */
 export function buildRoles(input: Record<string, RoleInput>): Record<string, Role> {
   const roles: Record<string, Role> = {};

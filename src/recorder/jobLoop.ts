@@ -4,6 +4,7 @@
 import type { AppContext } from '../context.js';
 import type { JobKind, QueuedJob } from '../jobs/queue.js';
 import { objectId } from '../clock.js';
+import { redactedError } from '../redact.js';
 
 export type JobHandler = (job: QueuedJob, workerId: string) => Promise<void>;
 
@@ -52,7 +53,7 @@ export class JobLoop {
           const job = await this.ctx.queue.claim(this.workerId, kinds);
           if (!job) break;
           const p = this.run(job)
-            .catch((err) => this.ctx.log.error({ err, jobId: job.jobId, kind: job.kind }, 'recorder job crashed'))
+            .catch((err) => this.ctx.log.error({ err: redactedError(err), jobId: job.jobId, kind: job.kind }, 'recorder job crashed'))
             .finally(() => this.running.delete(job.id));
           this.running.set(job.id, p);
         }

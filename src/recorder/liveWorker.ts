@@ -11,9 +11,11 @@ import type { QueuedJob } from '../jobs/queue.js';
 import { LiveStreamService, type LiveStreamOutcome, type SingleFileOutcome } from '../domain/liveStreamService.js';
 import { recorderAllowedHosts } from '../domain/recordingService.js';
 import { JOIN_ATTEMPTS, type ErrorType } from '../domain/recordingJob.js';
-import { DEFAULT_PRESIGN_DURATION, RECORDER_ROLE, type HlsLayer } from '../domain/templates.js';
+import { webhookPresignSeconds, type HlsLayer } from '../domain/templates.js';
+import { getTemplate } from '../store/templates.js';
 import { filterMaster, parseMediaPlaylist, vodPlaylist, withDateRanges, type MediaPlaylist, type PlaylistSegment } from '../domain/hlsPlaylists.js';
-import { signAppToken } from '../auth/tokens.js';
+import { recorderJoinUrl } from '../domain/recorderAccess.js';
+import { redactOptional, redactSecrets } from '../redact.js';
 import { objectId, rfc3339 } from '../clock.js';
 import { toJson } from '../store/db.js';
 import type { AssetTable, LiveStreamTable } from '../store/schema.js';
@@ -107,21 +109,6 @@ export class LiveStreamWorker {
     return join(this.ctx.config.dataDir, 'work', id);
   }
 
-  /** Our own meeting page gets a recorder app token; other pages are opened as given. */
-  private async recorderUrl(r: LiveStreamTable): Promise<string> {
-    const u = new URL(r.meeting_url);
-    const own = new URL(this.ctx.config.publicUrl);
-    if (u.host === own.host && !u.searchParams.has('auth_token')) {
-      const token = await signAppToken(
-        { accessKey: this.ctx.config.accessKey, appSecret: this.ctx.config.appSecret },
-        { room_id: r.room_id, role: RECORDER_ROLE, user_id: `hls-${r.id}` },
-        r.max_duration + 3600,
-      );
-      u.searchParams.set('auth_token', token);
-    }
-    return u.toString();
-  }
-
   readonly runJob = async (job: QueuedJob): Promise<void> => {
     const log = this.ctx.log.child({ streamId: job.jobId });
     const r = await this.service.get(job.jobId);
@@ -143,7 +130,6 @@ export class LiveStreamWorker {
     }
     const layers = layersOf(r);
     const names = layerNames(layers);
-    const url = await this.recorderUrl(r);
     let capture: LiveCapture | null = null;
     let lastError = '';
     for (let attempt = 1; attempt <= JOIN_ATTEMPTS && !capture; attempt++) {
@@ -152,8 +138,9 @@ export class LiveStreamWorker {
       rmSync(out, { recursive: true, force: true });
       mkdirSync(out, { recursive: true });
       try {
+        // a fresh short-lived token per attempt: it is only needed until the page has joined
         capture = await this.launch({
-          url,
+          url: await recorderJoinUrl(this.ctx, { id: r.id, kind: 'live-stream', roomId: r.room_id, meetingUrl: r.meeting_url }),
           allowedHosts: recorderAllowedHosts(this.ctx),
           outDir: out,
           layers: layers.map((l, i) => ({ name: names[i], width: l.width, height: l.height, videoBitrateKbps: l.videoBitrate })),
@@ -164,7 +151,7 @@ export class LiveStreamWorker {
           log,
         });
       } catch (err) {
-        lastError = err instanceof Error ? err.message : String(err);
+        lastError = redactSecrets(err instanceof Error ? err.message : String(err));
         log.warn({ attempt, err: lastError }, 'live stream recorder could not join');
       }
     }
@@ -247,6 +234,7 @@ export class LiveStreamWorker {
   /** Segments → recordings in storage → assets → stream completed or failed; the live dir goes after a grace. */
   private async finalize(r: LiveStreamTable, pauses: Pause[], errorType: ErrorType | undefined, errorMessage: string | undefined, log: Logger): Promise<void> {
     const stoppedAt = new Date();
+    errorMessage = redactOptional(errorMessage);
     if (r.status === 'stopping') await this.service.move(r.id, 'post_processing');
     const out = liveOutputDir(this.ctx.config.dataDir, r.id);
     const layers = layersOf(r);
@@ -274,6 +262,9 @@ export class LiveStreamWorker {
     const singleFiles: SingleFileOutcome[] = [];
     let vod: LiveStreamOutcome['vod'] = null;
     const partial = errorType ? { partial: true, reason: errorMessage } : {};
+    // webhook URLs live as long as the destination (or the recording config) says
+    const room = await this.ctx.store.db.selectFrom('rooms').select('template_id').where('id', '=', r.room_id).executeTakeFirst();
+    const presignSeconds = webhookPresignSeconds(room ? await getTemplate(this.ctx.store.db, room.template_id) : null, r.destination);
 
     if (r.single_file_per_layer === 1) {
       mkdirSync(work, { recursive: true });
@@ -287,7 +278,7 @@ export class LiveStreamWorker {
           const { size } = this.ctx.localStorage.put(key, tmp);
           const l = layers[i];
           const asset = this.asset(r, 'room-composite', key, size, seconds, { layer: String(i), resolution: { width: l.width, height: l.height }, ...partial }, errorType ? errorMessage : undefined);
-          singleFiles.push({ asset, presignedUrl: this.ctx.localStorage.presign(key, DEFAULT_PRESIGN_DURATION).url, layer: i, width: l.width, height: l.height });
+          singleFiles.push({ asset, presignedUrl: this.ctx.localStorage.presign(key, presignSeconds).url, layer: i, width: l.width, height: l.height });
         } catch (err) {
           problems.push(`layer ${i} file: ${err instanceof Error ? err.message : String(err)}`);
         }
@@ -321,20 +312,21 @@ export class LiveStreamWorker {
         const vodSeconds = kept[recordedIdx.indexOf(built[0])].reduce((sum, s) => sum + s.duration, 0);
         const top = layers[built[0]];
         const asset = this.asset(r, 'room-vod', masterKey, size, vodSeconds, { num_layers: String(built.length), max_width: top.width, max_height: top.height, ...partial }, errorType ? errorMessage : undefined);
-        vod = { asset, presignedUrl: this.vodSigner.presign(asset.id, DEFAULT_PRESIGN_DURATION).url };
+        vod = { asset, presignedUrl: this.vodSigner.presign(asset.id, presignSeconds).url };
       } catch (err) {
         problems.push(`VOD: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
 
     if (problems.length) {
-      log.error({ problems }, 'could not build every recording of the live stream; its segments stay in the live dir');
+      log.error({ problems: problems.map(redactSecrets) }, 'could not build every recording of the live stream; its segments stay in the live dir');
       errorType ??= 'INTERNAL_ERROR';
-      errorMessage ??= `building the recording failed: ${problems.join('; ')}`;
+      errorMessage ??= redactSecrets(`building the recording failed: ${problems.join('; ')}`);
     }
-    // the room's own bucket, when it has one: uploaded after the rows exist; the local copies stay until then
-    for (const f of singleFiles) f.asset = await this.ctx.uploads.prepare(f.asset, false);
-    if (vod) vod.asset = await this.ctx.uploads.prepare(vod.asset, false);
+    // the room's own bucket, when it has one: uploaded after the rows exist; the local copies stay until then,
+    // and hls.recording.success waits for the uploads (it names the bucket's paths)
+    for (const f of singleFiles) f.asset = await this.ctx.uploads.prepare(f.asset, f.asset.status === 'completed');
+    if (vod) vod.asset = await this.ctx.uploads.prepare(vod.asset, vod.asset.status === 'completed');
     await this.service.finish(r.id, { vod, singleFiles, duration, errorType, errorMessage, stoppedAt });
     for (const a of [...singleFiles.map((f) => f.asset), ...(vod ? [vod.asset] : [])]) {
       if (a.upload_state === 'pending') await this.ctx.uploads.schedule(a.id);

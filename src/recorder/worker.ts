@@ -8,8 +8,10 @@ import type { Logger } from '../logger.js';
 import type { QueuedJob } from '../jobs/queue.js';
 import { RecordingService, recorderAllowedHosts } from '../domain/recordingService.js';
 import { JOIN_ATTEMPTS, type ErrorType } from '../domain/recordingJob.js';
-import { RECORDER_ROLE } from '../domain/templates.js';
-import { signAppToken } from '../auth/tokens.js';
+import { recorderJoinUrl } from '../domain/recorderAccess.js';
+import { redactOptional, redactSecrets, redactedError } from '../redact.js';
+import { webhookPresignSeconds } from '../domain/templates.js';
+import { getTemplate } from '../store/templates.js';
 import { objectId, rfc3339 } from '../clock.js';
 import { JobLoop } from './jobLoop.js';
 import { recordJobProcesses, stopLeftoverProcesses, type JobProcesses } from './leftovers.js';
@@ -78,21 +80,6 @@ export class RecorderWorker {
     return join(this.ctx.config.dataDir, 'work', recordingId);
   }
 
-  /** The URL the recorder browser opens: our own meeting page gets a recorder app token. */
-  private async recorderUrl(r: RecordingTable): Promise<string> {
-    const u = new URL(r.meeting_url);
-    const own = new URL(this.ctx.config.publicUrl);
-    if (u.host === own.host && !u.searchParams.has('auth_token')) {
-      const token = await signAppToken(
-        { accessKey: this.ctx.config.accessKey, appSecret: this.ctx.config.appSecret },
-        { room_id: r.room_id, role: RECORDER_ROLE, user_id: `beam-${r.id}` },
-        r.max_duration + 3600,
-      );
-      u.searchParams.set('auth_token', token);
-    }
-    return u.toString();
-  }
-
   readonly runJob = async (job: QueuedJob): Promise<void> => {
     const log = this.ctx.log.child({ recordingId: job.jobId });
     {
@@ -109,14 +96,14 @@ export class RecorderWorker {
         return;
       }
       mkdirSync(dir, { recursive: true });
-      const url = await this.recorderUrl(r);
       let capture: BeamCapture | null = null;
       let lastError = '';
       for (let attempt = 1; attempt <= JOIN_ATTEMPTS && !capture; attempt++) {
         if ((await this.service.get(r.id))?.status !== 'starting') break;
         try {
+          // a fresh short-lived token per attempt: it is only needed until the page has joined
           capture = await this.launch({
-            url,
+            url: await recorderJoinUrl(this.ctx, { id: r.id, kind: 'recording', roomId: r.room_id, meetingUrl: r.meeting_url }),
             width: r.width,
             height: r.height,
             audioOnly: r.audio_only === 1,
@@ -126,7 +113,7 @@ export class RecorderWorker {
             log,
           });
         } catch (err) {
-          lastError = err instanceof Error ? err.message : String(err);
+          lastError = redactSecrets(err instanceof Error ? err.message : String(err));
           log.warn({ attempt, err: lastError }, 'recorder could not join');
         }
       }
@@ -192,6 +179,7 @@ export class RecorderWorker {
   /** Segments → one MP4 in storage → asset row → recording completed or failed. */
   private async finalize(r: RecordingTable, segments: string[], errorType: ErrorType | undefined, errorMessage: string | undefined, log: Logger): Promise<void> {
     const stoppedAt = new Date();
+    errorMessage = redactOptional(errorMessage);
     const usable = segments.filter((f) => existsSync(f) && statSync(f).size > 0);
     let asset: AssetTable | null = null;
     let presignedUrl: string | null = null;
@@ -229,12 +217,15 @@ export class RecorderWorker {
           created_at: rfc3339(),
           deleted_at: null,
         };
-        presignedUrl = this.ctx.localStorage.presign(key, 24 * 3600).url;
+        // the webhook's URL lives as long as the recording config's presignDuration
+        const room = await this.ctx.store.db.selectFrom('rooms').select('template_id').where('id', '=', r.room_id).executeTakeFirst();
+        const template = room ? await getTemplate(this.ctx.store.db, room.template_id) : null;
+        presignedUrl = this.ctx.localStorage.presign(key, webhookPresignSeconds(template)).url;
       } catch (err) {
         // keep the segments in the work dir: they are the recording
-        log.error({ err }, 'could not assemble the recording; segments kept in the work dir');
+        log.error({ err: redactedError(err) }, 'could not assemble the recording; segments kept in the work dir');
         errorType = errorType ?? 'INTERNAL_ERROR';
-        errorMessage = errorMessage ?? `assembling the recording failed: ${err instanceof Error ? err.message : String(err)}`;
+        errorMessage = errorMessage ?? redactSecrets(`assembling the recording failed: ${err instanceof Error ? err.message : String(err)}`);
         asset = null;
       }
     }

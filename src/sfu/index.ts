@@ -6,7 +6,7 @@ import type { AppContext } from '../context.js';
 import { TokenError, verifyToken } from '../auth/tokens.js';
 import { getRoomRow } from '../store/rooms.js';
 import { getTemplate } from '../store/templates.js';
-import { isHiddenRole } from '../domain/templates.js';
+import { hiddenPeerRole, recorderJoinDecision } from '../domain/recorderAccess.js';
 import { SessionTracker, userDataText, type LeaveReason } from '../domain/sessions.js';
 import { rfc3339 } from '../clock.js';
 import { Room } from './room.js';
@@ -87,12 +87,14 @@ export class Sfu {
     const template = await getTemplate(this.ctx.store.db, room.template_id);
     const role = template?.roles[token.role];
     if (!role) throw new JoinError(403, `role ${token.role} is not in the room's template`);
+    const access = await recorderJoinDecision(this.ctx.store.db, token);
+    if (access.refused !== undefined) throw new JoinError(403, access.refused);
     return {
       roomId: room.id,
       roomName: room.name,
       templateId: room.template_id,
       roleName: token.role,
-      identity: { userId: token.user_id ?? '', roleName: token.role, role, hidden: isHiddenRole(token.role) },
+      identity: { userId: token.user_id ?? '', roleName: token.role, role: access.hidden ? hiddenPeerRole(role) : role, hidden: access.hidden },
     };
   }
 

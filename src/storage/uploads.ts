@@ -5,9 +5,11 @@
 //
 // beam.recording.success goes out once per asset: when the upload is confirmed (store path and presigned URL),
 // or right after the first failed attempt with the local path and URL (consumers are not kept waiting on a
-// store outage; that local URL keeps working after the upload lands: it redirects to the store).
-// beam.failure with UPLOAD_ERROR when the store refuses the configuration (credentials, bucket) at the 4th
-// attempt, or when it stayed unreachable for 24 h.
+// store outage; that local URL keeps working after the upload lands: it redirects to the store). A live
+// stream's assets (room-vod, per-layer MP4s) share one hls.recording.success, sent once each of them got there.
+// beam.failure (hls.failure for a live stream) with UPLOAD_ERROR when the store refuses the configuration
+// (credentials, bucket) at the 4th attempt, or when it stayed unreachable for 24 h. Webhook URLs live for the
+// template's presignDuration (the HLS destination's for a live stream).
 import { EventEmitter } from 'node:events';
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -19,8 +21,11 @@ import { fromJson, toJson } from '../store/db.js';
 import { now, rfc3339 } from '../clock.js';
 import { getTemplate } from '../store/templates.js';
 import { getRecordingRow } from '../store/recordings.js';
-import { DEFAULT_PRESIGN_DURATION } from '../domain/templates.js';
+import { webhookPresignSeconds } from '../domain/templates.js';
 import { RecordingService } from '../domain/recordingService.js';
+import { LiveStreamService, type SingleFileOutcome } from '../domain/liveStreamService.js';
+import { getLiveStreamRow } from '../store/liveStreams.js';
+import type { LiveStreamTable } from '../store/schema.js';
 import {
   defaultPresignSeconds,
   describeStoreError,
@@ -35,6 +40,7 @@ import {
   type UploadTarget,
 } from './index.js';
 import { CoalescingRunner } from '../jobs/coalescingRunner.js';
+import { redactSecrets } from '../redact.js';
 
 /** Seconds before the next attempt after the n-th failed one; the last value repeats. */
 export const UPLOAD_RETRY_DELAYS_S = [1, 3, 10, 30, 60, 120, 300];
@@ -80,6 +86,7 @@ export class UploadManager extends EventEmitter {
   /** aborts uploads in flight when the server stops: they resume at the next start */
   private abort = new AbortController();
   private readonly service: RecordingService;
+  private readonly streams: LiveStreamService;
   readonly nodeId: string;
 
   private readonly vodSigner: VodUrlSigner;
@@ -91,6 +98,7 @@ export class UploadManager extends EventEmitter {
   ) {
     super();
     this.service = new RecordingService(ctx);
+    this.streams = new LiveStreamService(ctx);
     this.nodeId = localNodeId(ctx);
     this.vodSigner = new VodUrlSigner(ctx.config.appSecret, () => ctx.config.publicUrl);
   }
@@ -277,7 +285,9 @@ export class UploadManager extends EventEmitter {
       await this.db.updateTable('assets').set(done).where('id', '=', a.id).execute();
       if (a.upload_state === 'failed') {
         // it arrived after all: the job's UPLOAD_ERROR no longer holds
-        await this.db.updateTable('recordings').set({ error_type: null, error_message: null, updated_at: rfc3339() }).where('id', '=', a.job_id).where('error_type', '=', 'UPLOAD_ERROR').execute();
+        for (const table of ['recordings', 'live_streams'] as const) {
+          await this.db.updateTable(table).set({ error_type: null, error_message: null, updated_at: rfc3339() }).where('id', '=', a.job_id).where('error_type', '=', 'UPLOAD_ERROR').execute();
+        }
       }
       // the store confirmed the whole object and the row points at it: the local copy can go
       if (a.type === 'room-vod') rmSync(this.ctx.localStorage.fileOf(dirname(a.local_key)), { recursive: true, force: true });
@@ -328,9 +338,13 @@ export class UploadManager extends EventEmitter {
     await this.sendRecordingEvent(a);
     // UPLOAD_ERROR is announced once, not at every hourly retry
     if (a.upload_state === 'failed') return;
+    const message = redactSecrets(`upload to the configured storage failed: ${error}; the recording is kept on this server`);
     const r = await getRecordingRow(this.db, a.job_id);
-    if (!r) return;
-    const message = `upload to the configured storage failed: ${error}; the recording is kept on this server`;
+    if (!r) {
+      // a live stream's recording: hls.failure, once per stream
+      if (await getLiveStreamRow(this.db, a.job_id)) await this.streams.uploadFailed(a.job_id, message, a.duration);
+      return;
+    }
     await this.db.updateTable('recordings').set({ error_type: 'UPLOAD_ERROR', error_message: message, updated_at: rfc3339() }).where('id', '=', r.id).execute();
     const base = await this.service.beamEventBase(r);
     await this.ctx.events.emit('beam.failure', r.room_id, {
@@ -344,28 +358,68 @@ export class UploadManager extends EventEmitter {
     });
   }
 
-  /** beam.recording.success, once per asset that owes it (claimed in the row first, so never twice). */
+  /**
+   * beam.recording.success, once per asset that owes it (claimed in the row first, so never twice); a live
+   * stream's assets owe one hls.recording.success together, sent when the last of them is claimed.
+   */
   private async sendRecordingEvent(a: AssetTable): Promise<void> {
     if (a.event_sent !== 0) return;
     const claimed = await this.db.updateTable('assets').set({ event_sent: 1 }).where('id', '=', a.id).where('event_sent', '=', 0).executeTakeFirst();
     if (Number(claimed.numUpdatedRows) !== 1) return;
     const r = await getRecordingRow(this.db, a.job_id);
-    if (!r) return;
-    const row = { ...a, event_sent: 1 };
-    let url: string | null = null;
-    try {
-      url = (await this.presign(row, await this.eventPresignSeconds(r.room_id))).url;
-    } catch (err) {
-      this.ctx.log.warn({ err: describeStoreError(err), assetId: a.id }, 'could not presign the asset for its webhook');
+    if (!r) {
+      const stream = await getLiveStreamRow(this.db, a.job_id);
+      if (stream) await this.sendLiveRecordingEvent(stream);
+      return;
     }
+    const row = { ...a, event_sent: 1 };
+    const url = await this.webhookUrl(row, webhookPresignSeconds(await this.templateOfRoom(r.room_id)));
     await this.ctx.events.emit('beam.recording.success', r.room_id, await this.service.recordingSuccessData(r, row, url));
   }
 
-  /** Webhook URLs live as long as the template's recording presignDuration (default 24 h, reference §7). */
-  private async eventPresignSeconds(roomId: string): Promise<number> {
+  /**
+   * hls.recording.success for a stream whose every asset has been claimed: one statement moves them all from
+   * 1 (claimed) to 2 (stream announced) only while none is still 0, so of two racing uploads one sends it.
+   */
+  private async sendLiveRecordingEvent(stream: LiveStreamTable): Promise<void> {
+    const announced = await this.db
+      .updateTable('assets')
+      .set({ event_sent: 2 })
+      .where('job_id', '=', stream.id)
+      .where('event_sent', '=', 1)
+      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('assets as owing').select('owing.id').where('owing.job_id', '=', stream.id).where('owing.event_sent', '=', 0))))
+      .executeTakeFirst();
+    if (Number(announced.numUpdatedRows) === 0) return;
+    const assets = await this.db.selectFrom('assets').selectAll().where('job_id', '=', stream.id).where('deleted_at', 'is', null).where('status', '=', 'completed').execute();
+    const seconds = webhookPresignSeconds(await this.templateOfRoom(stream.room_id), stream.destination);
+    const vodAsset = assets.find((x) => x.type === 'room-vod');
+    const vod = vodAsset ? { asset: vodAsset, presignedUrl: await this.webhookUrl(vodAsset, seconds) } : null;
+    const singleFiles: SingleFileOutcome[] = [];
+    for (const f of assets.filter((x) => x.type === 'room-composite')) {
+      const meta = fromJson<{ layer?: string; resolution?: { width?: number; height?: number } }>(f.metadata, {});
+      singleFiles.push({ asset: f, presignedUrl: await this.webhookUrl(f, seconds), layer: Number(meta.layer ?? 0), width: meta.resolution?.width ?? 0, height: meta.resolution?.height ?? 0 });
+    }
+    singleFiles.sort((x, y) => x.layer - y.layer);
+    if (!vod && singleFiles.length === 0) return;
+    const stoppedAt = stream.stopped_at ?? rfc3339();
+    const duration = stream.started_at ? Math.max(0, Math.round((Date.parse(stoppedAt) - Date.parse(stream.started_at)) / 1000)) : Math.max(...assets.map((x) => x.duration));
+    const base = await this.streams.hlsEventBase(stream);
+    await this.ctx.events.emit('hls.recording.success', stream.room_id, this.streams.recordingSuccessData(stream, base, { vod, singleFiles, duration, stoppedAt }));
+  }
+
+  /** A presigned URL of the asset where it is now for a webhook, or null (logged) when the store cannot sign. */
+  private async webhookUrl(a: AssetTable, seconds: number): Promise<string | null> {
+    try {
+      return (await this.presign(a, seconds)).url;
+    } catch (err) {
+      this.ctx.log.warn({ err: describeStoreError(err), assetId: a.id }, 'could not presign the asset for its webhook');
+      return null;
+    }
+  }
+
+  private async templateOfRoom(roomId: string) {
     const room = await this.db.selectFrom('rooms').select('template_id').where('id', '=', roomId).executeTakeFirst();
-    const t = room ? await getTemplate(this.db, room.template_id) : null;
-    return t?.recordings[0]?.presignDuration ?? DEFAULT_PRESIGN_DURATION;
+    return room ? await getTemplate(this.db, room.template_id) : null;
   }
 }
 

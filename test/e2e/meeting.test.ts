@@ -9,6 +9,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import { launchPeerBrowser, makeMediaFixtures, openPeerPage, rtpStats, sampleVideos, sleep, until, waitJoined, type MediaFixtures, type PeerBrowser } from '../helpers/meetingPeers.js';
 import { createRoomCode } from '../../src/store/roomCodes.js';
 import { RECORDER_ROLE } from '../../src/domain/templates.js';
+import { recorderJoinUrl } from '../../src/domain/recorderAccess.js';
 import type { DomainEvent } from '../../src/domain/events.js';
 
 const PEER_TIMEOUT_SECONDS = 4;
@@ -146,8 +147,12 @@ test('a screen share reaches the other peer as a large screen tile', async () =>
 });
 
 test('the hidden recorder receives everyone, is never announced, and keeps asking for keyframes', async () => {
-  const token = await s.appToken(roomId, RECORDER_ROLE, 'beam');
-  recorder = await openPeerPage(browserA, `${s.url}/preview/${roomId}/${RECORDER_ROLE}?skip_preview=true&auth_token=${encodeURIComponent(token)}&ui_mode=activespeaker`);
+  // the token the server mints for a recording job (no worker here: the job stays starting); a hand-made
+  // recorder-role token is refused (test/sfu/recorderAccess.test.ts)
+  const job = await s.api('POST', `/v2/recordings/room/${roomId}/start`, {});
+  assert.equal(job.status, 200, JSON.stringify(job.body));
+  const url = await recorderJoinUrl(s.ctx, { id: job.body.id, kind: 'recording', roomId, meetingUrl: `${s.url}/preview/${roomId}/${RECORDER_ROLE}?skip_preview=true&ui_mode=activespeaker` });
+  recorder = await openPeerPage(browserA, url);
   await waitJoined(recorder);
   // clean full-window layout: no header, no controls, no scrollbars
   assert.equal(await recorder.locator('#header').isVisible(), false);

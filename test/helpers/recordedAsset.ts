@@ -1,15 +1,17 @@
 // A finished recording without a recorder: a recording row, a file moved into local storage, and the recording
-// service's finish() — the same steps the recorder worker's finalize() takes.
+// service's finish() — the same steps the recorder worker's finalize() takes. Likewise for a live stream.
 import { randomBytes, createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { TestServer } from './server.js';
 import { objectId, rfc3339 } from '../../src/clock.js';
 import { toJson } from '../../src/store/db.js';
-import type { AssetTable, RecordingTable } from '../../src/store/schema.js';
+import type { AssetTable, LiveStreamTable, RecordingTable } from '../../src/store/schema.js';
 import { beamKey } from '../../src/storage/local.js';
 import { RecordingService } from '../../src/domain/recordingService.js';
+import { LiveStreamService } from '../../src/domain/liveStreamService.js';
+import { hlsLayerFileKey, hlsVodKeyDir } from '../../src/storage/live.js';
 
 export interface Recorded {
   recordingId: string;
@@ -101,4 +103,100 @@ export async function assetRow(s: TestServer, id: string): Promise<AssetTable> {
 export async function download(url: string): Promise<{ status: number; body: Buffer; redirected: boolean }> {
   const res = await fetch(url);
   return { status: res.status, body: Buffer.from(await res.arrayBuffer()), redirected: res.redirected };
+}
+
+export interface RecordedLiveStream {
+  streamId: string;
+  vodAssetId: string;
+  fileAssetId: string;
+  fileSha256: string;
+}
+
+/**
+ * A finished live stream without a recorder: a live_streams row, a room-vod (master, one layer playlist, one
+ * segment) and one per-layer MP4 in local storage, then the steps the live worker's finalize() takes: prepare
+ * for upload, the service's finish(), schedule the uploads.
+ */
+export async function recordLiveStream(s: TestServer, roomId: string): Promise<RecordedLiveStream> {
+  const db = s.ctx.store.db;
+  const startedMs = Date.now() - 8000;
+  const at = rfc3339();
+  const row: LiveStreamTable = {
+    id: objectId(),
+    room_id: roomId,
+    session_id: '',
+    status: 'stopping',
+    meeting_url: `${s.url}/preview/${roomId}/__internal_recorder?skip_preview=true`,
+    destination: 'default',
+    playback_key: randomBytes(16).toString('base64url'),
+    hls_vod: 1,
+    single_file_per_layer: 1,
+    layers: toJson([{ width: 1280, height: 720, videoBitrate: 2500, audioBitrate: 128 }]),
+    recording_layers: null,
+    playlist_type: 'live',
+    num_playlist_segments: 5,
+    video_frame_rate: 30,
+    metadata_insertion: 1,
+    max_duration: 14400,
+    auto_stop_timeout: 300,
+    recording_paused: 0,
+    started_by: '',
+    stopped_by: '',
+    stop_reason: 'client request',
+    error_type: null,
+    error_message: null,
+    created_at: at,
+    started_at: new Date(startedMs).toISOString(),
+    stopped_at: null,
+    updated_at: at,
+  };
+  await db.insertInto('live_streams').values(row).execute();
+  const ls = s.ctx.localStorage;
+  const tmp = mkdtempSync(join(tmpdir(), 'live-'));
+  const mp4 = join(tmp, 'layer-0.mp4');
+  const bytes = randomBytes(50_000);
+  writeFileSync(mp4, bytes);
+  const fileKey = hlsLayerFileKey(s.ctx.customerId, roomId, startedMs, 0);
+  const fileSize = ls.put(fileKey, mp4).size;
+  const dir = hlsVodKeyDir(s.ctx.customerId, roomId, startedMs);
+  const vodFiles: Record<string, string> = {
+    '720p/seg_00000.ts': 'x'.repeat(4000),
+    '720p/index.m3u8': '#EXTM3U\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\nseg_00000.ts\n#EXT-X-ENDLIST\n',
+    'master.m3u8': '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=2800000,RESOLUTION=1280x720\n720p/index.m3u8\n',
+  };
+  let vodSize = 0;
+  for (const [rel, text] of Object.entries(vodFiles)) {
+    const f = ls.fileOf(`${dir}/${rel}`);
+    mkdirSync(dirname(f), { recursive: true });
+    writeFileSync(f, text);
+    vodSize += text.length;
+  }
+  const asset = (type: string, key: string, size: number, metadata: unknown): AssetTable => ({
+    id: objectId(),
+    job_id: row.id,
+    room_id: roomId,
+    session_id: '',
+    type,
+    status: 'completed',
+    path: ls.pathOf(key),
+    storage: 'local',
+    storage_key: key,
+    size,
+    duration: 8,
+    metadata: toJson(metadata),
+    thumbnails: null,
+    error_message: null,
+    created_at: rfc3339(),
+    deleted_at: null,
+  });
+  const file = await s.ctx.uploads.prepare(asset('room-composite', fileKey, fileSize, { layer: '0', resolution: { width: 1280, height: 720 } }), true);
+  const vod = await s.ctx.uploads.prepare(asset('room-vod', `${dir}/master.m3u8`, vodSize, { num_layers: '1', max_width: 1280, max_height: 720 }), true);
+  await new LiveStreamService(s.ctx).finish(row.id, {
+    vod: { asset: vod, presignedUrl: null },
+    singleFiles: [{ asset: file, presignedUrl: null, layer: 0, width: 1280, height: 720 }],
+    duration: 8,
+    stoppedAt: new Date(),
+  });
+  for (const a of [file, vod]) if (a.upload_state === 'pending') await s.ctx.uploads.schedule(a.id);
+  return { streamId: row.id, vodAssetId: vod.id, fileAssetId: file.id, fileSha256: sha256(bytes) };
 }

@@ -8,8 +8,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 
-// compiled to dist/test/helpers/: the repo is three levels up, shared/ beside it
-export const S3_TOOL = fileURLToPath(new URL('../../../../shared/tools/s3-test-server', import.meta.url));
+// compiled to dist/test/helpers/: the repo is three levels up, shared/ beside it (a worktree elsewhere: S3_TEST_TOOL
+// or the machine's /work/shared)
+const S3_TOOL_CANDIDATES = [
+  process.env.S3_TEST_TOOL,
+  fileURLToPath(new URL('../../../../shared/tools/s3-test-server', import.meta.url)),
+  '/work/shared/tools/s3-test-server',
+].filter((p): p is string => !!p);
+export const S3_TOOL = S3_TOOL_CANDIDATES.find((p) => existsSync(p)) ?? S3_TOOL_CANDIDATES[0];
 
 export const S3_KEY = 'test:tester';
 export const S3_SECRET = 'testing';

@@ -1,5 +1,5 @@
 // How requests are read before any handler runs: JSON bodies (an empty one is no body, as 100ms accepts),
-// bodiless calls to routes with an all-optional body, numbers that only coercion made non-finite, raw-socket refusals.
+// bodiless calls to routes with an all-optional body, numbers no handler can use exactly, raw-socket refusals.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Socket } from 'node:net';
 import { badRequest } from './errors.js';
@@ -22,25 +22,31 @@ async function absentBodyIsEmptyObject(req: FastifyRequest): Promise<void> {
   if ((req.body === undefined || req.body === null) && req.routeOptions.schema?.body) req.body = {};
 }
 
+/** Where in `value` a number is non-finite or beyond ±2^53 (where integers stop being exact), walked without recursion. */
+function unsafeNumberAt(value: unknown, root: string): string | null {
+  const pending: Array<[unknown, string]> = [[value, root]];
+  while (pending.length > 0) {
+    const [v, path] = pending.pop()!;
+    if (typeof v === 'number' && !(Number.isFinite(v) && Math.abs(v) <= Number.MAX_SAFE_INTEGER)) return path;
+    if (v && typeof v === 'object') for (const [k, child] of Object.entries(v)) pending.push([child, `${path}/${k}`]);
+  }
+  return null;
+}
+
 /**
- * preHandler: ajv coerces the query string "1e309" to Infinity and then skips the bounds checks of
- * integer/number fields; no such value may reach a handler (SQL LIMIT Infinity, Date math…).
+ * preHandler: ajv coerces the query string "1e309" to Infinity and then skips the bounds checks of integer
+ * fields, and JSON's 9007199254740993 arrives as …992; no such number may reach a handler (SQL LIMIT, Date math).
  */
-async function rejectNonFiniteNumbers(req: FastifyRequest): Promise<void> {
-  for (const [where, values] of [['querystring', req.query], ['params', req.params]] as const) {
-    if (!values || typeof values !== 'object') continue;
-    for (const [field, value] of Object.entries(values)) {
-      const items = Array.isArray(value) ? value : [value];
-      if (items.some((v) => typeof v === 'number' && !Number.isFinite(v))) {
-        throw badRequest('Invalid request', `${where}/${field} must be a finite number`);
-      }
-    }
+async function rejectUnsafeNumbers(req: FastifyRequest): Promise<void> {
+  for (const [where, values] of [['querystring', req.query], ['params', req.params], ['body', req.body]] as const) {
+    const at = unsafeNumberAt(values, where);
+    if (at) throw badRequest('Invalid request', `${at} must be a finite number between -2^53 and 2^53`);
   }
 }
 
 export function installInputHooks(app: FastifyInstance): void {
   app.addHook('preValidation', absentBodyIsEmptyObject);
-  app.addHook('preHandler', rejectNonFiniteNumbers);
+  app.addHook('preHandler', rejectUnsafeNumbers);
 }
 
 /** Fastify's clientErrorHandler: what Node's HTTP parser refuses (control characters, huge headers) gets the API's error body. */

@@ -56,11 +56,22 @@ test('odd numbers in the query of every list route: 400 naming the field', async
 
 test('unsafe numbers in JSON bodies: 400 naming the field', async () => {
   const roomId = (await s.api('POST', '/v2/rooms', { name: 'numbers-room' })).body.id;
+  const templateId = (await s.api('GET', '/v2/templates')).body.data[0].id;
+  const post = async (path: string, text: string) => {
+    const res = await fetch(s.url + path, { method: 'POST', headers: { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' }, body: text });
+    return { status: res.status, body: await res.json() };
+  };
+  // thumbnail offsets have no upper bound in the schema: 2^53+1 would be stored as 2^53
+  const offsets = '[{"name":"rec","role":"host","thumbnails":{"offsets":[9007199254740993]}}]';
+  const bad = await post(`/v2/templates/${templateId}/recordings`, offsets);
+  assertErrorBody(bad.status, bad.body, offsets);
+  assert.match(bad.body.details.join(' '), /body\/0\/thumbnails\/offsets\/0/, JSON.stringify(bad.body));
+  const fine = await post(`/v2/templates/${templateId}/recordings`, offsets.replace('9007199254740993', '30'));
+  assert.equal(fine.status, 200, JSON.stringify(fine.body));
   for (const text of ['{"resolution":{"width":9007199254740993,"height":720}}', '{"resolution":{"width":1e309,"height":720}}', '{"resolution":{"width":-0,"height":720}}']) {
-    const res = await fetch(`${s.url}/v2/recordings/room/${roomId}/start`, { method: 'POST', headers: { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' }, body: text });
-    const body = await res.json();
-    assertErrorBody(res.status, body, text);
-    assert.match(body.details.join(' '), /body\/resolution\/width/, text);
+    const res = await post(`/v2/recordings/room/${roomId}/start`, text);
+    assertErrorBody(res.status, res.body, text);
+    assert.match(res.body.details.join(' '), /body\/resolution\/width/, text);
   }
 });
 

@@ -6,6 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from './context.js';
 import { loggerOptions } from './logger.js';
 import { installErrorHandlers } from './api/errors.js';
+import { clientErrorHandler, installInputHooks, installJsonParser } from './api/input.js';
 import { requireManagementToken } from './api/auth.js';
 import type { ApiInstance } from './api/types.js';
 import { roomRoutes } from './api/rooms.js';
@@ -31,14 +32,20 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     logger: { ...loggerOptions(ctx.config.logLevel) },
     ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true } },
     bodyLimit: 1024 * 1024,
-    // router-level refusals (a path parameter over maxParamLength, a malformed URL) get the API's error body too
+    // router-level refusals (a path parameter over maxParamLength, a malformed URL) get the API's error body too;
+    // the message never echoes the URL (it may be a signed asset URL)
     frameworkErrors: (err, _req, reply) => {
       const status = (err as { statusCode?: number }).statusCode ?? 400;
-      void (reply as FastifyReply).status(status).send({ code: status, message: err.message.length > 120 ? 'Invalid request URL' : err.message, details: [(err as { code?: string }).code ?? 'invalid request'] });
+      const code = (err as { code?: string }).code ?? 'invalid request';
+      const detail = code === 'FST_ERR_BAD_URL' ? 'url: malformed percent-encoding' : code;
+      void (reply as FastifyReply).status(status).send({ code: status, message: 'Invalid request URL', details: [detail] });
     },
+    clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   installErrorHandlers(app);
+  installJsonParser(app);
+  installInputHooks(app);
 
   await app.register(swagger, {
     openapi: {

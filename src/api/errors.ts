@@ -38,6 +38,10 @@ export function installErrorHandlers(app: FastifyInstance): void {
     if (err instanceof ApiError) {
       return reply.status(err.status).send({ code: err.status, message: err.message, details: err.details });
     }
+    if (err instanceof URIError) {
+      // a decodeURIComponent of client text (path, query, header) that is not valid percent-encoding
+      return reply.status(400).send({ code: 400, message: 'Malformed percent-encoding', details: ['url: malformed percent-encoding'] });
+    }
     const fe = err as FastifyError;
     if (fe.validation) {
       // Name the field: "body/name must match pattern …", "querystring/limit must be <= 100".

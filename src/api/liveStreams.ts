@@ -9,7 +9,7 @@ import { LiveStreamService, TIMED_METADATA_MAX_PAYLOAD } from '../domain/liveStr
 import { getLiveStreamRow, rowToLiveStream } from '../store/liveStreams.js';
 import { assetsOfJob } from '../store/recordings.js';
 import type { LiveStreamTable } from '../store/schema.js';
-import { Id, JobListQuery, emptyBodyIsObject } from './schemas.js';
+import { Id, JobListQuery } from './schemas.js';
 
 const RoomParams = Type.Object({ room_id: Id });
 const StreamParams = Type.Object({ stream_id: Id });
@@ -48,7 +48,6 @@ export function liveStreamRoutes(app: ApiInstance, ctx: AppContext): void {
   app.post(
     '/live-streams/room/:room_id/start',
     {
-      preValidation: emptyBodyIsObject,
       schema: { tags, summary: 'Start an HLS live stream of a room', params: RoomParams, body: StartBody, response: { 200: LiveStream } },
     },
     async (req) => show(await service.start(req.params.room_id, req.body)),

@@ -92,7 +92,8 @@ export function recordingAssetRoutes(app: ApiInstance, ctx: AppContext): void {
 /** GET /assets/<key>?expires=…&sig=… streams a locally stored asset (Range supported by @fastify/static). */
 export function localAssetDownloadRoute(app: FastifyInstance, ctx: AppContext): void {
   app.get('/assets/*', { schema: { hide: true } }, async (req, reply) => {
-    const key = decodeURIComponent((req.params as { '*': string })['*']);
+    // the router has already percent-decoded the wildcard; decoding again would misread keys holding '%'
+    const key = (req.params as { '*': string })['*'];
     const q = req.query as { expires?: string; sig?: string };
     const refused = ctx.localStorage.checkSignature(key, q.expires, q.sig);
     if (refused) return reply.status(403).send({ code: 403, message: 'Access denied', details: [refused] });

@@ -6,7 +6,7 @@ import { notFound } from './errors.js';
 import { envelope, envelopeSchema } from './pagination.js';
 import { RecordingService } from '../domain/recordingService.js';
 import { assetsOfJob, getRecordingRow, rowToRecording } from '../store/recordings.js';
-import { Id, JobListQuery, emptyBodyIsObject } from './schemas.js';
+import { Id, JobListQuery } from './schemas.js';
 
 const RoomParams = Type.Object({ room_id: Id });
 const RecordingParams = Type.Object({ recording_id: Id });
@@ -31,7 +31,6 @@ export function recordingRoutes(app: ApiInstance, ctx: AppContext): void {
   app.post(
     '/recordings/room/:room_id/start',
     {
-      preValidation: emptyBodyIsObject,
       schema: { tags: ['recordings'], summary: 'Start a composite recording of a room', params: RoomParams, body: StartBody, response: { 200: Recording } },
     },
     async (req) => rowToRecording(await service.start(req.params.room_id, req.body), null),

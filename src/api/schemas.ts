@@ -14,7 +14,3 @@ export const JobListQuery = Type.Object({
   status: Type.Optional(Type.Union(JOB_STATUSES.map((s) => Type.Literal(s)))),
 });
 
-/** preValidation hook: a start call may come without a body; validate it as `{}`. */
-export async function emptyBodyIsObject(req: { body: unknown }): Promise<void> {
-  if (req.body === undefined || req.body === null) req.body = {};
-}

@@ -106,14 +106,14 @@ function scrub(text: string, upload: UploadConfig): string {
  * Writes a small object where this template's recordings would go (same store, same prefix) and deletes it.
  * The store's own error comes back as it was (describeStoreError never includes credentials).
  */
-export async function testUpload(upload: UploadConfig, customerId: string, scratchDir: string): Promise<StorageTestResult> {
+export async function testUpload(upload: UploadConfig, customerId: string, scratchDir: string, allowPrivateEndpoint = false): Promise<StorageTestResult> {
   const base = { type: upload.type, location: upload.location, key: '' };
   let target: UploadTarget;
   let store: AssetStore;
   try {
     target = targetFromTemplate(upload, customerId);
     base.key = `${target.prefix}/roomcast-storage-test/${uuid()}.txt`;
-    store = storeFor(target);
+    store = storeFor(target, { allowPrivateEndpoint });
   } catch (err) {
     return { ok: false, ...base, stage: 'connect', error: scrub(describeStoreError(err), upload) };
   }
@@ -210,7 +210,7 @@ export async function dashboardRoutes(app: ApiInstance, ctx: AppContext): Promis
       if (!upload) {
         throw badRequest('No storage configured', `template ${t.name} keeps assets on this server's disk: settings.recording.upload is not set`);
       }
-      const result = await testUpload(upload, ctx.customerId, tmpdir());
+      const result = await testUpload(upload, ctx.customerId, tmpdir(), ctx.config.storageAllowPrivate);
       req.log.info({ template: t.id, type: upload.type, ok: result.ok, stage: result.ok ? undefined : result.stage }, 'storage test');
       return result;
     });

@@ -11,6 +11,7 @@ import { DEFAULT_TEMPLATE_NAME, maskSecret, SECRET_MASK } from '../domain/templa
 import { objectId, rfc3339 } from '../clock.js';
 import type { RoomTable } from '../store/schema.js';
 import { Id } from './schemas.js';
+import { refusePrivateEndpoint } from '../storage/endpointGuard.js';
 
 const RoomName = Type.String({ minLength: 1, maxLength: 255, pattern: '^[a-zA-Z0-9.:_-]+$' });
 const Webhook = Type.Object(
@@ -122,6 +123,12 @@ export function roomRoutes(app: ApiInstance, ctx: AppContext): void {
     return t.id;
   }
 
+  /** A room's own storage endpoint follows the same private-address rule as a template's. */
+  async function guardEndpoint(body: CreateBody | UpdateBody): Promise<void> {
+    const endpoint = body.recording_info?.upload_info?.options?.endpoint;
+    await refusePrivateEndpoint(endpoint, ctx.config.storageAllowPrivate, 'body/recording_info/upload_info/options/endpoint');
+  }
+
   function changes(body: CreateBody | UpdateBody): Partial<RoomTable> {
     const set: Partial<RoomTable> = {};
     if (body.description !== undefined) set.description = body.description;
@@ -142,6 +149,7 @@ export function roomRoutes(app: ApiInstance, ctx: AppContext): void {
       let body = req.body;
       if (body.template !== undefined) throw badRequest('Invalid field template', 'body/template is not supported: use template_id');
       checkSize(body);
+      await guardEndpoint(body);
       if (body.recording_info?.upload_info && !body.recording_info.upload_info.location) {
         throw badRequest('Bucket location missing', 'body/recording_info/upload_info/location is required');
       }
@@ -196,6 +204,7 @@ export function roomRoutes(app: ApiInstance, ctx: AppContext): void {
       if (!row) throw notFound('room', req.params.room_id);
       const body = keepStoredSecrets(req.body, row);
       checkSize(body, row);
+      await guardEndpoint(body);
       const set: Partial<RoomTable> = { ...changes(body), updated_at: rfc3339() };
       if (body.enabled !== undefined) set.enabled = bit(body.enabled);
       if (body.template_id !== undefined) set.template_id = await templateIdFor(body.template_id);

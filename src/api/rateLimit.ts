@@ -47,6 +47,11 @@ export class TokenBuckets {
     return 0;
   }
 
+  /** addresses tracked now */
+  get size(): number {
+    return this.buckets.size;
+  }
+
   /** Forgets a key (a successful sign-in starts afresh). */
   reset(key: string): void {
     this.buckets.delete(key);

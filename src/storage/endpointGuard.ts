@@ -6,8 +6,11 @@ import { isIP } from 'node:net';
 import { badRequest } from '../api/errors.js';
 import { isPrivateAddress, RefusedTarget, resolvePublic } from '../net/addressGuard.js';
 import { StoreConfigError, type AssetStore, type UploadTarget } from './store.js';
+import { s3Addressing } from './s3.js';
+import { azureServiceUrl } from './azure.js';
 
 const SETTING = 'STORAGE_ALLOW_PRIVATE';
+const SAVE_LOOKUP_TIMEOUT_MS = 3000;
 
 /** Throws StoreConfigError when the endpoint is not http(s) or resolves to a refused address. */
 export async function checkStorageEndpoint(endpoint: string, allowPrivate: boolean): Promise<void> {
@@ -46,17 +49,37 @@ export async function refusePrivateEndpoint(endpoint: string | undefined, allowP
     if (isPrivateAddress(host)) refuse(`is ${host}`);
     return;
   }
+  // a resolver that does not answer must not hold the request: undecided counts as a lookup failure
+  let timer: NodeJS.Timeout | undefined;
+  const undecided = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, SAVE_LOOKUP_TIMEOUT_MS);
+  });
   try {
-    await checkStorageEndpoint(endpoint, false);
+    await Promise.race([checkStorageEndpoint(endpoint, false), undecided]);
   } catch (err) {
     if (err instanceof StoreConfigError) refuse(`resolves to a refused address (${err.message})`);
     // lookup failures: accepted here, see above
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The URL a store client connects to when it is built from user input: options.endpoint, or a default made
+ * from the account name (Azure) or region (OSS) — "x@169.254.169.254/" there would name another host.
+ * undefined: AWS's own endpoints (the SDK validates the region).
+ */
+export function effectiveEndpoint(t: UploadTarget): string | undefined {
+  try {
+    return t.type === 'azure' ? azureServiceUrl(t) : s3Addressing(t).endpoint;
+  } catch {
+    return undefined; // an invalid configuration: the store client refuses it
   }
 }
 
 /** The store with its endpoint checked before each operation that connects (presigning does not). */
 export function guardedStore(store: AssetStore, target: UploadTarget, allowPrivate: boolean): AssetStore {
-  const endpoint = target.endpoint;
+  const endpoint = effectiveEndpoint(target);
   if (!endpoint || allowPrivate) return store;
   return {
     type: store.type,

@@ -97,6 +97,11 @@ test('storage endpoint at upload time: a private endpoint is refused before conn
     assert.equal(isConfigError(refused), true, 'not retried until the configuration changes');
     await assert.rejects(guarded.delete('p/f.txt'), StoreConfigError);
     guarded.close();
+    // defaults built from user input cannot be bent to another host either
+    const azure = storeFor({ type: 'azure', location: 'c', prefix: 'p', key: 'acct@169.254.169.254/x', secret: Buffer.from('k').toString('base64') });
+    await assert.rejects(azure.upload('p/f.txt', file), /169\.254\.169\.254.*STORAGE_ALLOW_PRIVATE/);
+    const oss = storeFor({ type: 'oss', location: 'b', prefix: 'p', region: 'x@127.0.0.1:9/', key: 'k', secret: 's' });
+    await assert.rejects(oss.upload('p/f.txt', file), /127\.0\.0\.1.*STORAGE_ALLOW_PRIVATE/);
     // allowed: the request really goes out (and fails to connect, port 1), no guard error
     const open = storeFor(target, { allowPrivateEndpoint: true });
     const err = await open.upload('p/f.txt', file).then(() => null, (e: unknown) => e);

@@ -60,7 +60,7 @@ test('roomcast start: request logs carry no capability, the generated APP_SECRET
     const code = codes.data[0].code;
     const appToken = await signAppToken(keys, { room_id: room.id, role: 'host', user_id: 'u' });
 
-    const secrets = { hlsKey: hex(), vodSig: hex(), assetSig: hex(), queryToken: hex(), code };
+    const secrets = { hlsKey: hex(), vodSig: hex(), assetSig: hex(), queryToken: hex(), code, unknownCode: `q${hex().slice(0, 10)}` };
     await fetch(`${url}/meeting/${code}`);
     await fetch(`${url}/meeting/${code}?skip_preview=true`);
     await fetch(`${url}/hls/${hex()}/${secrets.hlsKey}/master.m3u8`);
@@ -69,6 +69,8 @@ test('roomcast start: request logs carry no capability, the generated APP_SECRET
     await fetch(`${url}/preview/${room.id}/host?auth_token=${appToken}`);
     await fetch(`${url}/v2/rooms?token=${secrets.queryToken}`);
     await api('POST', '/v2/token', { code }, false);
+    await api('POST', '/v2/token', { code: secrets.unknownCode }, false);
+    await fetch(`${url}/meeting/${secrets.unknownCode}/extra`);
     await api('GET', `/v2/rooms/${room.id}`);
 
     child.kill('SIGTERM');

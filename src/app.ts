@@ -27,11 +27,16 @@ import { hlsRoutes } from './api/hls.js';
 /** Resource route files under /v2, all behind the management token. */
 const managementRoutes: Array<(app: ApiInstance, ctx: AppContext) => void> = [roomRoutes, templateRoutes, recordingRoutes, recordingAssetRoutes, roomCodeRoutes, sessionRoutes, activeRoomRoutes, liveStreamRoutes, webhookRoutes];
 
+/** TRUST_PROXY=<n>: the n nearest hops are proxies (Fastify's typings omit the number form). */
+const hopsTrusted = (n: number) => (_addr: string, hop: number) => hop < n;
+
 export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { ...loggerOptions(ctx.config.logLevel) },
     ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true } },
     bodyLimit: 1024 * 1024,
+    // req.ip follows X-Forwarded-For only from trusted proxies (TRUST_PROXY); rate limits key on it
+    trustProxy: typeof ctx.config.trustProxy === 'number' ? hopsTrusted(ctx.config.trustProxy) : ctx.config.trustProxy,
     // router-level refusals (a path parameter over maxParamLength, a malformed URL) get the API's error body too;
     // the message never echoes the URL (it may be a signed asset URL)
     frameworkErrors: (err, _req, reply) => {

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// roomcast start | token management | token app --room <id> --role <role> [--user <id>]
+// roomcast start | credentials | token management | token app --room <id> --role <role> [--user <id>]
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config.js';
 import { signAppToken, signManagementToken } from './auth/tokens.js';
 
 const usage = `usage:
   roomcast start                                   serve the API (settings from the environment, see README)
+  roomcast credentials                             print ACCESS_KEY and APP_SECRET (also generated ones)
   roomcast token management [--ttl <seconds>]      print a management token
   roomcast token app --room <id> --role <role> [--user <id>] [--ttl <seconds>]
                                                    print an app token for joining a room`;
@@ -30,13 +31,11 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === 'start') {
     const { startServer } = await import('./server.js');
     const config = loadConfig();
-    if (config.credentialsGenerated) {
-      // Printed once, at the first start; kept in DATA_DIR/credentials.json.
-      console.log(`roomcast: generated workspace credentials (kept in ${config.dataDir}/credentials.json)`);
-      console.log(`  ACCESS_KEY=${config.accessKey}`);
-      console.log(`  APP_SECRET=${config.appSecret}`);
-    }
     const server = await startServer(config);
+    if (config.credentialsGenerated) {
+      // stdout ends up in log aggregators: say where the secret is, never the secret itself
+      server.ctx.log.info({ credentialsFile: config.credentialsFile }, 'generated workspace credentials (ACCESS_KEY, APP_SECRET); show them with `roomcast credentials`');
+    }
     server.ctx.log.info({ url: server.url, publicUrl: config.publicUrl, dataDir: config.dataDir, database: server.ctx.store.kind }, 'roomcast listening');
     const stop = async () => {
       await server.close();
@@ -45,6 +44,13 @@ async function main(argv: string[]): Promise<number> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     return -1; // keep running
+  }
+  if (cmd === 'credentials') {
+    // for the operator's terminal: the secret is printed here and nowhere else
+    const config = loadConfig();
+    console.log(`ACCESS_KEY=${config.accessKey}`);
+    console.log(`APP_SECRET=${config.appSecret}`);
+    return 0;
   }
   if (cmd === 'token') {
     const config = loadConfig();

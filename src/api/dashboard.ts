@@ -18,6 +18,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiInstance } from './types.js';
 import type { AppContext } from '../context.js';
 import { ApiError, badRequest, notFound } from './errors.js';
+import { TokenBuckets, tooManyRequests } from './rateLimit.js';
 import { requireManagementToken } from './auth.js';
 import { signManagementToken } from '../auth/tokens.js';
 import { getTemplate } from '../store/templates.js';
@@ -27,9 +28,8 @@ import { describeStoreError, storeFor, targetFromTemplate, type AssetStore, type
 
 /** Lifetime of a dashboard sign-in. */
 export const DASHBOARD_TOKEN_SECONDS = 3600;
-/** Failed sign-ins one address may make per window before it is refused with 429. */
-const MAX_FAILURES = 10;
-const FAILURE_WINDOW_MS = 5 * 60_000;
+/** Sign-in attempts per client address: a burst of 10, then 2 a minute; a failure costs one, a success refills. */
+export const SIGN_IN_RATE = { capacity: 10, refillPerMinute: 2 };
 
 function dashboardDir(): string {
   // src/api → src/web/dashboard; dist/src/api → ../../../src/web/dashboard (the files are not compiled)
@@ -61,30 +61,6 @@ function sameSecret(given: string, expected: string): boolean {
   const a = createHash('sha256').update(given).digest();
   const b = createHash('sha256').update(expected).digest();
   return timingSafeEqual(a, b);
-}
-
-/** Counts failed sign-ins per client address in a fixed window. */
-class FailureThrottle {
-  private readonly byAddr = new Map<string, { count: number; resetAt: number }>();
-
-  retryAfter(addr: string, nowMs = Date.now()): number {
-    const e = this.byAddr.get(addr);
-    if (!e || e.resetAt <= nowMs) return 0;
-    return e.count >= MAX_FAILURES ? Math.ceil((e.resetAt - nowMs) / 1000) : 0;
-  }
-
-  fail(addr: string, nowMs = Date.now()): void {
-    if (this.byAddr.size > 10_000) {
-      for (const [k, v] of this.byAddr) if (v.resetAt <= nowMs) this.byAddr.delete(k);
-    }
-    const e = this.byAddr.get(addr);
-    if (!e || e.resetAt <= nowMs) this.byAddr.set(addr, { count: 1, resetAt: nowMs + FAILURE_WINDOW_MS });
-    else e.count++;
-  }
-
-  succeed(addr: string): void {
-    this.byAddr.delete(addr);
-  }
 }
 
 /** A vendor script from node_modules, read and gzipped once at first request. */
@@ -130,14 +106,14 @@ function scrub(text: string, upload: UploadConfig): string {
  * Writes a small object where this template's recordings would go (same store, same prefix) and deletes it.
  * The store's own error comes back as it was (describeStoreError never includes credentials).
  */
-export async function testUpload(upload: UploadConfig, customerId: string, scratchDir: string): Promise<StorageTestResult> {
+export async function testUpload(upload: UploadConfig, customerId: string, scratchDir: string, allowPrivateEndpoint = false): Promise<StorageTestResult> {
   const base = { type: upload.type, location: upload.location, key: '' };
   let target: UploadTarget;
   let store: AssetStore;
   try {
     target = targetFromTemplate(upload, customerId);
     base.key = `${target.prefix}/roomcast-storage-test/${uuid()}.txt`;
-    store = storeFor(target);
+    store = storeFor(target, { allowPrivateEndpoint });
   } catch (err) {
     return { ok: false, ...base, stage: 'connect', error: scrub(describeStoreError(err), upload) };
   }
@@ -180,7 +156,7 @@ const StorageTestBody = Type.Object({ template_id: Type.String({ pattern: '^[a-z
 export async function dashboardRoutes(app: ApiInstance, ctx: AppContext): Promise<void> {
   const dir = dashboardDir();
   const keys = { accessKey: ctx.config.accessKey, appSecret: ctx.config.appSecret };
-  const throttle = new FailureThrottle();
+  const throttle = new TokenBuckets(SIGN_IN_RATE);
 
   app.addHook('onSend', async (_req, reply, payload) => {
     reply.header('content-security-policy', CSP).header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
@@ -208,19 +184,16 @@ export async function dashboardRoutes(app: ApiInstance, ctx: AppContext): Promis
     async (req, reply) => {
       const addr = req.ip;
       const wait = throttle.retryAfter(addr);
-      if (wait > 0) {
-        reply.header('retry-after', String(wait));
-        throw new ApiError(429, 'Too many failed sign-ins', [`try again in ${wait} s`]);
-      }
+      if (wait > 0) throw tooManyRequests(reply, wait, 'Too many failed sign-ins');
       // both comparisons always run: the time taken says nothing about which part was wrong
       const keyOk = sameSecret(req.body.access_key, keys.accessKey);
       const secretOk = sameSecret(req.body.app_secret, keys.appSecret);
       if (!(keyOk && secretOk)) {
-        throttle.fail(addr);
+        throttle.take(addr);
         req.log.info({ addr }, 'dashboard sign-in refused');
         throw new ApiError(401, 'Invalid credentials', ['access key or app secret is wrong']);
       }
-      throttle.succeed(addr);
+      throttle.reset(addr);
       const token = await signManagementToken(keys, DASHBOARD_TOKEN_SECONDS);
       reply.header('cache-control', 'no-store');
       return { token, expires_in: DASHBOARD_TOKEN_SECONDS, expires_at: new Date(Date.now() + DASHBOARD_TOKEN_SECONDS * 1000).toISOString() };
@@ -237,7 +210,7 @@ export async function dashboardRoutes(app: ApiInstance, ctx: AppContext): Promis
       if (!upload) {
         throw badRequest('No storage configured', `template ${t.name} keeps assets on this server's disk: settings.recording.upload is not set`);
       }
-      const result = await testUpload(upload, ctx.customerId, tmpdir());
+      const result = await testUpload(upload, ctx.customerId, tmpdir(), ctx.config.storageAllowPrivate);
       req.log.info({ template: t.id, type: upload.type, ok: result.ok, stage: result.ok ? undefined : result.stage }, 'storage test');
       return result;
     });

@@ -4,13 +4,14 @@ import type { ApiInstance } from './types.js';
 import type { AppContext } from '../context.js';
 import { badRequest, conflict, notFound } from './errors.js';
 import { envelope, envelopeSchema, pageQuery, utcFilter } from './pagination.js';
-import { bit, toJson } from '../store/db.js';
-import { getRoomRow, rowToRoom, type Room } from '../store/rooms.js';
+import { bit, fromJson, toJson } from '../store/db.js';
+import { getRoomRow, rowToRoom, type Room, type RoomWebhook } from '../store/rooms.js';
 import { getTemplate, getTemplateByName } from '../store/templates.js';
-import { DEFAULT_TEMPLATE_NAME } from '../domain/templates.js';
+import { DEFAULT_TEMPLATE_NAME, maskSecret, SECRET_MASK } from '../domain/templates.js';
 import { objectId, rfc3339 } from '../clock.js';
 import type { RoomTable } from '../store/schema.js';
 import { Id } from './schemas.js';
+import { refusePrivateEndpoint } from '../storage/endpointGuard.js';
 
 const RoomName = Type.String({ minLength: 1, maxLength: 255, pattern: '^[a-zA-Z0-9.:_-]+$' });
 const Webhook = Type.Object(
@@ -77,6 +78,31 @@ function checkSize(body: { large_room?: boolean; size?: number }, current?: Room
   }
 }
 
+/** A masked value sent back (as GET shows it) stands for the stored one; any other masked-looking value is refused. */
+function unmask(sent: string, stored: string | undefined, field: string): string {
+  if (!sent.startsWith(SECRET_MASK)) return sent;
+  if (stored !== undefined && maskSecret(stored) === sent) return stored;
+  throw badRequest('Invalid secret value', `${field} is a masked value that does not match the stored one: send the full value`);
+}
+
+/** The body with masked webhook header values and upload secret replaced by the stored ones. */
+function keepStoredSecrets<B extends CreateBody | UpdateBody>(body: B, current: RoomTable | undefined): B {
+  const out = { ...body };
+  if (body.webhook?.headers) {
+    const stored = fromJson<RoomWebhook | null>(current?.webhook, null)?.headers ?? {};
+    const headers = Object.fromEntries(Object.entries(body.webhook.headers).map(([k, v]) => [k, unmask(v, stored[k], `body/webhook/headers/${k}`)]));
+    out.webhook = { ...body.webhook, headers };
+  }
+  const secret = body.recording_info?.upload_info?.credentials?.secret;
+  if (secret !== undefined && body.recording_info?.upload_info) {
+    type Info = { upload_info?: { credentials?: { secret?: string } } };
+    const stored = fromJson<Info | null>(current?.recording_info, null)?.upload_info?.credentials?.secret;
+    const upload = body.recording_info.upload_info;
+    out.recording_info = { ...body.recording_info, upload_info: { ...upload, credentials: { ...upload.credentials, secret: unmask(secret, stored, 'body/recording_info/upload_info/credentials/secret') } } };
+  }
+  return out;
+}
+
 export function roomRoutes(app: ApiInstance, ctx: AppContext): void {
   const { db } = ctx.store;
   const ids = { customerId: ctx.customerId, appId: ctx.appId };
@@ -97,6 +123,12 @@ export function roomRoutes(app: ApiInstance, ctx: AppContext): void {
     return t.id;
   }
 
+  /** A room's own storage endpoint follows the same private-address rule as a template's. */
+  async function guardEndpoint(body: CreateBody | UpdateBody): Promise<void> {
+    const endpoint = body.recording_info?.upload_info?.options?.endpoint;
+    await refusePrivateEndpoint(endpoint, ctx.config.storageAllowPrivate, 'body/recording_info/upload_info/options/endpoint');
+  }
+
   function changes(body: CreateBody | UpdateBody): Partial<RoomTable> {
     const set: Partial<RoomTable> = {};
     if (body.description !== undefined) set.description = body.description;
@@ -114,9 +146,10 @@ export function roomRoutes(app: ApiInstance, ctx: AppContext): void {
     '/rooms',
     { schema: { tags: ['rooms'], summary: 'Create a room (a room with the same name is returned, updated)', body: CreateRoom, response: { 200: RoomSchema } } },
     async (req) => {
-      const body = req.body;
+      let body = req.body;
       if (body.template !== undefined) throw badRequest('Invalid field template', 'body/template is not supported: use template_id');
       checkSize(body);
+      await guardEndpoint(body);
       if (body.recording_info?.upload_info && !body.recording_info.upload_info.location) {
         throw badRequest('Bucket location missing', 'body/recording_info/upload_info/location is required');
       }
@@ -124,6 +157,7 @@ export function roomRoutes(app: ApiInstance, ctx: AppContext): void {
       const name = body.name ?? `room-${objectId()}`;
       const existing = await db.selectFrom('rooms').selectAll().where('name_key', '=', name.toLowerCase()).executeTakeFirst();
       const at = rfc3339();
+      body = keepStoredSecrets(body, existing);
       if (existing) {
         const set = { ...changes(body), ...(template_id ? { template_id } : {}), updated_at: at };
         await db.updateTable('rooms').set(set).where('id', '=', existing.id).execute();
@@ -168,8 +202,9 @@ export function roomRoutes(app: ApiInstance, ctx: AppContext): void {
     async (req) => {
       const row = await getRoomRow(db, req.params.room_id);
       if (!row) throw notFound('room', req.params.room_id);
-      const body = req.body;
+      const body = keepStoredSecrets(req.body, row);
       checkSize(body, row);
+      await guardEndpoint(body);
       const set: Partial<RoomTable> = { ...changes(body), updated_at: rfc3339() };
       if (body.enabled !== undefined) set.enabled = bit(body.enabled);
       if (body.template_id !== undefined) set.template_id = await templateIdFor(body.template_id);

@@ -47,6 +47,7 @@ import {
   type Role,
   type Template,
 } from '../domain/templates.js';
+import { refusePrivateEndpoint } from '../storage/endpointGuard.js';
 
 // ---- schemas ----------------------------------------------------------------------------------
 
@@ -328,6 +329,12 @@ export function templateRoutes(app: ApiInstance, ctx: AppContext): void {
   const { db } = ctx.store;
   const tags = ['templates'];
 
+  /** A storage endpoint on a private address is refused when saved (and checked again at each upload). */
+  async function guardEndpoint(settings: { recording?: { upload?: { options?: { endpoint?: string } } | null } } | undefined, path: string) {
+    const endpoint = settings?.recording?.upload?.options?.endpoint;
+    await refusePrivateEndpoint(endpoint, ctx.config.storageAllowPrivate, `${path}/recording/upload/options/endpoint`);
+  }
+
   async function load(id: string): Promise<Template> {
     const t = await getTemplate(db, id);
     if (!t) throw notFound('template', id);
@@ -354,6 +361,7 @@ export function templateRoutes(app: ApiInstance, ctx: AppContext): void {
     },
     async (req) => {
       const body = req.body;
+      await guardEndpoint(body.settings, 'body/settings');
       const existing = await getTemplateByName(db, body.name);
       if (existing) return present(await update(existing, body));
       const parts = applyBody(defaultTemplateBody(), body);
@@ -387,7 +395,10 @@ export function templateRoutes(app: ApiInstance, ctx: AppContext): void {
   app.post(
     '/templates/:id',
     { schema: { tags, summary: 'Update a template', params: TemplateParams, body: UpdateTemplate, response: { 200: TemplateSchema } } },
-    async (req) => present(await update(await load(req.params.id), req.body)),
+    async (req) => {
+      await guardEndpoint(req.body.settings, 'body/settings');
+      return present(await update(await load(req.params.id), req.body));
+    },
   );
 
   app.get(
@@ -401,6 +412,7 @@ export function templateRoutes(app: ApiInstance, ctx: AppContext): void {
     { schema: { tags, summary: 'Update template settings', params: TemplateParams, body: SettingsBody, response: { 200: Open } } },
     async (req) => {
       const t = await load(req.params.id);
+      await guardEndpoint(req.body, 'body');
       const { settings, issues } = mergeSettings(t.settings, req.body, 'body');
       if (issues.length) throw badRequest('Invalid settings', ...issues);
       return presentSettings((await saveTemplate(db, { ...t, settings })).settings);

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { ApiInstance } from './types.js';
 import type { AppContext } from '../context.js';
 import { errorSchema, forbidden, notFound } from './errors.js';
+import { TokenBuckets, tooManyRequests } from './rateLimit.js';
 import { resolveRoomCode } from '../store/roomCodes.js';
 import { getRoomRow } from '../store/rooms.js';
 import { getTemplate } from '../store/templates.js';
@@ -14,6 +15,8 @@ import { isHiddenRole } from '../domain/templates.js';
 
 /** app tokens from a room code live a day, like the reference's samples */
 const TOKEN_TTL_SECONDS = 24 * 3600;
+/** Exchanges per client address: a burst of 30 (a class joining behind one NAT), then 30 a minute; codes cannot be probed faster. */
+export const TOKEN_RATE = { capacity: 30, refillPerMinute: 30 };
 
 const Body = Type.Object(
   {
@@ -25,6 +28,7 @@ const Body = Type.Object(
 
 export function tokenRoutes(app: ApiInstance, ctx: AppContext): void {
   const { db } = ctx.store;
+  const limiter = new TokenBuckets(TOKEN_RATE);
   app.post(
     '/v2/token',
     {
@@ -33,14 +37,16 @@ export function tokenRoutes(app: ApiInstance, ctx: AppContext): void {
         summary: 'Exchange a room code for an app token (no management token needed)',
         security: [],
         body: Body,
-        response: { 200: Type.Object({ token: Type.String() }), 403: errorSchema, 404: errorSchema },
+        response: { 200: Type.Object({ token: Type.String() }), 403: errorSchema, 404: errorSchema, 429: errorSchema },
       },
     },
-    async (req) => {
+    async (req, reply) => {
+      const wait = limiter.take(req.ip);
+      if (wait > 0) throw tooManyRequests(reply, wait, 'Too many token requests');
       const { code, user_id } = req.body;
       const resolved = await resolveRoomCode(db, code);
-      if (!resolved || isHiddenRole(resolved.role)) throw notFound('room code', code);
-      if (!resolved.enabled) throw forbidden('Room code is disabled', `room code ${code} is disabled`);
+      // a disabled code answers exactly like an unknown one: which codes exist cannot be probed
+      if (!resolved || isHiddenRole(resolved.role) || !resolved.enabled) throw notFound('room code', code);
       const room = await getRoomRow(db, resolved.room_id);
       if (!room) throw notFound('room', resolved.room_id);
       if (Number(room.enabled) !== 1) throw forbidden('Room is disabled', `room ${room.id} is disabled`);

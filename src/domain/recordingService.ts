@@ -16,6 +16,7 @@ import {
   type Resolution,
 } from './recordingJob.js';
 import { RECORDER_ROLE, type RecordingConfig, type Template } from './templates.js';
+import { hostPortOf, isAllowedUrl } from './allowedHosts.js';
 import { JobRows, activeSessionId, roomAndTemplate, sessionStartedAt } from '../store/jobRows.js';
 import { redactOptional, redactSecrets } from '../redact.js';
 
@@ -31,10 +32,14 @@ export function recordingConfigOf(t: Template): RecordingConfig | undefined {
   return t.recordings[0];
 }
 
-/** Hosts a recorder may open: this server's own, loopback, and RECORDER_ALLOWED_HOSTS. */
+/**
+ * Hosts a recorder may open: this server's own host:port (its public URL, and loopback on the port it
+ * listens on) and RECORDER_ALLOWED_HOSTS, each with its port — not any service of an allowed host.
+ */
 export function recorderAllowedHosts(ctx: AppContext): string[] {
-  const own = new URL(ctx.config.publicUrl).hostname;
-  return [...new Set([own, '127.0.0.1', 'localhost', ...ctx.config.recorderAllowedHosts])];
+  const own = [hostPortOf(ctx.config.publicUrl)];
+  if (ctx.config.port !== 0) own.push(`127.0.0.1:${ctx.config.port}`, `localhost:${ctx.config.port}`);
+  return [...new Set([...own, ...ctx.config.recorderAllowedHosts])];
 }
 
 /** Our own meeting page for the room, as `role` (the recording config's role; the recorder joins hidden). */
@@ -56,8 +61,11 @@ export function resolveMeetingUrl(ctx: AppContext, roomId: string, given: string
   }
   if (!/^https?:$/.test(u.protocol)) throw badRequest('Invalid meeting_url', 'body/meeting_url must be http or https');
   const allowed = recorderAllowedHosts(ctx);
-  if (!allowed.includes(u.hostname)) {
-    throw badRequest('meeting_url host not allowed', `body/meeting_url host ${u.hostname} is not in the recorder's allowed hosts (${allowed.join(', ')}); set RECORDER_ALLOWED_HOSTS`);
+  if (!isAllowedUrl(u, allowed)) {
+    throw badRequest(
+      'meeting_url host not allowed',
+      `body/meeting_url host ${hostPortOf(u.toString())} is not in the recorder's allowed hosts (${allowed.join(', ')}); set RECORDER_ALLOWED_HOSTS=host:port`,
+    );
   }
   return u.toString();
 }

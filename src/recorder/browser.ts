@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { Logger } from '../logger.js';
 import { redactUrl } from '../logger.js';
+import { allowedUrlMatcher, isAllowedUrl, parseHostRule } from '../domain/allowedHosts.js';
 import { spawnOwned, trackTempDir, type OwnedProcess, type ExitInfo } from './proc.js';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -25,7 +26,7 @@ export interface RecorderBrowserOptions {
   /** the job's display: DISPLAY and PULSE_* for the browser's environment */
   display: { env: Record<string, string> };
   size: { width: number; height: number };
-  /** "host" or "host:port"; a bare host allows every port */
+  /** "host:port" or "host" (the scheme's default port), see domain/allowedHosts.ts */
   allowedHosts: string[];
   /** profile directory; a fresh temporary one (removed on stop) when omitted */
   userDataDir?: string;
@@ -62,56 +63,12 @@ export interface RecorderBrowser {
   stop(): Promise<ExitInfo>;
 }
 
+export { allowedUrlMatcher, isAllowedUrl };
+
 export class HostNotAllowedError extends Error {
   constructor(readonly url: string) {
     super(`recorder may not open ${redactUrl(url)}: host not in the allowed list`);
   }
-}
-
-interface HostRule {
-  hostname: string;
-  /** null: any port */
-  port: string | null;
-}
-
-const DEFAULT_PORTS: Record<string, string> = { 'http:': '80', 'ws:': '80', 'https:': '443', 'wss:': '443' };
-
-/** "host", "host:port", or a URL whose host is taken ("https://meet.example.com/x"). */
-function parseRule(entry: string): HostRule {
-  const raw = entry.trim();
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`;
-  let u: URL;
-  try {
-    u = new URL(withScheme);
-  } catch {
-    throw new Error(`allowed host ${JSON.stringify(entry)} is not a host name`);
-  }
-  if (!u.hostname) throw new Error(`allowed host ${JSON.stringify(entry)} is not a host name`);
-  const explicitPort = /:\d+(\/.*)?$/.test(raw.replace(/^[a-z][a-z0-9+.-]*:\/\//i, ''));
-  return { hostname: u.hostname.toLowerCase(), port: explicitPort ? u.port || DEFAULT_PORTS[u.protocol] || '80' : null };
-}
-
-/** A predicate telling whether the recorder may load a URL. Page-internal schemes (data:, blob:, about:) pass. */
-export function allowedUrlMatcher(allowed: string[]): (url: string | URL) => boolean {
-  const rules = allowed.map(parseRule);
-  return (url) => {
-    let u: URL;
-    try {
-      u = typeof url === 'string' ? new URL(url) : url;
-    } catch {
-      return false;
-    }
-    if (u.protocol === 'data:' || u.protocol === 'blob:' || u.protocol === 'about:') return true;
-    const defaultPort = DEFAULT_PORTS[u.protocol];
-    if (!defaultPort) return false;
-    const hostname = u.hostname.toLowerCase();
-    const port = u.port || defaultPort;
-    return rules.some((r) => r.hostname === hostname && (r.port === null || r.port === port));
-  };
-}
-
-export function isAllowedUrl(url: string | URL, allowed: string[]): boolean {
-  return allowedUrlMatcher(allowed)(url);
 }
 
 function baseArgs(size: { width: number; height: number }, hostnames: string[], userDataDir: string): string[] {
@@ -160,7 +117,7 @@ function baseArgs(size: { width: number; height: number }, hostnames: string[], 
 export async function launchRecorderBrowser(opts: RecorderBrowserOptions): Promise<RecorderBrowser> {
   const { logger, size } = opts;
   const allowed = allowedUrlMatcher(opts.allowedHosts);
-  const hostnames = [...new Set(opts.allowedHosts.map((h) => parseRule(h).hostname))];
+  const hostnames = [...new Set(opts.allowedHosts.map((h) => parseHostRule(h).hostname))];
   // Refused before anything is spawned.
   if (hostnames.length === 0 || !/^https?:\/\//i.test(opts.url) || !allowed(opts.url)) {
     throw new HostNotAllowedError(opts.url);

@@ -5,6 +5,7 @@ import type { UploadConfig } from '../domain/templates.js';
 import type { LocalStorage } from './local.js';
 import { S3AssetStore } from './s3.js';
 import { AzureAssetStore } from './azure.js';
+import { guardedStore } from './endpointGuard.js';
 import { StoreConfigError, STORE_TYPES, type AssetStore, type StoreType, type UploadTarget } from './store.js';
 
 export * from './store.js';
@@ -50,9 +51,11 @@ export function remoteKeyOf(target: UploadTarget, localKey: string, customerId: 
   return `${target.prefix}/${rest}`;
 }
 
-export function storeFor(t: UploadTarget): AssetStore {
+/** A store client; a custom endpoint is checked against private addresses before each connection unless `allowPrivateEndpoint`. */
+export function storeFor(t: UploadTarget, opts: { allowPrivateEndpoint?: boolean } = {}): AssetStore {
   if (!t.location) throw new StoreConfigError('upload location (bucket / container) is missing');
-  return t.type === 'azure' ? new AzureAssetStore(t) : new S3AssetStore(t);
+  const store = t.type === 'azure' ? new AzureAssetStore(t) : new S3AssetStore(t);
+  return guardedStore(store, t, opts.allowPrivateEndpoint ?? false);
 }
 
 /** The local disk as an AssetStore (presigned URLs are this server's signed /assets URLs). */

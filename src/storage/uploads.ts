@@ -94,7 +94,7 @@ export class UploadManager extends EventEmitter {
   constructor(
     private readonly ctx: AppContext,
     /** builds a store client for a target (tests may wrap it) */
-    private readonly storeOf: (t: UploadTarget) => AssetStore = storeFor,
+    private readonly storeOf: (t: UploadTarget) => AssetStore = (t) => storeFor(t, { allowPrivateEndpoint: ctx.config.storageAllowPrivate }),
   ) {
     super();
     this.service = new RecordingService(ctx);

@@ -1,4 +1,5 @@
 // One query layer (Kysely) over SQLite (embedded default) and PostgreSQL (DATABASE_URL=postgres://…).
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
@@ -6,6 +7,7 @@ import pg from 'pg';
 import type { Database } from './schema.js';
 import { migrations } from './migrations.js';
 import { RejectNulText } from './textGuard.js';
+import { restrictFile } from '../config.js';
 
 export type Db = Kysely<Database>;
 export type DbKind = 'sqlite' | 'postgres';
@@ -33,6 +35,12 @@ export async function openStore(databaseUrl: string | null, dataDir: string): Pr
     }
     kind = 'sqlite';
     const file = databaseUrl ? databaseUrl.replace(/^(sqlite|file):(\/\/)?/, '') : join(dataDir, 'roomcast.db');
+    // the database holds storage secrets and webhook headers: this user's only. SQLite gives the -wal and
+    // -shm files the database file's mode, so creating it 0600 (an empty file is a new database) covers them.
+    if (file !== ':memory:') {
+      if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+      for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) restrictFile(f);
+    }
     const sqlite = new BetterSqlite3(file);
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('busy_timeout = 5000');

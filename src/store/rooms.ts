@@ -46,6 +46,12 @@ function presentRecordingInfo(info: RecordingInfo | null): RecordingInfo | null 
   return { ...info, upload_info: { ...upload, credentials: { ...upload.credentials, secret: maskSecret(secret) } } };
 }
 
+/** Webhook header values are credentials more often than not: shown masked, like the workspace webhook's. */
+function presentWebhook(w: RoomWebhook | null): RoomWebhook | null {
+  if (!w?.headers) return w;
+  return { ...w, headers: Object.fromEntries(Object.entries(w.headers).map(([k, v]) => [k, maskSecret(v)])) };
+}
+
 export function rowToRoom(r: RoomTable, ids: { customerId: string; appId: string }, templateName: string): Room {
   const recordingInfo = presentRecordingInfo(fromJson<RecordingInfo | null>(r.recording_info, null));
   return {
@@ -65,7 +71,7 @@ export function rowToRoom(r: RoomTable, ids: { customerId: string; appId: string
     size: r.size,
     max_duration_seconds: r.max_duration_seconds,
     polls: fromJson(r.polls, []),
-    webhook: fromJson<RoomWebhook | null>(r.webhook, null),
+    webhook: presentWebhook(fromJson<RoomWebhook | null>(r.webhook, null)),
     created_at: r.created_at,
     updated_at: r.updated_at,
     key: `${ids.customerId}:${r.name}`,

@@ -7,7 +7,7 @@ import { startTestServer, TEST_KEYS, type TestServer } from '../helpers/server.j
 
 let s: TestServer;
 before(async () => {
-  s = await startTestServer({ RECORDER_WORKERS: '0' });
+  s = await startTestServer({ RECORDER_WORKERS: '0', STORAGE_ALLOW_PRIVATE: 'true' });
 });
 after(() => s.stop());
 

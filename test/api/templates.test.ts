@@ -7,7 +7,7 @@ import { objectId, rfc3339 } from '../../src/clock.js';
 
 let s: TestServer;
 before(async () => {
-  s = await startTestServer();
+  s = await startTestServer({ STORAGE_ALLOW_PRIVATE: 'true' });
 });
 after(() => s.stop());
 

@@ -50,7 +50,7 @@ before(async () => {
   mkdirSync(SHOTS, { recursive: true });
   work = mkdtempSync(join(tmpdir(), 'dashboard-e2e-'));
   // the webhook receiver is on 127.0.0.1: private targets allowed for this test
-  s = await startTestServer({ RECORDER_WORKERS: '0', WEBHOOK_ALLOW_PRIVATE: 'true' });
+  s = await startTestServer({ RECORDER_WORKERS: '0', WEBHOOK_ALLOW_PRIVATE: 'true', STORAGE_ALLOW_PRIVATE: 'true' });
   await hooks.listen();
   // a real S3-compatible store (SigV4) for the storage tab's test upload
   await s3.start();

@@ -85,13 +85,14 @@ function record(display: RecorderDisplay, output: Parameters<typeof startEncoder
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-test('allowed hosts: exact host:port, bare host = any port, page-internal schemes pass', () => {
+test('allowed hosts: exact host:port, bare host = the default port, page-internal schemes pass', () => {
   const allowed = ['127.0.0.1:8080', 'meet.example.com'];
   assert.equal(isAllowedUrl('http://127.0.0.1:8080/meeting/x', allowed), true);
   assert.equal(isAllowedUrl('ws://127.0.0.1:8080/ws', allowed), true);
   assert.equal(isAllowedUrl('http://127.0.0.1:8081/', allowed), false);
   assert.equal(isAllowedUrl('http://127.0.0.1/', allowed), false);
-  assert.equal(isAllowedUrl('https://MEET.example.com:8443/a', allowed), true);
+  assert.equal(isAllowedUrl('https://MEET.example.com/a', allowed), true);
+  assert.equal(isAllowedUrl('https://meet.example.com:8443/a', allowed), false);
   assert.equal(isAllowedUrl('https://evil.example.com/', allowed), false);
   assert.equal(isAllowedUrl('https://meet.example.com.evil.net/', allowed), false);
   assert.equal(isAllowedUrl('file:///etc/passwd', allowed), false);

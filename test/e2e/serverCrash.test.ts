@@ -12,7 +12,7 @@ import { signManagementToken } from '../../src/auth/tokens.js';
 import { probe, sampleFrames } from '../../src/recorder/probe.js';
 import { until, sleep } from '../helpers/meetingPeers.js';
 
-const KEYS = { accessKey: 'crash-key', appSecret: 'crash-secret-0123456789abcdef' };
+const KEYS = { accessKey: 'crash-key', appSecret: 'crash-secret-0123456789abcdef0123456789' };
 
 async function freePort(): Promise<number> {
   const srv = createServer();

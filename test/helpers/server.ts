@@ -6,7 +6,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { signManagementToken, signAppToken } from '../../src/auth/tokens.js';
 
-export const TEST_KEYS = { accessKey: 'test-access-key', appSecret: 'test-app-secret-0123456789' };
+export const TEST_KEYS = { accessKey: 'test-access-key', appSecret: 'test-app-secret-0123456789abcdef0123456789' };
 
 export interface TestServer extends RunningServer {
   dataDir: string;

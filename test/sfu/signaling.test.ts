@@ -68,9 +68,12 @@ test('POST /v2/token exchanges a room code for an app token, without a managemen
   assert.equal((await s.api('POST', '/v2/token', {}, '')).status, 400);
 
   await setRoomCodeEnabled(s.ctx.store.db, code.code, false);
+  // a disabled code answers exactly like an unknown one (codes cannot be probed)
   const disabledCode = await s.api('POST', '/v2/token', { code: code.code }, '');
-  assert.equal(disabledCode.status, 403);
-  assert.equal(disabledCode.body.code, 403);
+  const unknownCode = await s.api('POST', '/v2/token', { code: 'nop-nope-nop' }, '');
+  assert.equal(disabledCode.status, 404);
+  assert.deepEqual(Object.keys(disabledCode.body), Object.keys(unknownCode.body));
+  assert.equal(disabledCode.body.message, unknownCode.body.message);
   await setRoomCodeEnabled(s.ctx.store.db, code.code, true);
 
   const other = (await s.api('POST', '/v2/rooms', { name: 'signaling-disabled' })).body.id;

@@ -54,7 +54,7 @@ before(async () => {
   azurite.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   await waitFor('azurite to listen', () => out.includes('successfully listens'), 60_000, 100);
   await service().getContainerClient(CONTAINER).createIfNotExists();
-  s = await startTestServer({ RECORDER_WORKERS: '0' });
+  s = await startTestServer({ RECORDER_WORKERS: '0', STORAGE_ALLOW_PRIVATE: 'true' });
 });
 after(async () => {
   await s?.stop();

@@ -16,7 +16,7 @@ const daysAgo = (d: number) => new Date(Date.now() - d * 86400_000).toISOString(
 
 test('assets older than RETENTION_DAYS are deleted from disk and marked; fresh and not-yet-uploaded ones stay', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'roomcast-retention-'));
-  let s = await startTestServer({ RECORDER_WORKERS: '0' }, dir);
+  let s = await startTestServer({ RECORDER_WORKERS: '0', STORAGE_ALLOW_PRIVATE: 'true' }, dir);
   try {
     assert.equal(s.config.retentionDays, 15);
     const local = await roomWithStorage(s, 'ret-local', null);
@@ -67,7 +67,7 @@ test('assets older than RETENTION_DAYS are deleted from disk and marked; fresh a
     // the sweep also runs at start: an expired asset is gone right after a restart
     const older = await recordAsset(s, local, 1000, { createdAt: daysAgo(30) });
     await s.stop();
-    s = await startTestServer({ RECORDER_WORKERS: '0' }, dir);
+    s = await startTestServer({ RECORDER_WORKERS: '0', STORAGE_ALLOW_PRIVATE: 'true' }, dir);
     await waitFor('the sweep at start', async () => (await assetRow(s, older.assetId)).deleted_at !== null, 10_000);
     assert.equal(s.ctx.localStorage.exists(older.localKey), false);
     assert.ok(s.ctx.localStorage.exists(fresh.localKey));

@@ -25,7 +25,7 @@ before(async () => {
   await s3.start();
   await s3.createBucket(BUCKET);
   client = s3.client();
-  s = await startTestServer({ RECORDER_WORKERS: '0' });
+  s = await startTestServer({ RECORDER_WORKERS: '0', STORAGE_ALLOW_PRIVATE: 'true' });
 });
 after(async () => {
   await s?.stop();
@@ -192,7 +192,7 @@ test('the store stops during an upload: the local copy stays downloadable; when 
 
 test('the store is down before the upload and roomcast restarts meanwhile: the next start resumes the upload', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'roomcast-s3-restart-'));
-  let s2 = await startTestServer({ RECORDER_WORKERS: '0' }, dir);
+  let s2 = await startTestServer({ RECORDER_WORKERS: '0', STORAGE_ALLOW_PRIVATE: 'true' }, dir);
   try {
     s3.stop();
     const room = await roomWithStorage(s2, 's3-restart', s3.upload(BUCKET, 'restart'));
@@ -200,7 +200,7 @@ test('the store is down before the upload and roomcast restarts meanwhile: the n
     await waitFor('a failed attempt', async () => ((await assetRow(s2, rec.assetId)).upload_attempts ?? 0) >= 1, 30_000);
     await s2.stop();
     await s3.start();
-    s2 = await startTestServer({ RECORDER_WORKERS: '0' }, dir);
+    s2 = await startTestServer({ RECORDER_WORKERS: '0', STORAGE_ALLOW_PRIVATE: 'true' }, dir);
     const a = await waitFor('uploaded after the restart', async () => {
       const row = await assetRow(s2, rec.assetId);
       return row.upload_state === 'done' ? row : null;

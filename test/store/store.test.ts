@@ -131,7 +131,9 @@ for (const backend of backends) {
       // JSON columns escape it and keep it
       const hook = await s.api('POST', '/v2/rooms', { name: `nul-json-${backend}`, webhook: { url: 'https://example.com/h', headers: { k: 'v\u0000' } } });
       assert.equal(hook.status, 200, JSON.stringify(hook.body));
-      assert.equal((await s.api('GET', `/v2/rooms/${hook.body.id}`)).body.webhook.headers.k, 'v\u0000');
+      // (header values are shown masked: the stored row has the value)
+      const row = await s.ctx.store.db.selectFrom('rooms').select('webhook').where('id', '=', hook.body.id).executeTakeFirstOrThrow();
+      assert.equal(JSON.parse(row.webhook!).headers.k, 'v\u0000');
     });
 
     scenario('events keep insert order; seq and data come back typed', async () => {

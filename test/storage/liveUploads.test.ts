@@ -19,7 +19,7 @@ before(async () => {
   await s3.start();
   await s3.createBucket(BUCKET);
   client = s3.client();
-  s = await startTestServer({ RECORDER_WORKERS: '0' });
+  s = await startTestServer({ RECORDER_WORKERS: '0', STORAGE_ALLOW_PRIVATE: 'true' });
 });
 after(async () => {
   await s?.stop();

@@ -28,8 +28,8 @@ const publishKind = (kind: TrackKind) => (kind === 'camera' ? 'video' : kind);
 
 export class Room implements PeerHooks {
   readonly peers = new Map<string, Peer>();
-  /** joins between token check and entry: the room must not be dropped meanwhile */
-  pendingJoins = 0;
+  /** peers between their limit check and entry: they hold a place, and the room must not be dropped meanwhile */
+  readonly joining = new Set<Peer>();
   private speaking: string[] = [];
   private speakingTimer: NodeJS.Timeout | null = null;
 
@@ -42,6 +42,17 @@ export class Room implements PeerHooks {
 
   get visiblePeers(): Peer[] {
     return [...this.peers.values()].filter((p) => !p.info.hidden);
+  }
+
+  /** Places taken, peers in the room and joining: by `roleName`, and by visible peers (the room's size). */
+  occupancy(roleName: string): { role: number; visible: number } {
+    let role = 0;
+    let visible = 0;
+    for (const p of [...this.peers.values(), ...this.joining]) {
+      if (p.info.roleName === roleName) role++;
+      if (!p.info.hidden) visible++;
+    }
+    return { role, visible };
   }
 
   /** true when `sub` receives what `pub` publishes */

@@ -169,6 +169,8 @@ export class Peer {
 
   private ensurePc(): RTCPeerConnection {
     if (this.pc) return this.pc;
+    // a closed peer must not open a new connection (and its UDP sockets) that nothing would close
+    if (this.closed) throw new Error('peer is closed');
     const pc = new RTCPeerConnection({
       bundlePolicy: 'max-bundle',
       codecs: codecs(),
@@ -297,7 +299,8 @@ export class Peer {
       const pc = this.pc;
       const offer = await pc.createOffer();
       await pc.setLocalDescription(offer);
-      if (this.closed) return;
+      // closed meanwhile: ICE gathering may have opened sockets after the close, so close again
+      if (this.closed) return void (await pc.close().catch(() => undefined));
       const hintsByMid = new Map<string, number>();
       for (const p of this.publications.values()) {
         if (p.kind !== 'audio' && !p.ended && p.transceiver.mid) hintsByMid.set(p.transceiver.mid, p.kind === 'screen' ? this.hints.screen : this.hints.camera);

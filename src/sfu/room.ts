@@ -116,6 +116,7 @@ export class Room implements PeerHooks {
 
   /** The page offers tracks; allowed ones get an m-line each in the next offer. Returns the refused ones. */
   publish(peer: Peer, tracks: Array<{ cid: string; kind: TrackKind; muted?: boolean }>): string[] {
+    if (peer.closed || this.peers.get(peer.id) !== peer) return tracks.map((t) => t.cid);
     const refused: string[] = [];
     let added = false;
     for (const t of tracks) {

@@ -238,7 +238,8 @@ export class Signaling {
         return;
       }
     }
-    if (!peer || !conn.room) return this.fail(conn, 409, 'join first');
+    // (a peer leaving for another cause, its transport say, is closed before its socket is)
+    if (!peer || peer.closed || !conn.room) return this.fail(conn, 409, 'join first');
     const room = conn.room;
     switch (msg.type) {
       case 'answer':

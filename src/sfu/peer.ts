@@ -122,6 +122,11 @@ export function addBitrateHints(sdp: string, hintsByMid: Map<string, number>): s
     .join('\r\n');
 }
 
+/** Closes the ICE connections' sockets of an already closed RTCPeerConnection (werift 0.24.4 internals). */
+async function closeIceSockets(pc: RTCPeerConnection): Promise<void> {
+  for (const t of pc.iceTransports) await (t as unknown as { connection: { close(): Promise<void> } }).connection.close().catch(() => undefined);
+}
+
 export class Peer {
   pc: RTCPeerConnection | null = null;
   session: JoinedPeer | null = null;
@@ -299,8 +304,8 @@ export class Peer {
       const pc = this.pc;
       const offer = await pc.createOffer();
       await pc.setLocalDescription(offer);
-      // closed meanwhile: ICE gathering may have opened sockets after the close, so close again
-      if (this.closed) return void (await pc.close().catch(() => undefined));
+      // closed meanwhile: ICE gathering opened its sockets after the close (werift's close is once only)
+      if (this.closed) return void (await closeIceSockets(pc));
       const hintsByMid = new Map<string, number>();
       for (const p of this.publications.values()) {
         if (p.kind !== 'audio' && !p.ended && p.transceiver.mid) hintsByMid.set(p.transceiver.mid, p.kind === 'screen' ? this.hints.screen : this.hints.camera);

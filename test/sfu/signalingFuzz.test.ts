@@ -43,12 +43,7 @@ before(async () => {
     garbage: 'eyJhbGciOi.not.a.jwt',
   };
 });
-after(async () => {
-  const t = Date.now();
-  if (process.env.FUZZ_DEBUG) setTimeout(() => console.error('HANDLES', Date.now() - t, (process as any)._getActiveHandles().map((h: any) => [h.constructor.name, h.remotePort, h.localPort, h.destroyed, typeof h.send, h._handle?.constructor?.name, h.fd].join(' '))), 8000).unref();
-  await s?.stop();
-  if (process.env.FUZZ_DEBUG) console.error('stopped', Date.now() - t);
-});
+after(() => s?.stop());
 
 // ---- arbitraries
 
@@ -93,8 +88,6 @@ const scenarioArb = fc.record({
 test('random frames never crash the server: an error answer or a clean close, then all is well', async () => {
   await fc.assert(
     fc.asyncProperty(scenarioArb, async ({ joinFirst, frames }) => {
-      const t0 = Date.now();
-      if (process.env.FUZZ_DEBUG) console.error('run', joinFirst, frames.map((f) => String(f).slice(0, 60)));
       const c = await wsClient(s.url);
       try {
         if (joinFirst) {
@@ -113,10 +106,6 @@ test('random frames never crash the server: an error answer or a clean close, th
       } finally {
         c.ws.close();
         await c.closed;
-        if (process.env.FUZZ_DEBUG) {
-          await new Promise((r) => setTimeout(r, 300));
-          console.error('took', Date.now() - t0, 'udp', (process as any)._getActiveHandles().filter((h: any) => h.constructor.name === 'Socket' && !h.remoteAddress && typeof h.send === 'function').length, 'peers', s.ctx.sfu.stats().peers);
-        }
       }
     }),
     { seed, numRuns: RUNS, endOnFailure: true },

@@ -36,6 +36,8 @@ export interface Config {
   trustProxy: boolean | number | string[];
   /** seconds a peer may be silent (no signaling, no ICE) before it is removed */
   peerTimeoutSeconds: number;
+  /** a session is ended (everyone removed) after this long; the reference's limit is 12 h */
+  sessionMaxSeconds: number;
   /** recorder jobs this machine runs at once; 0 = this server takes no recorder work */
   recorderWorkers: number;
   /** ms the meeting page has to report "joined" before the recorder retries (3 attempts) */
@@ -180,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     storageAllowPrivate: bool(pick('STORAGE_ALLOW_PRIVATE'), false),
     trustProxy: trustProxy(pick('TRUST_PROXY')),
     peerTimeoutSeconds: int('PEER_TIMEOUT_SECONDS', pick('PEER_TIMEOUT_SECONDS'), 10),
+    sessionMaxSeconds: Math.max(1, int('SESSION_MAX_SECONDS', pick('SESSION_MAX_SECONDS'), 43200)),
     recorderWorkers: int('RECORDER_WORKERS', pick('RECORDER_WORKERS'), 1),
     recorderTakeoverMs: Math.max(10, int('RECORDER_TAKEOVER_SECONDS', pick('RECORDER_TAKEOVER_SECONDS'), 30)) * 1000,
     recorderJoinTimeoutMs: int('RECORDER_JOIN_TIMEOUT_SECONDS', pick('RECORDER_JOIN_TIMEOUT_SECONDS'), 10) * 1000,

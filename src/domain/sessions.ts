@@ -5,6 +5,8 @@
 // Closing is immediate, with no grace period: an empty room has no session, so "is anyone here" is a plain
 // question for auto-stop logic, and the session's duration is the time people were actually in it. A peer
 // that reloads its page leaves and joins again: if it was alone, that makes a new session.
+// A session lasts at most the session limit (reference: 12 h, or the room's max_duration_seconds when lower);
+// when it is reached `onLimit` asks the SFU to remove everyone, which closes the session as usual.
 import type { Db } from '../store/db.js';
 import { toJson } from '../store/db.js';
 import type { EventLog } from './events.js';
@@ -23,6 +25,8 @@ export interface JoiningPeer {
   name: string;
   userData: string;
   role: string;
+  /** the room's max_duration_seconds: caps this session's length when it opens one */
+  maxDurationSeconds?: number;
 }
 
 export interface JoinedPeer extends JoiningPeer {
@@ -38,6 +42,7 @@ interface OpenSession {
   templateId: string;
   startedAt: string;
   peers: Set<string>;
+  limitTimer: NodeJS.Timeout | null;
 }
 
 const seconds = (from: string, to: string) => Math.max(0, Math.round((Date.parse(to) - Date.parse(from)) / 1000));
@@ -59,14 +64,20 @@ export function joinEventData(p: JoinedPeer): Record<string, unknown> {
   };
 }
 
+/** the reference's session maximum: 12 h */
+export const SESSION_MAX_SECONDS = 43200;
+
 export class SessionTracker {
   private readonly open = new Map<string, OpenSession>();
   /** per room: joins and leaves run one after another, so two first peers cannot open two sessions */
   private readonly chains = new Map<string, Promise<unknown>>();
+  /** set by the SFU: a session reached its limit, its peers must leave */
+  onLimit: ((roomId: string, sessionId: string) => void) | null = null;
 
   constructor(
     private readonly db: Db,
     private readonly events: EventLog,
+    private readonly maxSeconds = SESSION_MAX_SECONDS,
   ) {}
 
   private serial<T>(roomId: string, work: () => Promise<T>): Promise<T> {
@@ -96,7 +107,13 @@ export class SessionTracker {
       let s = this.open.get(p.roomId);
       if (!s) {
         const startedAt = rfc3339();
-        s = { id: objectId(), roomId: p.roomId, roomName: p.roomName, templateId: p.templateId, startedAt, peers: new Set() };
+        s = { id: objectId(), roomId: p.roomId, roomName: p.roomName, templateId: p.templateId, startedAt, peers: new Set(), limitTimer: null };
+        const limit = Math.min(this.maxSeconds, p.maxDurationSeconds ?? this.maxSeconds);
+        const opened = s;
+        s.limitTimer = setTimeout(() => {
+          if (this.open.get(opened.roomId) === opened) this.onLimit?.(opened.roomId, opened.id);
+        }, limit * 1000);
+        s.limitTimer.unref();
         await this.db.insertInto('sessions').values({ id: s.id, room_id: p.roomId, active: 1, created_at: startedAt, updated_at: startedAt, ended_at: null }).execute();
         this.open.set(p.roomId, s);
         await this.events.emit('session.open.success', p.roomId, {
@@ -127,7 +144,8 @@ export class SessionTracker {
         .execute();
       await this.db.updateTable('sessions').set({ updated_at: joinedAt }).where('id', '=', s.id).execute();
       s.peers.add(p.peerId);
-      const joined: JoinedPeer = { ...p, sessionId: s.id, sessionStartedAt: s.startedAt, joinedAt };
+      const { maxDurationSeconds: _limit, ...peer } = p;
+      const joined: JoinedPeer = { ...peer, sessionId: s.id, sessionStartedAt: s.startedAt, joinedAt };
       await this.events.emit('peer.join.success', p.roomId, joinEventData(joined));
       return joined;
     });
@@ -158,7 +176,8 @@ export class SessionTracker {
   }
 
   private async close(s: OpenSession, stoppedAt: string): Promise<void> {
-    this.open.delete(s.roomId);
+    if (s.limitTimer) clearTimeout(s.limitTimer);
+    if (this.open.get(s.roomId) === s) this.open.delete(s.roomId);
     await this.db.updateTable('sessions').set({ active: 0, ended_at: stoppedAt, updated_at: stoppedAt }).where('id', '=', s.id).execute();
     await this.events.emit('session.close.success', s.roomId, {
       room_id: s.roomId,
@@ -184,7 +203,7 @@ export class SessionTracker {
       .execute();
     for (const row of stale) {
       if (this.open.get(row.room_id)?.id === row.id) continue;
-      const s: OpenSession = { id: row.id, roomId: row.room_id, roomName: row.name, templateId: row.template_id, startedAt: row.created_at, peers: new Set() };
+      const s: OpenSession = { id: row.id, roomId: row.room_id, roomName: row.name, templateId: row.template_id, startedAt: row.created_at, peers: new Set(), limitTimer: null };
       const peers = await this.db.selectFrom('peers').selectAll().where('session_id', '=', row.id).where('left_at', 'is', null).execute();
       for (const peer of peers) {
         const leftAt = rfc3339();

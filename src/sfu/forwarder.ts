@@ -17,7 +17,20 @@ const SPEAKING_LEVEL = 50;
 interface Sink {
   sender: RTCRtpSender;
   hidden: boolean;
+  /** the sender carried another track before (a reused m-line): its numbering continues from where that stopped */
+  continueNumbering: boolean;
 }
+
+/** werift 0.24.4's RTCRtpSender numbering state (private in its typings): last values sent, offsets applied */
+interface SenderNumbering {
+  sequenceNumber?: number;
+  timestamp?: number;
+  seqOffset: number;
+  timestampOffset: number;
+}
+
+/** RTP clock ticks of one frame/packet, used as the gap where a reused sender switches sources */
+const STEP_TICKS: Record<TrackKind, number> = { audio: 960, camera: 3000, screen: 3000 };
 
 export interface ForwarderStats {
   packets: number;
@@ -70,6 +83,10 @@ export class Forwarder {
     this.stats.bytes += buf.length;
     // A Buffer, not the packet: werift's sender rewrites ssrc/pt/seq in place, so each needs its own copy.
     for (const sink of this.sinks.values()) {
+      if (sink.continueNumbering) {
+        sink.continueNumbering = false;
+        this.continueNumbering(sink.sender, rtp.header.sequenceNumber, rtp.header.timestamp);
+      }
       sink.sender.sendRtp(buf).catch(() => undefined);
     }
   }
@@ -78,9 +95,20 @@ export class Forwarder {
     return [...this.sinks.keys()];
   }
 
-  addSink(subscriberId: string, sender: RTCRtpSender, hidden: boolean): void {
+  /**
+   * Makes a sender that already sent another track go on with the next sequence number and a timestamp one
+   * frame later: the subscriber's receiver sees one continuous stream on the same SSRC, not a jump back.
+   */
+  private continueNumbering(sender: RTCRtpSender, seq: number, ts: number): void {
+    const n = sender as unknown as SenderNumbering;
+    if (n.sequenceNumber === undefined || n.timestamp === undefined) return;
+    n.seqOffset = (n.sequenceNumber + 1 - seq) & 0xffff;
+    n.timestampOffset = (n.timestamp + STEP_TICKS[this.kind] - ts) >>> 0;
+  }
+
+  addSink(subscriberId: string, sender: RTCRtpSender, hidden: boolean, reused = false): void {
     // (a subscriber's own keyframe requests reach requestKeyframe through its Peer, see Peer.watchRtcp)
-    this.sinks.set(subscriberId, { sender, hidden });
+    this.sinks.set(subscriberId, { sender, hidden, continueNumbering: reused });
     this.stats.sinks = this.sinks.size;
     this.updateRecorderTimer();
   }

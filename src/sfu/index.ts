@@ -22,7 +22,7 @@ export interface ActivePeer {
   hidden: boolean;
 }
 
-/** A join refused: `code` is HTTP-like (401 bad token, 403 not allowed, 404 no such room). */
+/** A join refused: `code` is HTTP-like (401 bad token, 403 not allowed or full, 404 no such room). */
 export class JoinError extends Error {
   constructor(
     readonly code: 401 | 403 | 404,
@@ -37,6 +37,10 @@ export interface JoinCheck {
   roomName: string;
   templateId: string;
   roleName: string;
+  /** the room's `size`: most visible peers at once, 0 = no limit */
+  roomSize: number;
+  /** the room's max_duration_seconds: caps its sessions */
+  roomMaxSeconds: number;
   identity: Omit<PeerIdentity, 'id' | 'name' | 'userData' | 'joinedAt'>;
 }
 
@@ -58,7 +62,8 @@ export class Sfu {
   private readonly leaving = new Set<string>();
 
   constructor(private readonly ctx: AppContext) {
-    this.sessions = new SessionTracker(ctx.store.db, ctx.events);
+    this.sessions = new SessionTracker(ctx.store.db, ctx.events, ctx.config.sessionMaxSeconds);
+    this.sessions.onLimit = (roomId, sessionId) => void this.endSession(roomId, sessionId, 'session max duration reached');
   }
 
   /** Closes sessions a previous process left open, then accepts WebSocket upgrades on `/ws`. */
@@ -69,7 +74,10 @@ export class Sfu {
     this.signaling.attach(server);
   }
 
-  /** Checks an app token for joining: signature, expiry, room exists and is enabled, role in its template. */
+  /**
+   * Checks an app token for joining: signature, expiry, room exists and is enabled, role in its template.
+   * The one place a token's claims are verified, for preview and join alike.
+   */
   async check(req: Pick<JoinRequest, 'token' | 'expectRoomId' | 'expectRole'>): Promise<JoinCheck> {
     let token;
     try {
@@ -94,6 +102,8 @@ export class Sfu {
       roomName: room.name,
       templateId: room.template_id,
       roleName: token.role,
+      roomSize: room.size,
+      roomMaxSeconds: room.max_duration_seconds,
       identity: { userId: token.user_id ?? '', roleName: token.role, role: access.hidden ? hiddenPeerRole(role) : role, hidden: access.hidden },
     };
   }
@@ -103,10 +113,6 @@ export class Sfu {
     if (this.closing) throw new JoinError(403, 'server is shutting down');
     const c = await this.check(req);
     const role = c.identity.role;
-    if (role.maxPeerCount !== 0) {
-      const present = [...(this.rooms.get(c.roomId)?.peers.values() ?? [])].filter((p) => p.info.roleName === c.roleName).length;
-      if (role.maxPeerCount < 0 || present >= role.maxPeerCount) throw new JoinError(403, `role ${c.roleName} is full`);
-    }
     const identity: PeerIdentity = {
       ...c.identity,
       id: randomUUID(),
@@ -114,7 +120,13 @@ export class Sfu {
       userData: userDataText(req.userData),
       joinedAt: rfc3339(),
     };
+    // From the limit checks to room.add there is no await without this peer's reservation in room.joining:
+    // two joins racing for the last place cannot both pass.
     let room = this.rooms.get(c.roomId);
+    const present = room?.occupancy(c.roleName) ?? { role: 0, visible: 0 };
+    const full = role.maxPeerCount < 0 || (role.maxPeerCount > 0 && present.role >= role.maxPeerCount);
+    if (!identity.hidden && full) throw new JoinError(403, `role ${c.roleName} is full`);
+    if (!identity.hidden && c.roomSize > 0 && present.visible >= c.roomSize) throw new JoinError(403, 'room is full');
     if (!room) {
       room = new Room(c.roomId, c.roomName, c.templateId, this.ctx.log);
       room.onPeerLost = (peer, state) => void this.leave(peer, state === 'closed' || state === 'failed' || state === 'disconnected' ? 'ice connection state closed' : 'server removed peer', `transport ${state}`);
@@ -126,7 +138,7 @@ export class Sfu {
     };
     const peer = new Peer(identity, send, room, hints, this.ctx.log.child({ peerId: identity.id, roomId: c.roomId }), this.ctx.config.peerTimeoutSeconds * 1000);
     // The room object exists before the first await so concurrent joins share it; it is dropped if left empty.
-    room.pendingJoins++;
+    room.joining.add(peer);
     try {
       if (!identity.hidden) {
         peer.session = await this.sessions.join({
@@ -138,11 +150,12 @@ export class Sfu {
           name: identity.name,
           userData: identity.userData,
           role: c.roleName,
+          maxDurationSeconds: c.roomMaxSeconds,
         });
         identity.joinedAt = peer.session.joinedAt;
       }
     } finally {
-      room.pendingJoins--;
+      room.joining.delete(peer);
       // a failed session write leaves no peer behind
       if (!identity.hidden && !peer.session) this.dropIfEmpty(room);
     }
@@ -151,6 +164,7 @@ export class Sfu {
       this.dropIfEmpty(room);
       throw new JoinError(403, 'server is shutting down');
     }
+    room.joining.delete(peer);
     room.add(peer);
     this.ctx.log.info({ peerId: peer.id, roomId: c.roomId, role: c.roleName, hidden: identity.hidden }, 'peer joined');
     return { peer, room };
@@ -179,7 +193,7 @@ export class Sfu {
   }
 
   private dropIfEmpty(room: Room): void {
-    if (room.peers.size === 0 && room.pendingJoins === 0 && this.rooms.get(room.id) === room) {
+    if (room.peers.size === 0 && room.joining.size === 0 && this.rooms.get(room.id) === room) {
       room.close();
       this.rooms.delete(room.id);
     }
@@ -206,6 +220,16 @@ export class Sfu {
     peer.send({ type: 'removed', reason, message });
     await this.leave(peer, reason, message);
     return true;
+  }
+
+  /** Ends a session from here (its limit): everyone, the recorder too, is removed, so the session closes. */
+  async endSession(roomId: string, sessionId: string, message: string): Promise<void> {
+    if (this.closing || this.activeSession(roomId)?.id !== sessionId) return;
+    this.ctx.log.info({ roomId, sessionId, message }, 'ending session');
+    const room = this.rooms.get(roomId);
+    await Promise.all([...(room?.peers.keys() ?? [])].map((id) => this.removePeer(roomId, id, 'server removed peer', message)));
+    // a join that was already under way entered the session meanwhile: it is removed too
+    if (this.activeSession(roomId)?.id === sessionId) setTimeout(() => void this.endSession(roomId, sessionId, message), 500).unref();
   }
 
   /** Per-track forwarding figures, for the benchmark and debugging. */

@@ -48,6 +48,8 @@ export interface Publication {
   transceiver: RTCRtpTransceiver;
   forwarder: Forwarder | null;
   ended: boolean;
+  /** stops listening for the transceiver's tracks (when the m-line is reused) */
+  unwatch: () => void;
 }
 
 export interface Subscription {
@@ -120,6 +122,11 @@ export function addBitrateHints(sdp: string, hintsByMid: Map<string, number>): s
     .join('\r\n');
 }
 
+/** Closes the ICE connections' sockets of an already closed RTCPeerConnection (werift 0.24.4 internals). */
+async function closeIceSockets(pc: RTCPeerConnection): Promise<void> {
+  for (const t of pc.iceTransports) await (t as unknown as { connection: { close(): Promise<void> } }).connection.close().catch(() => undefined);
+}
+
 export class Peer {
   pc: RTCPeerConnection | null = null;
   session: JoinedPeer | null = null;
@@ -167,6 +174,8 @@ export class Peer {
 
   private ensurePc(): RTCPeerConnection {
     if (this.pc) return this.pc;
+    // a closed peer must not open a new connection (and its UDP sockets) that nothing would close
+    if (this.closed) throw new Error('peer is closed');
     const pc = new RTCPeerConnection({
       bundlePolicy: 'max-bundle',
       codecs: codecs(),
@@ -193,14 +202,23 @@ export class Peer {
     return pc;
   }
 
-  /** A recvonly m-line for a track the page will send; RTP on it becomes a Forwarder. */
+  /**
+   * A recvonly m-line for a track the page will send; RTP on it becomes a Forwarder. An m-line of an ended
+   * publication of the same media kind is reused, so publishing and unpublishing does not grow the SDP.
+   */
   addPublication(trackId: string, cid: string, kind: TrackKind, muted: boolean): Publication {
     const pc = this.ensurePc();
-    const transceiver = pc.addTransceiver(kind === 'audio' ? 'audio' : 'video', { direction: 'recvonly' });
-    const pub: Publication = { trackId, cid, kind, muted, transceiver, forwarder: null, ended: false };
-    transceiver.onTrack.subscribe((track) => {
+    const media = kind === 'audio' ? 'audio' : 'video';
+    const old = [...this.publications.values()].find((p) => p.ended && p.transceiver.kind === media && p.transceiver.mid);
+    if (old) {
+      old.unwatch();
+      this.publications.delete(old.trackId);
+    }
+    const transceiver = old?.transceiver ?? pc.addTransceiver(media, { direction: 'recvonly' });
+    const pub: Publication = { trackId, cid, kind, muted, transceiver, forwarder: null, ended: false, unwatch: () => undefined };
+    pub.unwatch = transceiver.onTrack.subscribe((track) => {
       if (!pub.ended && !pub.forwarder) this.hooks.onRemoteTrack(this, pub, track);
-    });
+    }).unSubscribe;
     this.publications.set(trackId, pub);
     return pub;
   }
@@ -213,17 +231,24 @@ export class Peer {
     pub.forwarder = null;
     // The m-line stays recvonly here and the page answers it `inactive`: werift writes port 0 for an inactive
     // m-line but keeps it in the BUNDLE group, which Chrome rejects once that m-line is the group's first.
+    // The next publication of this media kind takes it over.
     return pub;
   }
 
-  /** A sendonly m-line fed by the publisher's forwarder. Transceivers are never reused: each gets fresh seq/ts. */
+  /**
+   * A sendonly m-line fed by the publisher's forwarder. The m-line of an ended subscription of the same media
+   * kind is reused (its numbering continues, see Forwarder), so tracks coming and going do not grow the SDP.
+   */
   addSubscription(forwarder: Forwarder): Subscription {
     const pc = this.ensurePc();
-    const transceiver = pc.addTransceiver(forwarder.kind === 'audio' ? 'audio' : 'video', { direction: 'sendonly' });
+    const media = forwarder.kind === 'audio' ? 'audio' : 'video';
+    const old = [...this.subscriptions.values()].find((s) => s.ended && s.transceiver.kind === media && s.transceiver.mid);
+    if (old) this.subscriptions.delete(old.trackId);
+    const transceiver = old?.transceiver ?? pc.addTransceiver(media, { direction: 'sendonly' });
     const sub: Subscription = { trackId: forwarder.trackId, publisherId: forwarder.publisherId, kind: forwarder.kind, transceiver, ended: false };
     this.subscriptions.set(forwarder.trackId, sub);
     this.watchRtcp(transceiver);
-    forwarder.addSink(this.id, transceiver.sender, this.info.hidden);
+    forwarder.addSink(this.id, transceiver.sender, this.info.hidden, old !== undefined);
     return sub;
   }
 
@@ -279,7 +304,8 @@ export class Peer {
       const pc = this.pc;
       const offer = await pc.createOffer();
       await pc.setLocalDescription(offer);
-      if (this.closed) return;
+      // closed meanwhile: ICE gathering opened its sockets after the close (werift's close is once only)
+      if (this.closed) return void (await closeIceSockets(pc));
       const hintsByMid = new Map<string, number>();
       for (const p of this.publications.values()) {
         if (p.kind !== 'audio' && !p.ended && p.transceiver.mid) hintsByMid.set(p.transceiver.mid, p.kind === 'screen' ? this.hints.screen : this.hints.camera);
@@ -310,6 +336,11 @@ export class Peer {
       return;
     }
     this.negotiating = false;
+    // A reused m-line keeps the page's SSRC, so werift announces no new track for it: take the one it has.
+    for (const pub of this.publications.values()) {
+      const track = pub.transceiver.receiver.tracks.at(-1);
+      if (!pub.ended && !pub.forwarder && track && pub.transceiver.currentDirection === 'recvonly') this.hooks.onRemoteTrack(this, pub, track);
+    }
     this.hooks.onNegotiated(this);
     if (this.renegotiate) await this.negotiate();
   }

@@ -28,8 +28,8 @@ const publishKind = (kind: TrackKind) => (kind === 'camera' ? 'video' : kind);
 
 export class Room implements PeerHooks {
   readonly peers = new Map<string, Peer>();
-  /** joins between token check and entry: the room must not be dropped meanwhile */
-  pendingJoins = 0;
+  /** peers between their limit check and entry: they hold a place, and the room must not be dropped meanwhile */
+  readonly joining = new Set<Peer>();
   private speaking: string[] = [];
   private speakingTimer: NodeJS.Timeout | null = null;
 
@@ -42,6 +42,18 @@ export class Room implements PeerHooks {
 
   get visiblePeers(): Peer[] {
     return [...this.peers.values()].filter((p) => !p.info.hidden);
+  }
+
+  /** Places taken by visible peers, in the room and joining: by `roleName`, and in all (the room's size). */
+  occupancy(roleName: string): { role: number; visible: number } {
+    let role = 0;
+    let visible = 0;
+    for (const p of [...this.peers.values(), ...this.joining]) {
+      if (p.info.hidden) continue; // the recorder takes no one's place
+      if (p.info.roleName === roleName) role++;
+      visible++;
+    }
+    return { role, visible };
   }
 
   /** true when `sub` receives what `pub` publishes */
@@ -105,6 +117,7 @@ export class Room implements PeerHooks {
 
   /** The page offers tracks; allowed ones get an m-line each in the next offer. Returns the refused ones. */
   publish(peer: Peer, tracks: Array<{ cid: string; kind: TrackKind; muted?: boolean }>): string[] {
+    if (peer.closed || this.peers.get(peer.id) !== peer) return tracks.map((t) => t.cid);
     const refused: string[] = [];
     let added = false;
     for (const t of tracks) {

@@ -1,5 +1,6 @@
 // WebSocket signaling at /ws on the HTTP server: JSON messages, checked against schemas, handled in order per
 // socket. A ping every few seconds finds dead peers (network loss) within config.peerTimeoutSeconds.
+// Abuse limits: frame size (1009), messages waiting per socket (1008), time to join, size of user_data.
 //
 // page → server: preview{token} · join{token, name} · answer{sdp} · candidate{candidate} ·
 //                publish{tracks:[{cid, kind, muted}]} · unpublish{track_id} · mute{track_id, muted} · leave
@@ -70,8 +71,18 @@ const ClientMessage = Type.Union([
 type ClientMessage = Static<typeof ClientMessage>;
 const checkMessage = Compile(ClientMessage);
 
-/** a socket that has not joined within this time is closed */
-const JOIN_DEADLINE_MS = 60_000;
+/** a socket that has not joined within this time is closed… */
+const JOIN_DEADLINE_MS = 10_000;
+/** …unless it previewed: then the page shows its preview screen (name, devices) and joins when the user is ready */
+const PREVIEW_DEADLINE_MS = 5 * 60_000;
+/** messages received but not yet handled, per socket: a client sending faster than they are handled is closed */
+const MAX_PENDING_MESSAGES = 64;
+/** bytes waiting to be sent to a socket that does not read them: past this it is dropped */
+const MAX_SEND_BUFFER = 4 * 1024 * 1024;
+/** largest frame (an answer SDP is at most 200 000 characters) */
+const MAX_FRAME_BYTES = 256 * 1024;
+/** largest user_data, serialized (a string or a JSON object) */
+export const MAX_USER_DATA_BYTES = 2048;
 
 interface Connection {
   ws: WebSocket;
@@ -81,11 +92,16 @@ interface Connection {
   joining: boolean;
   closed: boolean;
   queue: Promise<void>;
+  /** messages in `queue` not yet handled */
+  pending: number;
   openedAt: number;
+  previewed: boolean;
+  /** the page said leave: a close that overtakes the queued message still leaves as "client request" */
+  leaving: boolean;
 }
 
 export class Signaling {
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 512 * 1024 });
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   private readonly connections = new Set<Connection>();
   private readonly byPeer = new Map<string, Connection>();
   private heartbeat: NodeJS.Timeout | null = null;
@@ -117,7 +133,7 @@ export class Signaling {
   }
 
   private accept(ws: WebSocket): void {
-    const conn: Connection = { ws, peer: null, room: null, lastSeen: Date.now(), joining: false, closed: false, queue: Promise.resolve(), openedAt: Date.now() };
+    const conn: Connection = { ws, peer: null, room: null, lastSeen: Date.now(), joining: false, closed: false, queue: Promise.resolve(), pending: 0, openedAt: Date.now(), previewed: false, leaving: false };
     this.connections.add(conn);
     ws.on('pong', () => {
       conn.lastSeen = Date.now();
@@ -135,25 +151,42 @@ export class Signaling {
         const first = checkMessage.Errors(msg)[0];
         return this.send(conn, { type: 'error', code: 400, message: 'invalid message', details: first ? [`${first.instancePath || '/'} ${first.message}`] : [] });
       }
+      if (msg.type === 'join' && userDataBytes(msg.user_data) > MAX_USER_DATA_BYTES) {
+        return this.send(conn, { type: 'error', code: 400, message: 'invalid message', details: [`/user_data must be at most ${MAX_USER_DATA_BYTES} bytes serialized`] });
+      }
+      if (conn.pending >= MAX_PENDING_MESSAGES) {
+        conn.closed = true;
+        return conn.ws.close(1008, 'too many messages');
+      }
+      if (msg.type === 'leave') conn.leaving = true;
+      conn.pending++;
       // one message at a time per socket: an answer is applied before the candidates that follow it
-      conn.queue = conn.queue.then(() => this.handle(conn, msg as ClientMessage)).catch((err: unknown) => {
-        this.log.error({ err }, 'signaling message failed');
-        this.send(conn, { type: 'error', code: 500, message: 'internal error' });
-      });
+      conn.queue = conn.queue
+        .then(() => this.handle(conn, msg))
+        .catch((err: unknown) => {
+          this.log.error({ err }, 'signaling message failed');
+          this.send(conn, { type: 'error', code: 500, message: 'internal error' });
+        })
+        .finally(() => {
+          conn.pending--;
+        });
     });
     ws.on('close', () => {
       conn.closed = true;
       this.connections.delete(conn);
       if (conn.peer) {
         this.byPeer.delete(conn.peer.id);
-        void this.sfu.leave(conn.peer, 'websocket closed');
+        void this.sfu.leave(conn.peer, conn.leaving ? 'client request' : 'websocket closed');
       }
     });
     ws.on('error', (err) => this.log.debug({ err }, 'websocket error'));
   }
 
   private send(conn: Connection, msg: Record<string, unknown>): void {
-    if (conn.ws.readyState === conn.ws.OPEN) conn.ws.send(JSON.stringify(msg));
+    if (conn.ws.readyState !== conn.ws.OPEN) return;
+    // a client that does not read what it is sent is not allowed to grow our memory
+    if (conn.ws.bufferedAmount > MAX_SEND_BUFFER) return void conn.ws.terminate();
+    conn.ws.send(JSON.stringify(msg));
   }
 
   private fail(conn: Connection, code: number, message: string): void {
@@ -161,7 +194,7 @@ export class Signaling {
   }
 
   private async handle(conn: Connection, msg: ClientMessage): Promise<void> {
-    if (conn.closed) return;
+    if (conn.closed || conn.ws.readyState !== conn.ws.OPEN) return;
     const peer = conn.peer;
     switch (msg.type) {
       case 'ping':
@@ -169,6 +202,7 @@ export class Signaling {
       case 'preview':
         try {
           const c = await this.sfu.check({ token: msg.token, expectRoomId: msg.room_id, expectRole: msg.role });
+          conn.previewed = true;
           return this.send(conn, { type: 'preview', room: { id: c.roomId, name: c.roomName }, role: roleView(c.roleName, c.identity.role) });
         } catch (err) {
           return this.refuse(conn, err, false);
@@ -207,7 +241,8 @@ export class Signaling {
         return;
       }
     }
-    if (!peer || !conn.room) return this.fail(conn, 409, 'join first');
+    // (a peer leaving for another cause, its transport say, is closed before its socket is)
+    if (!peer || peer.closed || !conn.room) return this.fail(conn, 409, 'join first');
     const room = conn.room;
     switch (msg.type) {
       case 'answer':
@@ -242,14 +277,18 @@ export class Signaling {
     if (!conn) return;
     this.byPeer.delete(peer.id);
     conn.peer = null;
-    if (!conn.closed) conn.ws.close(1000, reason.slice(0, 100));
+    if (conn.closed) return;
+    // messages still queued on this socket (a join after a leave) are not handled any more
+    conn.closed = true;
+    conn.ws.close(1000, reason.slice(0, 100));
   }
 
   private beat(timeoutMs: number): void {
     const now = Date.now();
     for (const conn of this.connections) {
-      if (!conn.peer && !conn.joining && now - conn.openedAt > JOIN_DEADLINE_MS) {
-        conn.ws.terminate();
+      if (!conn.peer && !conn.joining && now - conn.openedAt > (conn.previewed ? PREVIEW_DEADLINE_MS : JOIN_DEADLINE_MS)) {
+        conn.closed = true;
+        conn.ws.close(1008, 'not joined in time');
         continue;
       }
       if (now - conn.lastSeen > timeoutMs) {
@@ -274,6 +313,11 @@ export class Signaling {
     this.connections.clear();
     this.wss.close();
   }
+}
+
+function userDataBytes(v: unknown): number {
+  if (v === undefined || v === null) return 0;
+  return Buffer.byteLength(typeof v === 'string' ? v : JSON.stringify(v));
 }
 
 function roleView(name: string, role: import('../domain/templates.js').Role) {

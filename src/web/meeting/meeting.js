@@ -417,6 +417,7 @@ function makePc() {
 function attachRemote(mid, track) {
   const info = state.mids[mid];
   if (!info || info.dir !== 'subscribe') return;
+  attachedTracks.set(mid, info.track_id);
   const tile = state.tiles.get(info.peer_id);
   if (info.kind === 'screen') {
     removeScreenTile(info.track_id);
@@ -443,6 +444,9 @@ function attachRemote(mid, track) {
   applyMuteState(info.peer_id);
 }
 
+/** which track each receiving m-line shows: the server reuses m-lines for new tracks */
+const attachedTracks = new Map();
+
 async function onOffer({ sdp, mids }) {
   state.mids = mids;
   state.pc ??= makePc();
@@ -464,6 +468,8 @@ async function onOffer({ sdp, mids }) {
         t.direction = 'inactive';
       }
     } else {
+      // an m-line that kept receiving while it changed tracks gets no track event: attach it here
+      if (info.active && t.currentDirection === 'recvonly' && attachedTracks.get(t.mid) !== info.track_id) attachRemote(t.mid, t.receiver.track);
       t.direction = info.active ? 'recvonly' : 'inactive';
     }
   }
@@ -535,6 +541,14 @@ function signalMediaReady() {
 
 async function join(name) {
   setStatus('Joining…');
+  // a socket left on the preview screen for long is closed by the server: a fresh one joins
+  if (state.ws?.readyState !== WebSocket.OPEN) {
+    try {
+      state.ws = await connect();
+    } catch (err) {
+      return fail(err.message, true);
+    }
+  }
   const joined = waitFor('joined');
   send({ type: 'join', token: state.token, room_id: opts.roomId, role: opts.role, name });
   try {

@@ -220,6 +220,7 @@ export class Peer {
   addSubscription(forwarder: Forwarder): Subscription {
     const pc = this.ensurePc();
     const transceiver = pc.addTransceiver(forwarder.kind === 'audio' ? 'audio' : 'video', { direction: 'sendonly' });
+    transceiver.sender.streamIds = [forwarder.streamId];
     const sub: Subscription = { trackId: forwarder.trackId, publisherId: forwarder.publisherId, kind: forwarder.kind, transceiver, ended: false };
     this.subscriptions.set(forwarder.trackId, sub);
     this.watchRtcp(transceiver);

@@ -176,6 +176,7 @@ export async function mediaOnsets(input: string, crop?: { x: number; y: number; 
 
 export async function measureMedia(input: string, crop?: { x: number; y: number; w: number; h: number }): Promise<SyncFigures & { flashes: number; beeps: number }> {
   const o = await mediaOnsets(input, crop);
+  if (pairOnsets(o).length === 0) throw new Error(`no flash/beep pairs: ${o.flashes.length} flashes, ${o.beeps.length} beeps, luma ${o.luma.min}…${o.luma.max}, audio peak ${o.peakDb} dB`);
   return { ...summarize(pairOnsets(o)), flashes: o.flashes.length, beeps: o.beeps.length };
 }
 

@@ -2,6 +2,7 @@
 // together (see syncProbe.ts), a receiving peer that publishes nothing, and the server's own recorder making a
 // composite MP4 (and, when asked, a live stream read back as HLS). Used by the sync bench and the e2e test.
 import { spawn } from 'node:child_process';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { startTestServer } from './server.js';
@@ -77,6 +78,7 @@ export async function runSyncScenario(opts: { seconds: number; hls?: boolean; lo
     const done = await status(['completed', 'failed']);
     if (done.status !== 'completed') throw new Error(`recording ended ${done.status}: ${done.error_message}`);
     const file = s.ctx.localStorage.fileOf(done.recording_assets[0].path.replace('local://roomcast/', ''));
+    if (process.env.SYNC_KEEP) copyFileSync(file, join(process.env.SYNC_KEEP, 'composite.mp4'));
     const source_page = await figures('source page', async () => summarize(pairOnsets(src)));
     const receiver_page = await figures('receiver page', async () => summarize(pairOnsets(recv)));
     const out: SyncRun = {

@@ -2,32 +2,62 @@
 // and the measurement of how far apart flash and beep arrive — in a media file or HLS playlist (ffmpeg), and
 // on a meeting page (rendered frames via requestVideoFrameCallback, audio via an AudioWorklet).
 // Offsets are audio − video in ms: negative means the beep comes before the flash.
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import type { Page } from 'playwright-core';
-import type { MediaFixtures } from './meetingPeers.js';
 
 export const SYNC_PERIOD_S = 2;
 /** flash and beep length */
 const PULSE_S = 0.1;
 
-/** 640×360 30 fps y4m (dark grey, white for its first 100 ms; Chromium loops it every 2 s) and a wav (1 kHz for the same 100 ms). */
-export function makeSyncFixtures(): MediaFixtures {
-  const dir = mkdtempSync(join(tmpdir(), 'roomcast-sync-'));
-  const video = join(dir, 'flash.y4m');
-  const audio = join(dir, 'beep.wav');
-  const run = (args: string[]) => {
-    const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    if (r.status !== 0) throw new Error(`ffmpeg failed: ${r.stderr?.toString()}`);
+/**
+ * An init script for the publisher's page: getUserMedia returns a canvas camera (dark grey, white for the
+ * first 100 ms of every 2 s of the wall clock) and a WebAudio microphone (1 kHz for the same 100 ms, scheduled
+ * on the audio clock). Both are anchored to the clock, so a starved browser misses or delays one pulse but
+ * never falls behind for good — Chromium's looping file camera does (measured under load: its 2 s loop
+ * stretched to 2.1–2.9 s while the file microphone kept time).
+ */
+export const SYNC_SOURCE_SCRIPT = `(() => {
+  const PERIOD = ${SYNC_PERIOD_S * 1000}, PULSE = ${PULSE_S * 1000};
+  navigator.mediaDevices.getUserMedia = async (c) => {
+    const out = new MediaStream();
+    if (c && c.video) {
+      const cv = document.createElement('canvas'); cv.width = 640; cv.height = 360;
+      const g = cv.getContext('2d');
+      const track = cv.captureStream(0).getVideoTracks()[0];
+      let lit = null;
+      const paint = () => {
+        const on = Date.now() % PERIOD < PULSE;
+        if (on !== lit || !on) { g.fillStyle = on ? '#ffffff' : '#202020'; g.fillRect(0, 0, 640, 360); }
+        lit = on;
+        track.requestFrame();
+      };
+      paint(); setInterval(paint, 1000 / 60);
+      out.addTrack(track);
+    }
+    if (c && c.audio) {
+      const ac = new AudioContext({ sampleRate: 48000 });
+      await ac.resume();
+      const dest = ac.createMediaStreamDestination();
+      const osc = ac.createOscillator(); osc.frequency.value = 1000;
+      const gain = ac.createGain(); gain.gain.value = 0;
+      osc.connect(gain).connect(dest); osc.start();
+      let next = 0;
+      const schedule = () => {
+        // context time ↔ wall clock, then a beep at each of the next 2 s boundaries not yet scheduled
+        const wallNow = Date.now(), ctxNow = ac.currentTime;
+        for (let k = Math.ceil((wallNow + 50) / PERIOD); k * PERIOD < wallNow + 1500; k++) {
+          if (k <= next) continue;
+          const t = ctxNow + (k * PERIOD - wallNow) / 1000;
+          gain.gain.setValueAtTime(0.125, t); gain.gain.setValueAtTime(0, t + PULSE / 1000);
+          next = k;
+        }
+      };
+      schedule(); setInterval(schedule, 250);
+      out.addTrack(dest.stream.getAudioTracks()[0]);
+    }
+    return out;
   };
-  // Chromium's file camera shows one extra frame each time it loops the file (measured: a 60-frame file
-  // repeats every 2.033 s), so the file is one frame short of the period
-  run(['-f', 'lavfi', '-i', flashSource(SYNC_PERIOD_S), '-frames:v', String(SYNC_PERIOD_S * 30 - 1), '-pix_fmt', 'yuv420p', video]);
-  run(['-f', 'lavfi', '-i', beepSource(SYNC_PERIOD_S), '-ac', '1', audio]);
-  return { dir, video, audio, remove: () => rmSync(dir, { recursive: true, force: true }) };
-}
+})();`;
 
 /** ffmpeg lavfi sources of the pattern, `seconds` long (aevalsrc: exact to the sample, unlike a filter's enable=) */
 export function flashSource(seconds: number): string {
@@ -174,10 +204,11 @@ export async function mediaOnsets(input: string, crop?: { x: number; y: number; 
   };
 }
 
-export async function measureMedia(input: string, crop?: { x: number; y: number; w: number; h: number }): Promise<SyncFigures & { flashes: number; beeps: number }> {
+export async function measureMedia(input: string, crop?: { x: number; y: number; w: number; h: number }): Promise<SyncFigures & { flashes: number; beeps: number; pairList: Array<{ at: number; offsetMs: number }> }> {
   const o = await mediaOnsets(input, crop);
   if (pairOnsets(o).length === 0) throw new Error(`no flash/beep pairs: ${o.flashes.length} flashes, ${o.beeps.length} beeps, luma ${o.luma.min}…${o.luma.max}, audio peak ${o.peakDb} dB`);
-  return { ...summarize(pairOnsets(o)), flashes: o.flashes.length, beeps: o.beeps.length };
+  const pairList = pairOnsets(o);
+  return { ...summarize(pairList), flashes: o.flashes.length, beeps: o.beeps.length, pairList };
 }
 
 // ---------- in the page
@@ -268,8 +299,25 @@ export async function startPageProbe(page: Page, peerId: string | null): Promise
   );
 }
 
-/** The onsets collected since startPageProbe, in seconds of the page's clock. */
+/** The onsets collected since startPageProbe, in seconds of the wall clock (so pages can be compared). */
 export async function readPageOnsets(page: Page): Promise<Onsets & { frames: number }> {
-  const s = (await page.evaluate('window.__sync')) as { flashes: number[]; beeps: number[]; frames: number };
-  return { flashes: s.flashes.map((x) => x / 1000), beeps: s.beeps.map((x) => x / 1000), frames: s.frames };
+  const s = (await page.evaluate('({ ...window.__sync, origin: performance.timeOrigin })')) as { flashes: number[]; beeps: number[]; frames: number; origin: number };
+  const wall = (x: number) => (s.origin + x) / 1000;
+  return { flashes: s.flashes.map(wall), beeps: s.beeps.map(wall), frames: s.frames };
+}
+
+/**
+ * Each measured pair minus the source's pair for the same flash: what the path adds, without the fake
+ * devices' own wander (under load Chromium's file camera falls behind its file microphone). `lag` maps a
+ * measured flash time onto the source's clock: the source flash is the one nearest to `lag(at)`, within 0.9 s.
+ */
+export function relativeToSource(measured: Array<{ at: number; offsetMs: number }>, source: Array<{ at: number; offsetMs: number }>, lag: (at: number) => number): Array<{ at: number; offsetMs: number }> {
+  const out: Array<{ at: number; offsetMs: number }> = [];
+  for (const m of measured) {
+    const want = lag(m.at);
+    let best: { at: number; offsetMs: number } | null = null;
+    for (const src of source) if (Math.abs(src.at - want) < 0.9 && (!best || Math.abs(src.at - want) < Math.abs(best.at - want))) best = src;
+    if (best) out.push({ at: m.at, offsetMs: m.offsetMs - best.offsetMs });
+  }
+  return out;
 }

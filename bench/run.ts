@@ -5,6 +5,7 @@ import { benchSfu } from './sfu.js';
 import { benchRecorder } from './recorder.js';
 import { benchRecording } from './recording.js';
 import { benchLiveStream } from './liveStream.js';
+import { benchSync } from './sync.js';
 
 const parts: Record<string, () => Promise<unknown>> = {
   sfu: () => benchSfu(),
@@ -17,6 +18,7 @@ const parts: Record<string, () => Promise<unknown>> = {
     peers_4: await benchRecording({ peers: 4, runs: 2 }),
   }),
   live_stream: () => benchLiveStream(),
+  sync: () => benchSync(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => a in parts);

@@ -20,6 +20,8 @@ import { allowedUrlMatcher, isAllowedUrl, parseHostRule } from '../domain/allowe
 import { spawnOwned, trackTempDir, type OwnedProcess, type ExitInfo } from './proc.js';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
+/** PulseAudio buffer of the browser's sound output (see the spawn below) */
+const CHROMIUM_PULSE_LATENCY_MS = 40;
 
 export interface RecorderBrowserOptions {
   url: string;
@@ -134,7 +136,9 @@ export async function launchRecorderBrowser(opts: RecorderBrowserOptions): Promi
     name: 'chromium',
     command: opts.executablePath ?? CHROMIUM_PATH,
     args: [...baseArgs(size, hostnames, userDataDir), ...(opts.extraArgs ?? [])],
-    env: { ...process.env, ...opts.display.env },
+    // A short, fixed output buffer: left to itself Chromium's PulseAudio stream grew its latency under load, and
+    // what sat in that buffer reached the capture that much after the picture (audio up to ~0.6 s late)
+    env: { ...process.env, ...opts.display.env, PULSE_LATENCY_MSEC: String(CHROMIUM_PULSE_LATENCY_MS) },
     logger,
     stderrLines: 40,
     onStderrLine: (line) => logger.trace({ chromium: line }),

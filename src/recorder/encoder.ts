@@ -54,6 +54,12 @@ export interface EncoderOptions {
   video?: boolean;
   /** PULSE_SERVER for ffmpeg (the job's private daemon) */
   pulseServer?: string;
+  /**
+   * Moves the audio this many ms later (negative: earlier) against the picture: this machine's constant
+   * difference between the sound path (Chromium → PulseAudio → ffmpeg) and the picture path (compositor →
+   * Xvfb → x11grab), as `npm run bench -- sync` measures it. Default: RECORDER_AUDIO_OFFSET_MS, else 0.
+   */
+  audioOffsetMs?: number;
   preset?: X264Preset;
   audioBitrateKbps?: number;
   output: Mp4Output | HlsOutput;
@@ -118,6 +124,8 @@ export function buildFfmpegArgs(opts: Omit<EncoderOptions, 'logger' | 'onExit'>)
     // and the muxer holds every video frame until it has audio to interleave (measured: 2.0 s → 0.15 s)
     args.push('-thread_queue_size', '1024', '-f', 'pulse', '-sample_rate', '48000', '-channels', '2', '-fragment_size', '3840');
     if (opts.pulseServer) args.push('-server', opts.pulseServer);
+    const offsetMs = opts.audioOffsetMs ?? defaultAudioOffsetMs();
+    if (offsetMs !== 0) args.push('-itsoffset', (offsetMs / 1000).toFixed(3));
     args.push('-name', 'roomcast-recorder', '-i', opts.audioSource as string);
   }
   const x264 = [
@@ -126,7 +134,11 @@ export function buildFfmpegArgs(opts: Omit<EncoderOptions, 'logger' | 'onExit'>)
     // fixed GOP, no scene-cut keyframes: fragments and HLS segments line up across renditions
     '-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0',
   ];
-  const aac = ['-c:a', 'aac', '-b:a', `${opts.audioBitrateKbps ?? 128}k`, '-ar', '48000', '-ac', '2'];
+  // Audio follows its capture timestamps (the wall clock, like x11grab's frames), not the sample count: a sound
+  // card clock a little off, or samples lost while ffmpeg was starved, would otherwise move the sound away
+  // from the picture over hours. Up to 1 ms per second is stretched; gaps over 100 ms are filled or cut.
+  // first_pts=0 starts the audio at the picture's start (silence first, or the early part cut).
+  const aac = ['-af', 'aresample=async=48:min_hard_comp=0.1:first_pts=0', '-c:a', 'aac', '-b:a', `${opts.audioBitrateKbps ?? 128}k`, '-ar', '48000', '-ac', '2'];
   // constant frame rate: a stalled grab is filled by duplicates, so duration follows the wall clock
   const cfr = ['-fps_mode', 'cfr', '-r', String(fps)];
 
@@ -176,6 +188,11 @@ export function buildFfmpegArgs(opts: Omit<EncoderOptions, 'logger' | 'onExit'>)
   args.push('-var_stream_map', layers.map((l, i) => (audio ? `v:${i},a:${i},name:${l.name}` : `v:${i},name:${l.name}`)).join(' '));
   args.push('-hls_segment_filename', join(out.dir, '%v', `seg_%05d.${ext}`), '-y', join(out.dir, '%v', 'index.m3u8'));
   return args;
+}
+
+function defaultAudioOffsetMs(): number {
+  const v = Number(process.env.RECORDER_AUDIO_OFFSET_MS ?? 0);
+  return Number.isFinite(v) && Math.abs(v) <= 2000 ? Math.round(v) : 0;
 }
 
 export function startEncoder(opts: EncoderOptions): Encoder {

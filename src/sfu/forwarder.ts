@@ -1,8 +1,10 @@
 // One published track → every subscribed peer: RTP packets are copied as they come, never transcoded.
 // Keyframes: Chrome sends none on its own, so a subscriber joining, a subscriber's own PLI/FIR, and (while a
 // hidden recorder watches) a 2 s timer each ask the publisher for one. Requests are coalesced per track.
-import type { MediaStreamTrack, RTCRtpReceiver, RTCRtpSender, RtpPacket } from 'werift';
+// Sender reports: every sink reports the publisher's NTP↔RTP mapping (see senderReports.ts).
+import { RtcpSrPacket, type MediaStreamTrack, type RTCRtpReceiver, type RTCRtpSender, type RtcpPacket, type RtpPacket } from 'werift';
 import type { Logger } from '../logger.js';
+import { relayPublisherClock, type NtpRtpMapping } from './senderReports.js';
 
 export type TrackKind = 'camera' | 'screen' | 'audio';
 
@@ -42,6 +44,9 @@ export interface ForwarderStats {
 export class Forwarder {
   private readonly sinks = new Map<string, Sink>();
   private readonly unsubscribeSource: () => void;
+  private readonly unsubscribeRtcp: () => void;
+  /** from the publisher's last sender report */
+  private publisherClock: NtpRtpMapping | null = null;
   private lastPliAt = 0;
   private trailingPli: NodeJS.Timeout | null = null;
   private recorderTimer: NodeJS.Timeout | null = null;
@@ -61,6 +66,12 @@ export class Forwarder {
   ) {
     const sub = source.onReceiveRtp.subscribe((rtp, ext) => this.onRtp(rtp, ext as Record<string, unknown> | undefined));
     this.unsubscribeSource = sub.unSubscribe;
+    const rtcp = source.onReceiveRtcp.subscribe((packet: RtcpPacket) => {
+      if (packet.type !== RtcpSrPacket.type) return;
+      const info = (packet as RtcpSrPacket).senderInfo;
+      this.publisherClock = { ntp: BigInt(info.ntpTimestamp), rtp: info.rtpTimestamp };
+    });
+    this.unsubscribeRtcp = rtcp.unSubscribe;
   }
 
   private onRtp(rtp: RtpPacket, ext: Record<string, unknown> | undefined): void {
@@ -91,6 +102,14 @@ export class Forwarder {
     }
   }
 
+  /**
+   * The msid stream id subscribers get this track under: a peer's camera and microphone share one (the
+   * browser lip-syncs only tracks of one stream), its screen share has its own.
+   */
+  get streamId(): string {
+    return this.kind === 'screen' ? `${this.publisherId}-screen` : this.publisherId;
+  }
+
   get subscriberIds(): string[] {
     return [...this.sinks.keys()];
   }
@@ -109,6 +128,7 @@ export class Forwarder {
   addSink(subscriberId: string, sender: RTCRtpSender, hidden: boolean, reused = false): void {
     // (a subscriber's own keyframe requests reach requestKeyframe through its Peer, see Peer.watchRtcp)
     this.sinks.set(subscriberId, { sender, hidden, continueNumbering: reused });
+    relayPublisherClock(sender, () => this.publisherClock);
     this.stats.sinks = this.sinks.size;
     this.updateRecorderTimer();
   }
@@ -151,6 +171,7 @@ export class Forwarder {
     if (this.stopped) return;
     this.stopped = true;
     this.unsubscribeSource();
+    this.unsubscribeRtcp();
     for (const id of [...this.sinks.keys()]) this.removeSink(id);
     if (this.trailingPli) clearTimeout(this.trailingPli);
     if (this.recorderTimer) clearInterval(this.recorderTimer);

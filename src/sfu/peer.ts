@@ -245,6 +245,8 @@ export class Peer {
     const old = [...this.subscriptions.values()].find((s) => s.ended && s.transceiver.kind === media && s.transceiver.mid);
     if (old) this.subscriptions.delete(old.trackId);
     const transceiver = old?.transceiver ?? pc.addTransceiver(media, { direction: 'sendonly' });
+    // camera and microphone of one peer share a stream id: the receiver lip-syncs tracks of one stream
+    transceiver.sender.streamIds = [forwarder.streamId];
     const sub: Subscription = { trackId: forwarder.trackId, publisherId: forwarder.publisherId, kind: forwarder.kind, transceiver, ended: false };
     this.subscriptions.set(forwarder.trackId, sub);
     this.watchRtcp(transceiver);

@@ -56,6 +56,8 @@ const state = {
   featured: null,
   featuredAt: 0,
   offers: Promise.resolve(),
+  /** false once the browser refused to autoplay with sound (until the "Enable sound" click) */
+  soundOn: true,
   firstFrameAt: 0,
 };
 
@@ -285,13 +287,14 @@ function makeTile(id, name, { self = false, screen = false, local = self } = {})
   cap.append(label, micOff, speakingLabel);
   el.append(video, avatar, cap);
   video.addEventListener('loadeddata', () => {
-    if (!state.firstFrameAt && !local) {
+    if (!state.firstFrameAt && !local && video.videoWidth > 0) {
       // ms since navigation start: page load → first remote frame
       state.firstFrameAt = performance.now();
       document.body.dataset.firstFrameMs = String(Math.round(state.firstFrameAt));
     }
   });
-  return { el, video, micOff, speakingLabel, name, audio: null };
+  // a remote peer's camera and microphone play together in `video` (see playRemote)
+  return { el, video, micOff, speakingLabel, name, remote: { camera: null, audio: null } };
 }
 
 function addPeer(p, self = false) {
@@ -308,7 +311,7 @@ function addPeer(p, self = false) {
 function removePeer(peerId) {
   const tile = state.tiles.get(peerId);
   if (!tile) return;
-  tile.audio?.remove();
+  tile.video.srcObject = null;
   tile.el.remove();
   state.tiles.delete(peerId);
   for (const [id, t] of state.tracks) if (t.peer_id === peerId) state.tracks.delete(id);
@@ -341,7 +344,7 @@ function applyMuteState(peerId) {
   const mine = [...state.tracks.values()].filter((t) => t.peer_id === peerId);
   const cam = mine.find((t) => t.kind === 'camera');
   const mic = mine.find((t) => t.kind === 'audio');
-  tile.el.classList.toggle('video-off', !cam || cam.muted || !tile.video.srcObject);
+  tile.el.classList.toggle('video-off', !cam || cam.muted || !tile.remote.camera);
   tile.micOff.hidden = !(mic?.muted);
 }
 
@@ -354,10 +357,9 @@ function trackRemoved(m) {
   state.tracks.delete(m.track_id);
   const tile = state.tiles.get(m.peer_id);
   if (m.kind === 'screen') removeScreenTile(m.track_id);
-  else if (tile && m.kind === 'camera') tile.video.srcObject = null;
-  else if (tile && m.kind === 'audio') {
-    tile.audio?.remove();
-    tile.audio = null;
+  else if (tile && (m.kind === 'camera' || m.kind === 'audio')) {
+    tile.remote[m.kind] = null;
+    playRemote(tile);
   }
   applyMuteState(m.peer_id);
 }
@@ -427,25 +429,34 @@ function attachRemote(mid, track) {
     return;
   }
   if (!tile) return;
-  if (info.kind === 'camera') {
-    tile.video.srcObject = new MediaStream([track]);
-  } else {
-    tile.audio?.remove();
-    const audio = document.createElement('audio');
-    audio.autoplay = true;
-    audio.srcObject = new MediaStream([track]);
-    $('audio-sink').append(audio);
-    tile.audio = audio;
-    audio.play().catch(() => {
-      // autoplay with sound needs a click on this page
-      $('enable-audio').hidden = false;
-    });
-  }
+  tile.remote[info.kind === 'camera' ? 'camera' : 'audio'] = track;
+  playRemote(tile);
   applyMuteState(info.peer_id);
 }
 
 /** which track each receiving m-line shows: the server reuses m-lines for new tracks */
 const attachedTracks = new Map();
+
+// A peer's camera and microphone play in one element, from one MediaStream: the two stay lip-synced (the
+// server sends them under one stream id, so the browser's WebRTC sync pairs them; one element then keeps
+// them on one playback clock).
+function playRemote(tile) {
+  const tracks = [tile.remote.camera, tile.remote.audio].filter(Boolean);
+  const current = tile.video.srcObject?.getTracks() ?? [];
+  if (tracks.length === current.length && tracks.every((t) => current.includes(t))) return;
+  tile.video.srcObject = tracks.length ? new MediaStream(tracks) : null;
+  if (!tracks.length) return;
+  tile.video.muted = !state.soundOn;
+  tile.video.play().catch((err) => {
+    // (a play() cut short by the next srcObject is no refusal)
+    if (err.name !== 'NotAllowedError') return;
+    // autoplay with sound needs a click on this page: play muted until then
+    state.soundOn = false;
+    tile.video.muted = true;
+    tile.video.play().catch(() => {});
+    $('enable-audio').hidden = false;
+  });
+}
 
 async function onOffer({ sdp, mids }) {
   state.mids = mids;
@@ -638,7 +649,12 @@ $('leave').addEventListener('click', () => leave());
 $('rejoin').addEventListener('click', () => location.reload());
 $('notice-retry').addEventListener('click', () => location.reload());
 $('enable-audio').addEventListener('click', () => {
-  for (const a of document.querySelectorAll('#audio-sink audio')) a.play().catch(() => {});
+  state.soundOn = true;
+  for (const [id, tile] of state.tiles) {
+    if (id === state.peerId || !tile.video.srcObject) continue;
+    tile.video.muted = false;
+    tile.video.play().catch(() => {});
+  }
   $('enable-audio').hidden = true;
 });
 $('join-form').addEventListener('submit', (e) => {

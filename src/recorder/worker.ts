@@ -1,5 +1,5 @@
 // The recorder worker: takes egress jobs (recordings and live streams alike) from the queue, runs one capture
-// per job, reports each step to the job's resource (recorder/jobKinds.ts), and turns what was captured into
+// per job (by default in its own handler process, recorder/handlerClient.ts), reports each step to the job's resource (recorder/jobKinds.ts), and turns what was captured into
 // assets through the job's outputs (recorder/outputs/) — also when the capture crashed, and also after a
 // restart found a job whose worker died (its files are still in the job's work and live dirs).
 import { mkdirSync, rmSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { recorderJoinUrl } from '../domain/recorderAccess.js';
 import { redactOptional, redactSecrets } from '../redact.js';
 import { JobLoop } from './jobLoop.js';
 import { recordJobProcesses, stopLeftoverProcesses } from './leftovers.js';
-import { launchBeam } from './beam.js';
+import { launchInHandler } from './handlerClient.js';
 import { ffmpegMediaTools, type MediaTools } from './mediaTools.js';
 import { encodedOutputOf, type Capture, type CaptureSpec, type JobSpec, type LaunchCapture } from './jobSpec.js';
 import { liveOutputOf, finaliseOutputs } from './outputs/index.js';
@@ -37,7 +37,7 @@ export class EgressWorker {
 
   constructor(
     private readonly ctx: AppContext,
-    private readonly launch: LaunchCapture = launchBeam,
+    private readonly launch: LaunchCapture = launchInHandler,
     private readonly media: MediaTools = ffmpegMediaTools,
     concurrency = ctx.config.recorderWorkers,
   ) {
@@ -138,7 +138,11 @@ export class EgressWorker {
     void capture.firstFrame.then((at) => {
       firstFrameAt = at;
     });
-    recordJobProcesses(dir, capture.processes());
+    const recordProcesses = () => {
+      recordJobProcesses(dir, capture.processes());
+      return JSON.stringify(capture.processes());
+    };
+    let recordedProcesses = recordProcesses();
     const launchedAt = Date.now();
     const pauses: PausedSpan[] = [];
     const pruned: number[] = [];
@@ -172,9 +176,10 @@ export class EgressWorker {
         } else {
           pauses[pauses.length - 1].to = Date.now();
           await capture.resume();
-          recordJobProcesses(dir, capture.processes());
         }
       }
+      // a resume's new encoder, or a handler reporting its processes late: a takeover must find them
+      if (JSON.stringify(capture.processes()) !== recordedProcesses) recordedProcesses = recordProcesses();
       if (live) pruneLiveWindow(live, pruned);
     }
     await capture.stop();

@@ -3,7 +3,7 @@
 // emitted at each step (reference §4, §5.4). The job model and its statuses are the recording job's.
 import { randomBytes } from 'node:crypto';
 import type { AppContext } from '../context.js';
-import { ApiError, badRequest, conflict, forbidden, notFound } from '../api/errors.js';
+import { invalidInput, conflict, forbidden, notFound, type DomainError } from './errors.js';
 import { objectId, rfc3339, uuid } from '../clock.js';
 import { bit, toJson } from '../store/db.js';
 import type { AssetTable, LiveStreamTable } from '../store/schema.js';
@@ -53,16 +53,16 @@ export function pickDestination(template: Template, name: string | undefined, me
   const names = Object.keys(dests);
   if (name !== undefined) {
     if (!dests[name]) {
-      throw badRequest('Unknown destination', `body/destination ${name} is not an HLS destination of template ${template.name} (${names.join(', ') || 'none'})`);
+      throw invalidInput('Unknown destination', `body/destination ${name} is not an HLS destination of template ${template.name} (${names.join(', ') || 'none'})`);
     }
     return dests[name];
   }
   if (names.length > 1) {
-    throw badRequest('destination is required', `body/destination is required: template ${template.name} has several HLS destinations (${names.join(', ')})`);
+    throw invalidInput('destination is required', `body/destination is required: template ${template.name} has several HLS destinations (${names.join(', ')})`);
   }
   if (names.length === 1) return dests[names[0]];
   if (!meetingUrlGiven) {
-    throw badRequest('meeting_url is required', `body/meeting_url is required: live streaming is not set up on template ${template.name} (no hlsDestinations)`);
+    throw invalidInput('meeting_url is required', `body/meeting_url is required: live streaming is not set up on template ${template.name} (no hlsDestinations)`);
   }
   return defaultHlsDestination('default');
 }
@@ -82,7 +82,7 @@ export class LiveStreamService {
     const { room, template } = await roomAndTemplate(this.db, roomId);
     if (room.enabled !== 1) throw forbidden('Room is disabled', `room ${roomId} is disabled: enable it to stream`);
     if (input.transcription?.enabled) {
-      throw badRequest('Transcription is not available', 'body/transcription/enabled: transcription is not supported by this server');
+      throw invalidInput('Transcription is not available', 'body/transcription/enabled: transcription is not supported by this server');
     }
     if (streamingDisabledByAutoStart(template)) {
       throw conflict(
@@ -137,7 +137,7 @@ export class LiveStreamService {
     return row;
   }
 
-  private alreadyStreaming(roomId: string, r: LiveStreamTable): ApiError {
+  private alreadyStreaming(roomId: string, r: LiveStreamTable): DomainError {
     return conflict('Live stream already running', `live stream ${r.id} of room ${roomId} is ${r.status}: stop it before starting another`);
   }
 

@@ -25,10 +25,32 @@ function relog(log: Logger, line: string, handlerPid: number): void {
   }
 }
 
+/** Handlers of this process still running: a Node exit takes them along (not a SIGKILL: then the takeover does). */
+const running = new Set<number>();
+let exitHookInstalled = false;
+function endWithThisProcess(pid: number): void {
+  running.add(pid);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // SIGTERM: the handler's own safety net (proc.ts) stops its processes before it exits
+  process.once('exit', () => {
+    for (const p of running) {
+      try {
+        process.kill(p, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
+    }
+  });
+}
+
 export const launchInHandler: LaunchCapture = (spec, log) =>
   new Promise<Capture>((resolve, reject) => {
+    // its own process group: a Ctrl-C of the server's terminal reaches the server, which stops jobs in order
     const child = spawn(process.execPath, [HANDLER_SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     const pid = child.pid!;
+    endWithThisProcess(pid);
+    child.once('exit', () => running.delete(pid));
     const send = messageWriter<ToHandler>(child.stdin);
     const stderr = new LineRing(20);
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));

@@ -5,7 +5,7 @@ import type { Db } from './db.js';
 import type { LiveStreamTable, RecordingTable } from './schema.js';
 import { getTemplate } from './templates.js';
 import { rfc3339 } from '../clock.js';
-import { notFound } from '../api/errors.js';
+import { notFound } from '../domain/errors.js';
 import { canMove, type JobStatus } from '../domain/recordingJob.js';
 
 type JobTableName = 'recordings' | 'live_streams';

@@ -22,7 +22,7 @@ export interface OwnedPid {
 
 export type FromHandler =
   /** the stage is up and the encoder started; again whenever the processes change (a resume's new encoder) */
-  | { type: 'progress'; processes: JobProcesses; owned: OwnedPid[] }
+  | { type: 'progress'; processes: JobProcesses; owned: OwnedPid[]; tempDirs: string[] }
   /** the encoder wrote its first frame */
   | { type: 'started'; at: string }
   /** a process of the capture died on its own */

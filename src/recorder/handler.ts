@@ -5,7 +5,7 @@
 import pino from 'pino';
 import { loggerOptions } from '../logger.js';
 import { launchBeam } from './beam.js';
-import { liveProcesses } from './proc.js';
+import { liveProcesses, trackedTempDirs } from './proc.js';
 import { readMessages, messageWriter, type FromHandler, type ToHandler } from './channel.js';
 import type { Capture, CaptureSpec } from './jobSpec.js';
 
@@ -38,10 +38,11 @@ function reportProcesses(last: { key: string }): void {
   if (!capture) return;
   const processes = capture.processes();
   const owned = liveProcesses();
-  const key = JSON.stringify([processes, owned]);
+  const tempDirs = trackedTempDirs();
+  const key = JSON.stringify([processes, owned, tempDirs]);
   if (key === last.key) return;
   last.key = key;
-  send({ type: 'progress', processes, owned });
+  send({ type: 'progress', processes, owned, tempDirs });
 }
 
 async function start(spec: CaptureSpec, logLevel: string): Promise<void> {

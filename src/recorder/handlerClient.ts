@@ -3,6 +3,7 @@
 // an out-of-memory kill, SIGKILL) is the capture crashing: its processes are stopped here (encoder first, so
 // its last fragment is finished) and the job ends with what was captured.
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../logger.js';
 import { readMessages, messageWriter, type FromHandler, type ToHandler } from './channel.js';
@@ -55,6 +56,7 @@ export const launchInHandler: LaunchCapture = (spec, log) =>
     const stderr = new LineRing(20);
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
     let processes: JobProcesses = { encoders: [], others: [] };
+    let tempDirs: string[] = [];
     let launched = false;
     let result: CaptureResult | null = null;
     let reportCrash!: (reason: string) => void;
@@ -81,8 +83,11 @@ export const launchInHandler: LaunchCapture = (spec, log) =>
           const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
           await exited;
           clearTimeout(timer);
-          // a handler that died without finishing left its processes running: stop them here
-          if (!result) await stopProcesses(processes);
+          // a handler that died without finishing left its processes running and their directories: clear them here
+          if (!result) {
+            await stopProcesses(processes);
+            for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+          }
           forgetReportedProcesses(pid);
           return result ?? { files: [], graceful: false };
         })();
@@ -94,6 +99,7 @@ export const launchInHandler: LaunchCapture = (spec, log) =>
       if (m.type === 'log') relog(log, m.line, pid);
       else if (m.type === 'progress') {
         processes = m.processes;
+        tempDirs = m.tempDirs;
         trackReportedProcesses(pid, [{ name: 'recorder-handler', pid }, ...m.owned]);
         if (!launched) {
           launched = true;

@@ -210,6 +210,11 @@ export function liveProcesses(): Array<{ name: string; pid: number }> {
 
 const tempDirs = new Set<string>();
 
+/** The per-job directories tracked now (a job's handler reports them: they outlive its SIGKILL). */
+export function trackedTempDirs(): string[] {
+  return [...tempDirs];
+}
+
 /** A per-job directory (pulse runtime, chromium profile) the safety net removes if Node exits first. */
 export function trackTempDir(dir: string): () => void {
   tempDirs.add(dir);

@@ -1,10 +1,11 @@
 // A recording's handler process (recorder/handler.ts: the job's Chromium + ffmpeg) is SIGKILLed mid-way, as an
-// out-of-memory kill would: the server stays up, the SFU keeps its peers (two real Chromium peers stay joined
-// and connected), the handler's leftover processes are stopped (encoder first, so its last fragment is
-// finished) and the job ends failed with its partial asset and beam.failure, as for a killed encoder.
+// out-of-memory kill would: the server stays up, the SFU keeps its peers (two real Chromium peers stay
+// joined), the handler's leftover processes are stopped (encoder first, so its last fragment is finished)
+// and their directories removed, and the job ends failed with its partial asset and beam.failure, as for a
+// killed encoder.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { launchPeerBrowser, makeMediaFixtures, openPeerPage, until, waitJoined, sleep, type MediaFixtures, type PeerBrowser } from '../helpers/meetingPeers.js';
@@ -59,6 +60,13 @@ test('SIGKILL of a recording\'s handler process: server and peers unharmed, part
   // what the handler runs for the job: the display, the browser, the encoder
   const children = liveProcesses().filter((p) => p.name !== 'recorder-handler');
   assert.deepEqual([...new Set(children.map((p) => p.name))].sort(), ['chromium', 'ffmpeg', 'pulseaudio', 'xvfb']);
+  // their per-job directories (PulseAudio runtime, Chromium profile), named on their command lines
+  const dirsOf = (pid: number) =>
+    readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      .split('\0')
+      .flatMap((a) => /(\/tmp\/roomcast-[^/]+)\/pulse\/daemon\.pa$/.exec(a)?.[1] ?? /^--user-data-dir=(.+)$/.exec(a)?.[1] ?? []);
+  const jobDirs = children.filter((p) => p.name === 'pulseaudio' || p.name === 'chromium').flatMap((p) => dirsOf(p.pid));
+  assert.equal(jobDirs.length, 2, JSON.stringify(jobDirs));
   process.kill(handlers[0].pid, 'SIGKILL');
 
   const done = await until('the recording to end', async () => {
@@ -80,6 +88,7 @@ test('SIGKILL of a recording\'s handler process: server and peers unharmed, part
   assert.ok(failure, 'beam.failure sent');
   assert.equal(failure.data.error_type, 'INTERNAL_ERROR');
   for (const p of children) assert.ok(!alive(p.pid), `${p.name} ${p.pid} of the killed handler still runs`);
+  for (const d of jobDirs) assert.ok(!existsSync(d), `${d} of the killed handler is left behind`);
 
   // the server and the SFU did not notice: both peers are still in the room, still joined, still answered
   assert.equal((await fetch(`${s.url}/healthz`)).status, 200);

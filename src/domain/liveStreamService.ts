@@ -11,6 +11,7 @@ import { activeLiveStreams, getLiveStreamRow, layersOf, playbackUrl } from '../s
 import { isStoppable, STOP_REASONS, type ErrorType, type JobStatus } from './recordingJob.js';
 import { resolveMeetingUrl } from './recordingService.js';
 import { defaultHlsDestination, streamingDisabledByAutoStart, type HlsDestination, type Template } from './templates.js';
+import { closeJob } from './jobClosing.js';
 import { JobRows, activeSessionId, roomAndTemplate, sessionStartedAt } from '../store/jobRows.js';
 import { redactOptional, redactSecrets } from '../redact.js';
 
@@ -254,16 +255,7 @@ export class LiveStreamService {
     if (!before) return null;
     const assets = [...(outcome.vod ? [outcome.vod.asset] : []), ...outcome.singleFiles.map((f) => f.asset)];
     if (assets.length) await this.db.insertInto('assets').values(assets).execute();
-    const failed = !!outcome.errorType;
-    const reason = failed ? STOP_REASONS.failure(outcome.errorType!) : (before.stop_reason ?? STOP_REASONS.clientRequest);
-    const set: Partial<LiveStreamTable> = {
-      stopped_at: outcome.stoppedAt.toISOString(),
-      stop_reason: reason,
-      error_type: outcome.errorType ?? null,
-      error_message: redactOptional(outcome.errorMessage) ?? null,
-    };
-    if (before.status === 'starting' || before.status === 'running') await this.move(id, 'stopping', set);
-    const after = await this.move(id, failed ? 'failed' : 'completed', set);
+    const { after, failed, reason } = await closeJob(this.rows, before, outcome);
     if (!after) return null;
     const base = await this.hlsEventBase(after);
     const duration = Math.round(outcome.duration);

@@ -17,6 +17,7 @@ import {
 } from './recordingJob.js';
 import { RECORDER_ROLE, type RecordingConfig, type Template } from './templates.js';
 import { hostPortOf, isAllowedUrl } from './allowedHosts.js';
+import { closeJob } from './jobClosing.js';
 import { JobRows, activeSessionId, roomAndTemplate, sessionStartedAt } from '../store/jobRows.js';
 import { redactOptional, redactSecrets } from '../redact.js';
 
@@ -229,16 +230,7 @@ export class RecordingService {
     // upload (storage/uploads.ts); without one it stays here and the event goes out below.
     const asset = outcome.asset ? await this.ctx.uploads.prepare(outcome.asset, outcome.asset.status === 'completed') : null;
     if (asset) await this.db.insertInto('assets').values(asset).execute();
-    const failed = !!outcome.errorType;
-    const reason = failed ? STOP_REASONS.failure(outcome.errorType!) : before.stop_reason ?? STOP_REASONS.clientRequest;
-    const set: Partial<RecordingTable> = {
-      stopped_at: outcome.stoppedAt.toISOString(),
-      stop_reason: reason,
-      error_type: outcome.errorType ?? null,
-      error_message: redactOptional(outcome.errorMessage) ?? null,
-    };
-    if (before.status === 'starting' || before.status === 'running') await this.move(id, 'stopping', set);
-    const after = await this.move(id, failed ? 'failed' : 'completed', set);
+    const { after, failed, reason } = await closeJob(this.rows, before, outcome);
     if (!after) return null;
     const base = await this.beamEventBase(after);
     const duration = asset?.duration ?? 0;

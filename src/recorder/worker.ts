@@ -114,7 +114,7 @@ export class EgressWorker {
         capture = await this.launch(captureSpec, log);
       } catch (err) {
         lastError = redactSecrets(err instanceof Error ? err.message : String(err));
-        log.warn({ attempt, err: lastError }, `${kind.label} recorder could not join`);
+        log.warn({ attempt, err: lastError }, `the recorder of the ${kind.label} could not join`);
       }
     }
     if (!capture) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs every compiled test file (dist/test/**/*.test.js) in one node:test run, one file at a time:
 // the media tests start browsers and encoders, and 2 cores are all CI has.
+// Before them, the layering check (dependency-cruiser, .dependency-cruiser.cjs) must pass.
 // Optional arguments filter files by substring: `node scripts/run-tests.mjs rooms auth`.
 // `--node 24` runs them under that Node instead (from the npm registry, see other-node.mjs). With CI=true the
 // tests outside test/e2e (no browser) then run again under each Node in ROOMCAST_TEST_ALSO_NODE (default "24").
@@ -53,7 +54,22 @@ function underNode(spec, files) {
   return runSuite(node.bin, node.env, files);
 }
 
+/** The layering check (.dependency-cruiser.cjs) over the compiled sources; its exit status. */
+function checkLayers() {
+  const res = spawnSync(join(root, 'node_modules', '.bin', 'depcruise'), ['dist/src', '--config', '.dependency-cruiser.cjs', '--output-type', 'err'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  return res.status ?? 1;
+}
+
 const { filters, node } = parseArgs(process.argv.slice(2));
+// layers and import cycles first: a violation fails the run before any test starts
+const layers = checkLayers();
+if (layers !== 0) {
+  console.error('[run-tests] the layering check failed (.dependency-cruiser.cjs, docs/architecture.md)');
+  process.exit(layers);
+}
 const files = walk(testRoot)
   .map((p) => relative(root, p))
   .filter((p) => filters.length === 0 || filters.some((f) => p.includes(f)))

@@ -14,9 +14,7 @@ import { UploadManager } from './storage/uploads.js';
 import { RetentionSweeper } from './storage/retention.js';
 import { WebhookOutbox } from './webhooks/outbox.js';
 import { JobSupervisor } from './domain/jobSupervisor.js';
-import { RecorderWorker } from './recorder/worker.js';
-import { LiveStreamWorker } from './recorder/liveWorker.js';
-import { JobLoop } from './recorder/jobLoop.js';
+import { EgressWorker } from './recorder/worker.js';
 
 export interface RunningServer {
   ctx: AppContext;
@@ -58,10 +56,8 @@ export async function startServer(config: Config = loadConfig()): Promise<Runnin
   // one limit (RECORDER_WORKERS; 0 = this server takes no recorder work)
   const supervisor = new JobSupervisor(ctx);
   supervisor.start();
-  const recorder = new RecorderWorker(ctx);
-  const liveRecorder = new LiveStreamWorker(ctx);
-  const jobs = new JobLoop(ctx, { recording: recorder.runJob, 'live-stream': liveRecorder.runJob });
-  jobs.start();
+  const recorder = new EgressWorker(ctx);
+  recorder.start();
   return {
     ctx,
     app,
@@ -70,9 +66,7 @@ export async function startServer(config: Config = loadConfig()): Promise<Runnin
       // recorder jobs end first (their files become assets), then peers leave (events, session close),
       // then the HTTP server stops
       supervisor.stop();
-      const workersStopped = Promise.all([recorder.stop(), liveRecorder.stop()]);
-      await jobs.stop();
-      await workersStopped;
+      await recorder.stop();
       await ctx.sfu.close();
       await app.close();
       await retention.stop();

@@ -1,5 +1,9 @@
-// The one error body of the API: {code, message, details} (reference §1.4).
+// The one error body of the API: {code, message, details} (reference §1.4). Domain errors (domain/errors.ts)
+// get their HTTP status here and nowhere else.
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { DomainError, type DomainErrorKind } from '../domain/errors.js';
+
+const STATUS_OF: Record<DomainErrorKind, number> = { InvalidInput: 400, Forbidden: 403, NotFound: 404, Conflict: 409 };
 
 export class ApiError extends Error {
   constructor(
@@ -34,9 +38,13 @@ export const errorSchema = {
 } as const;
 
 export function installErrorHandlers(app: FastifyInstance): void {
-  app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
+  app.setErrorHandler((err: FastifyError | ApiError | DomainError, req, reply) => {
     if (err instanceof ApiError) {
       return reply.status(err.status).send({ code: err.status, message: err.message, details: err.details });
+    }
+    if (err instanceof DomainError) {
+      const status = STATUS_OF[err.kind];
+      return reply.status(status).send({ code: status, message: err.message, details: err.details });
     }
     if (err instanceof URIError) {
       // a decodeURIComponent of client text (path, query, header) that is not valid percent-encoding

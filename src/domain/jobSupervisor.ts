@@ -12,7 +12,7 @@ import { LiveStreamService } from './liveStreamService.js';
 import { autoStopReason, type AutoStoppableJob } from './autoStop.js';
 import { isHiddenRole } from './templates.js';
 import { getTemplate } from '../store/templates.js';
-import { ApiError } from '../api/errors.js';
+import { isConflict } from './errors.js';
 import { redactedError } from '../redact.js';
 
 /** What the supervisor needs of one kind of job. */
@@ -85,7 +85,7 @@ export class JobSupervisor {
       const r = await this.recordings.start(roomId, {});
       this.ctx.log.info({ roomId, recordingId: r.id }, 'recording auto-started on room join');
     } catch (err) {
-      if (err instanceof ApiError && err.status === 409) return; // already recording
+      if (isConflict(err)) return; // already recording
       throw err;
     }
   }

@@ -3,7 +3,7 @@
 // emitted at each step (reference §4, §5.4). The job model and its statuses are the recording job's.
 import { randomBytes } from 'node:crypto';
 import type { AppContext } from '../context.js';
-import { ApiError, badRequest, conflict, forbidden, notFound } from '../api/errors.js';
+import { invalidInput, conflict, forbidden, notFound, type DomainError } from './errors.js';
 import { objectId, rfc3339, uuid } from '../clock.js';
 import { bit, toJson } from '../store/db.js';
 import type { AssetTable, LiveStreamTable } from '../store/schema.js';
@@ -11,6 +11,7 @@ import { activeLiveStreams, getLiveStreamRow, layersOf, playbackUrl } from '../s
 import { isStoppable, STOP_REASONS, type ErrorType, type JobStatus } from './recordingJob.js';
 import { resolveMeetingUrl } from './recordingService.js';
 import { defaultHlsDestination, streamingDisabledByAutoStart, type HlsDestination, type Template } from './templates.js';
+import { closeJob } from './jobClosing.js';
 import { JobRows, activeSessionId, roomAndTemplate, sessionStartedAt } from '../store/jobRows.js';
 import { redactOptional, redactSecrets } from '../redact.js';
 
@@ -53,16 +54,16 @@ export function pickDestination(template: Template, name: string | undefined, me
   const names = Object.keys(dests);
   if (name !== undefined) {
     if (!dests[name]) {
-      throw badRequest('Unknown destination', `body/destination ${name} is not an HLS destination of template ${template.name} (${names.join(', ') || 'none'})`);
+      throw invalidInput('Unknown destination', `body/destination ${name} is not an HLS destination of template ${template.name} (${names.join(', ') || 'none'})`);
     }
     return dests[name];
   }
   if (names.length > 1) {
-    throw badRequest('destination is required', `body/destination is required: template ${template.name} has several HLS destinations (${names.join(', ')})`);
+    throw invalidInput('destination is required', `body/destination is required: template ${template.name} has several HLS destinations (${names.join(', ')})`);
   }
   if (names.length === 1) return dests[names[0]];
   if (!meetingUrlGiven) {
-    throw badRequest('meeting_url is required', `body/meeting_url is required: live streaming is not set up on template ${template.name} (no hlsDestinations)`);
+    throw invalidInput('meeting_url is required', `body/meeting_url is required: live streaming is not set up on template ${template.name} (no hlsDestinations)`);
   }
   return defaultHlsDestination('default');
 }
@@ -82,7 +83,7 @@ export class LiveStreamService {
     const { room, template } = await roomAndTemplate(this.db, roomId);
     if (room.enabled !== 1) throw forbidden('Room is disabled', `room ${roomId} is disabled: enable it to stream`);
     if (input.transcription?.enabled) {
-      throw badRequest('Transcription is not available', 'body/transcription/enabled: transcription is not supported by this server');
+      throw invalidInput('Transcription is not available', 'body/transcription/enabled: transcription is not supported by this server');
     }
     if (streamingDisabledByAutoStart(template)) {
       throw conflict(
@@ -137,7 +138,7 @@ export class LiveStreamService {
     return row;
   }
 
-  private alreadyStreaming(roomId: string, r: LiveStreamTable): ApiError {
+  private alreadyStreaming(roomId: string, r: LiveStreamTable): DomainError {
     return conflict('Live stream already running', `live stream ${r.id} of room ${roomId} is ${r.status}: stop it before starting another`);
   }
 
@@ -254,16 +255,7 @@ export class LiveStreamService {
     if (!before) return null;
     const assets = [...(outcome.vod ? [outcome.vod.asset] : []), ...outcome.singleFiles.map((f) => f.asset)];
     if (assets.length) await this.db.insertInto('assets').values(assets).execute();
-    const failed = !!outcome.errorType;
-    const reason = failed ? STOP_REASONS.failure(outcome.errorType!) : (before.stop_reason ?? STOP_REASONS.clientRequest);
-    const set: Partial<LiveStreamTable> = {
-      stopped_at: outcome.stoppedAt.toISOString(),
-      stop_reason: reason,
-      error_type: outcome.errorType ?? null,
-      error_message: redactOptional(outcome.errorMessage) ?? null,
-    };
-    if (before.status === 'starting' || before.status === 'running') await this.move(id, 'stopping', set);
-    const after = await this.move(id, failed ? 'failed' : 'completed', set);
+    const { after, failed, reason } = await closeJob(this.rows, before, outcome);
     if (!after) return null;
     const base = await this.hlsEventBase(after);
     const duration = Math.round(outcome.duration);

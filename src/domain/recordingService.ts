@@ -1,7 +1,7 @@
 // Recording jobs: start/stop/pause by REST or automatically, state kept in the `recordings` table, work handed
 // to recorder workers through the job queue, beam.* events emitted at each step (reference §2, §5.4).
 import type { AppContext } from '../context.js';
-import { badRequest, conflict, forbidden, notFound } from '../api/errors.js';
+import { invalidInput, conflict, forbidden, notFound } from './errors.js';
 import { objectId, rfc3339, uuid } from '../clock.js';
 import { bit, toJson } from '../store/db.js';
 import type { AssetTable, RecordingTable } from '../store/schema.js';
@@ -17,6 +17,7 @@ import {
 } from './recordingJob.js';
 import { RECORDER_ROLE, type RecordingConfig, type Template } from './templates.js';
 import { hostPortOf, isAllowedUrl } from './allowedHosts.js';
+import { closeJob } from './jobClosing.js';
 import { JobRows, activeSessionId, roomAndTemplate, sessionStartedAt } from '../store/jobRows.js';
 import { redactOptional, redactSecrets } from '../redact.js';
 
@@ -57,12 +58,12 @@ export function resolveMeetingUrl(ctx: AppContext, roomId: string, given: string
   try {
     u = new URL(given);
   } catch {
-    throw badRequest('Invalid meeting_url', 'body/meeting_url must be an absolute http(s) URL');
+    throw invalidInput('Invalid meeting_url', 'body/meeting_url must be an absolute http(s) URL');
   }
-  if (!/^https?:$/.test(u.protocol)) throw badRequest('Invalid meeting_url', 'body/meeting_url must be http or https');
+  if (!/^https?:$/.test(u.protocol)) throw invalidInput('Invalid meeting_url', 'body/meeting_url must be http or https');
   const allowed = recorderAllowedHosts(ctx);
   if (!isAllowedUrl(u, allowed)) {
-    throw badRequest(
+    throw invalidInput(
       'meeting_url host not allowed',
       `body/meeting_url host ${hostPortOf(u.toString())} is not in the recorder's allowed hosts (${allowed.join(', ')}); set RECORDER_ALLOWED_HOSTS=host:port`,
     );
@@ -87,18 +88,18 @@ export class RecordingService {
     const cfg = recordingConfigOf(template);
     const composite = cfg?.compositeRecording?.browserComposite;
     if (input.transcription?.enabled) {
-      throw badRequest('Transcription is not available', 'body/transcription/enabled: transcription is not supported by this server');
+      throw invalidInput('Transcription is not available', 'body/transcription/enabled: transcription is not supported by this server');
     }
     if (input.destination !== undefined && input.destination !== (cfg?.name ?? 'default')) {
-      throw badRequest('Unknown destination', `body/destination ${input.destination} is not a recording destination of template ${template.name}`);
+      throw invalidInput('Unknown destination', `body/destination ${input.destination} is not a recording destination of template ${template.name}`);
     }
     if (!input.meeting_url && composite?.enabled === false) {
-      throw badRequest('meeting_url is required', 'body/meeting_url is required: composite recording is not enabled on the template');
+      throw invalidInput('meeting_url is required', 'body/meeting_url is required: composite recording is not enabled on the template');
     }
     const resolution: Resolution = input.resolution ??
       (composite?.width && composite?.height ? { width: composite.width, height: composite.height } : DEFAULT_RESOLUTION);
     const problems = resolutionProblems(resolution);
-    if (problems.length) throw badRequest('Resolution not supported', ...problems);
+    if (problems.length) throw invalidInput('Resolution not supported', ...problems);
     // RecordingConfig.role: the role the recorder joins (hidden) and sees the room as
     const meetingUrl = resolveMeetingUrl(this.ctx, roomId, input.meeting_url, cfg?.role && template.roles[cfg.role] ? cfg.role : RECORDER_ROLE);
     const active = await activeRecordings(this.db, roomId);
@@ -229,16 +230,7 @@ export class RecordingService {
     // upload (storage/uploads.ts); without one it stays here and the event goes out below.
     const asset = outcome.asset ? await this.ctx.uploads.prepare(outcome.asset, outcome.asset.status === 'completed') : null;
     if (asset) await this.db.insertInto('assets').values(asset).execute();
-    const failed = !!outcome.errorType;
-    const reason = failed ? STOP_REASONS.failure(outcome.errorType!) : before.stop_reason ?? STOP_REASONS.clientRequest;
-    const set: Partial<RecordingTable> = {
-      stopped_at: outcome.stoppedAt.toISOString(),
-      stop_reason: reason,
-      error_type: outcome.errorType ?? null,
-      error_message: redactOptional(outcome.errorMessage) ?? null,
-    };
-    if (before.status === 'starting' || before.status === 'running') await this.move(id, 'stopping', set);
-    const after = await this.move(id, failed ? 'failed' : 'completed', set);
+    const { after, failed, reason } = await closeJob(this.rows, before, outcome);
     if (!after) return null;
     const base = await this.beamEventBase(after);
     const duration = asset?.duration ?? 0;

@@ -1,34 +1,42 @@
-// The composite-recording capture: the stage filmed by one ffmpeg into fragmented MP4 segments. A pause ends
-// the current segment and a resume starts the next one on the same stage, so paused time is simply not in
-// the files; one segment (the usual case) becomes the asset as it is, without another pass over it.
+// The capture of one egress job: the recorder's stage (Xvfb + PulseAudio, headful Chromium on the meeting
+// page, joined) filmed by one ffmpeg writing the job's encoded output (outputs/: MP4 segments or the HLS
+// ladder). For an MP4 a pause ends the current segment and a resume starts the next one on the same stage.
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { openStage } from './stage.js';
 import { startEncoder, type Encoder } from './encoder.js';
-import type { BeamCapture, LaunchBeam } from './worker.js';
+import { encoderOutputOf, pausesEncoder } from './outputs/index.js';
+import type { Capture, LaunchCapture } from './jobSpec.js';
 
-export const launchBeam: LaunchBeam = async (opts) => {
-  const size = { width: opts.width, height: opts.height };
-  mkdirSync(opts.workDir, { recursive: true });
-  const stage = await openStage({ url: opts.url, size, allowedHosts: opts.allowedHosts, joinTimeoutMs: opts.joinTimeoutMs, log: opts.log });
-  const segments: string[] = [];
+export const launchBeam: LaunchCapture = async (spec, log) => {
+  const { size } = spec;
+  mkdirSync(spec.workDir, { recursive: true });
+  const stage = await openStage({ url: spec.url, size, allowedHosts: spec.allowedHosts, joinTimeoutMs: spec.joinTimeoutMs, log });
+  const files: string[] = [];
   let encoder: Encoder | null = null;
+  let graceful = false;
 
   const startSegment = (): Encoder => {
-    const path = join(opts.workDir, `segment-${String(segments.length).padStart(4, '0')}.mp4`);
-    segments.push(path);
+    const output = encoderOutputOf(spec.output, spec.workDir, files.length);
+    if (output.kind === 'mp4') files.push(output.path);
     return startEncoder({
       display: stage.display.display,
       size,
-      fps: 30,
-      video: !opts.audioOnly,
+      fps: spec.fps,
+      video: !spec.audioOnly,
       audioSource: stage.display.monitorSource,
       pulseServer: stage.display.pulseServer,
       preset: 'ultrafast',
-      output: { kind: 'mp4', path },
-      logger: opts.log,
+      ...(spec.output.kind === 'hlsLive' ? { audioBitrateKbps: spec.output.audioBitrateKbps } : {}),
+      output,
+      logger: log,
       onExit: (e) => stage.reportCrash(`encoder exited (${e.signal ?? e.code}): ${e.stderrTail.slice(-300)}`),
     });
+  };
+  const stopEncoder = async () => {
+    const e = encoder;
+    encoder = null;
+    const exit = await e?.stop().catch(() => null);
+    graceful = !!exit?.graceful;
   };
 
   try {
@@ -39,15 +47,13 @@ export const launchBeam: LaunchBeam = async (opts) => {
   }
   const firstFrame = encoder.firstFrame.then(() => new Date());
   firstFrame.catch(() => undefined);
-  let stopping: Promise<string[]> | null = null;
+  let stopping: ReturnType<Capture['stop']> | null = null;
 
-  const capture: BeamCapture = {
+  return {
     firstFrame,
     crashed: stage.crashed,
     async pause() {
-      const e = encoder;
-      encoder = null;
-      await e?.stop();
+      if (pausesEncoder(spec.output)) await stopEncoder();
     },
     async resume() {
       if (!encoder) encoder = startSegment();
@@ -58,13 +64,11 @@ export const launchBeam: LaunchBeam = async (opts) => {
     },
     stop() {
       stopping ??= (async () => {
-        await encoder?.stop().catch(() => undefined);
-        encoder = null;
+        await stopEncoder();
         await stage.close();
-        return segments;
+        return { files, graceful };
       })();
       return stopping;
     },
   };
-  return capture;
 };

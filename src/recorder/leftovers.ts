@@ -47,7 +47,11 @@ async function gone(pids: number[], names: string[], ms: number): Promise<boolea
 export async function stopLeftoverProcesses(workDir: string): Promise<number> {
   const file = join(workDir, FILE);
   if (!existsSync(file)) return 0;
-  const procs = JSON.parse(readFileSync(file, 'utf8')) as JobProcesses;
+  return stopProcesses(JSON.parse(readFileSync(file, 'utf8')) as JobProcesses);
+}
+
+/** Stops a capture's processes that are still ours: the encoder gently first, then the rest. */
+export async function stopProcesses(procs: JobProcesses): Promise<number> {
   const encoders = procs.encoders.filter((p) => ours(p, ['ffmpeg']));
   const others = procs.others.filter((p) => ours(p, ['xvfb', 'pulseaudio', 'chromium', 'chrome']));
   for (const p of encoders) signalGroup(p, 'SIGINT');

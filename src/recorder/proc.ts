@@ -186,12 +186,34 @@ export function spawnOwned(opts: OwnedProcessOptions): OwnedProcess {
   return new OwnedProcess(opts);
 }
 
-/** PIDs of the recorder's processes still alive in this Node process (tests assert it is empty). */
+/** Processes a job's handler process (recorder/handler.ts) runs for this one, by the handler's PID. */
+const reported = new Map<number, Array<{ name: string; pid: number }>>();
+
+/** A handler's own processes as it last reported them (itself included): liveProcesses() lists them too. */
+export function trackReportedProcesses(handlerPid: number, procs: Array<{ name: string; pid: number }>): void {
+  reported.set(handlerPid, procs);
+}
+
+export function forgetReportedProcesses(handlerPid: number): void {
+  reported.delete(handlerPid);
+}
+
+/** PIDs of the recorder's processes still alive, of this Node process and its job handlers (tests assert it is empty). */
 export function liveProcesses(): Array<{ name: string; pid: number }> {
-  return [...live].map((p) => ({ name: p.name, pid: p.pid }));
+  const own = [...live].map((p) => ({ name: p.name, pid: p.pid }));
+  const ofHandlers = [...reported.values()].flat().filter((p) => {
+    const f = statFields(p.pid);
+    return f !== null && f[0] !== 'Z';
+  });
+  return [...own, ...ofHandlers];
 }
 
 const tempDirs = new Set<string>();
+
+/** The per-job directories tracked now (a job's handler reports them: they outlive its SIGKILL). */
+export function trackedTempDirs(): string[] {
+  return [...tempDirs];
+}
 
 /** A per-job directory (pulse runtime, chromium profile) the safety net removes if Node exits first. */
 export function trackTempDir(dir: string): () => void {

@@ -1,248 +1,236 @@
-// A recorder worker: takes recording jobs from the queue, runs one beam capture per job, reports each step to
-// the recording service, and turns what was captured into an asset — also when the capture crashed, and also
-// after a restart found a job whose worker died (its files are still in the job's work dir).
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+// The recorder worker: takes egress jobs (recordings and live streams alike) from the queue, runs one capture
+// per job (by default in its own handler process, recorder/handlerClient.ts), reports each step to the job's resource (recorder/jobKinds.ts), and turns what was captured into
+// assets through the job's outputs (recorder/outputs/) — also when the capture crashed, and also after a
+// restart found a job whose worker died (its files are still in the job's work and live dirs).
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AppContext } from '../context.js';
 import type { Logger } from '../logger.js';
 import type { QueuedJob } from '../jobs/queue.js';
-import { RecordingService, recorderAllowedHosts } from '../domain/recordingService.js';
+import { recorderAllowedHosts } from '../domain/recordingService.js';
 import { JOIN_ATTEMPTS, type ErrorType } from '../domain/recordingJob.js';
 import { recorderJoinUrl } from '../domain/recorderAccess.js';
-import { redactOptional, redactSecrets, redactedError } from '../redact.js';
-import { webhookPresignSeconds } from '../domain/templates.js';
-import { getTemplate } from '../store/templates.js';
-import { objectId, rfc3339 } from '../clock.js';
+import { redactOptional, redactSecrets } from '../redact.js';
 import { JobLoop } from './jobLoop.js';
-import { recordJobProcesses, stopLeftoverProcesses, type JobProcesses } from './leftovers.js';
-import { launchBeam } from './beam.js';
+import { recordJobProcesses, stopLeftoverProcesses } from './leftovers.js';
+import { launchInHandler } from './handlerClient.js';
 import { ffmpegMediaTools, type MediaTools } from './mediaTools.js';
-import { toJson } from '../store/db.js';
-import type { AssetTable, RecordingTable } from '../store/schema.js';
-import { beamKey } from '../storage/local.js';
-
-/** One running capture: a browser showing the meeting, an encoder writing segment files. */
-export interface BeamCapture {
-  /** resolves when the encoder wrote its first frame */
-  firstFrame: Promise<Date>;
-  /** resolves if a process of the capture dies on its own (not through stop) */
-  crashed: Promise<string>;
-  pause(): Promise<void>;
-  resume(): Promise<void>;
-  /** stops everything; returns the segment files in order (crash-safe fragmented MP4) */
-  stop(): Promise<string[]>;
-  /** process-group ids of the capture, for a worker that takes the job over after this one died */
-  processes(): JobProcesses;
-}
-
-export interface BeamLaunchOptions {
-  url: string;
-  width: number;
-  height: number;
-  audioOnly: boolean;
-  allowedHosts: string[];
-  workDir: string;
-  joinTimeoutMs: number;
-  log: Logger;
-}
-
-export type LaunchBeam = (opts: BeamLaunchOptions) => Promise<BeamCapture>;
+import { encodedOutputOf, type Capture, type CaptureSpec, type JobSpec, type LaunchCapture } from './jobSpec.js';
+import { liveOutputOf, finaliseOutputs } from './outputs/index.js';
+import { hlsReady, pruneLiveWindow, streamSeconds } from './outputs/hlsLive.js';
+import type { PausedSpan } from './outputs/finalise.js';
+import { recordingJobs, liveStreamJobs, type EgressJobKindAdapter, type JobView } from './jobKinds.js';
 
 const POLL_MS = 300;
+/** from launch to running (first frame; for a ladder, a playable segment in every layer) */
+const START_TIMEOUT_MS = 90_000;
+/** players still fetching the last segments after a stop get them for this long */
+const LIVE_DIR_GRACE_MS = 30_000;
 
-export class RecorderWorker {
-  private readonly service: RecordingService;
+type Ending = { errorType?: ErrorType; errorMessage?: string };
+
+export class EgressWorker {
+  private readonly kinds: Record<EgressJobKindAdapter['kind'], EgressJobKindAdapter>;
   private readonly loop: JobLoop;
   private stopped = false;
+  private readonly cleanups = new Map<NodeJS.Timeout, string>();
 
   constructor(
     private readonly ctx: AppContext,
-    private readonly launch: LaunchBeam = launchBeam,
+    private readonly launch: LaunchCapture = launchInHandler,
     private readonly media: MediaTools = ffmpegMediaTools,
     concurrency = ctx.config.recorderWorkers,
   ) {
-    this.service = new RecordingService(ctx);
-    this.loop = new JobLoop(ctx, { recording: (job) => this.runJob(job) }, concurrency);
+    this.kinds = { recording: recordingJobs(ctx), 'live-stream': liveStreamJobs(ctx) };
+    // recordings and live streams on this machine share one limit
+    this.loop = new JobLoop(ctx, { recording: (job) => this.runJob(job), 'live-stream': (job) => this.runJob(job) }, concurrency);
   }
 
-  /** Own loop for recordings; a server that also streams can instead put runJob in a shared JobLoop. */
   start(): void {
     this.loop.start();
   }
 
-  /** Stops taking work; recordings in hand are closed and their files kept. */
+  /** Stops taking work; jobs in hand are ended and what they captured kept. */
   async stop(): Promise<void> {
     this.stopped = true;
     await this.loop.stop();
+    // pending live-dir removals happen now rather than never
+    for (const [t, dir] of this.cleanups) {
+      clearTimeout(t);
+      rmSync(dir, { recursive: true, force: true });
+    }
+    this.cleanups.clear();
   }
 
-  private workDir(recordingId: string): string {
-    return join(this.ctx.config.dataDir, 'work', recordingId);
+  private workDir(id: string): string {
+    return join(this.ctx.config.dataDir, 'work', id);
   }
 
   readonly runJob = async (job: QueuedJob): Promise<void> => {
-    const log = this.ctx.log.child({ recordingId: job.jobId });
-    {
-      const r = await this.service.get(job.jobId);
-      if (!r) return;
-      const dir = this.workDir(r.id);
-      if (r.status !== 'starting') {
-        // Taken over from a worker that died mid-job: keep what it captured.
-        if (r.status === 'running' || r.status === 'stopping') {
-          const stopped = await stopLeftoverProcesses(this.workDir(r.id));
-          log.warn({ status: r.status, leftoverProcesses: stopped }, 'recovering a recording whose worker died');
-          await this.finalize(r, existingSegments(dir), 'INTERNAL_ERROR', 'recorder restarted during the recording', log);
-        }
-        return;
-      }
-      mkdirSync(dir, { recursive: true });
-      let capture: BeamCapture | null = null;
-      let lastError = '';
-      for (let attempt = 1; attempt <= JOIN_ATTEMPTS && !capture; attempt++) {
-        if ((await this.service.get(r.id))?.status !== 'starting') break;
-        try {
-          // a fresh short-lived token per attempt: it is only needed until the page has joined
-          capture = await this.launch({
-            url: await recorderJoinUrl(this.ctx, { id: r.id, kind: 'recording', roomId: r.room_id, meetingUrl: r.meeting_url }),
-            width: r.width,
-            height: r.height,
-            audioOnly: r.audio_only === 1,
-            allowedHosts: recorderAllowedHosts(this.ctx),
-            workDir: join(dir, `attempt-${attempt}`),
-            joinTimeoutMs: this.ctx.config.recorderJoinTimeoutMs,
-            log,
-          });
-        } catch (err) {
-          lastError = redactSecrets(err instanceof Error ? err.message : String(err));
-          log.warn({ attempt, err: lastError }, 'recorder could not join');
-        }
-      }
-      if (!capture) {
-        const now = await this.service.get(r.id);
-        if (now?.status === 'stopping') {
-          await this.finalize(now, [], 'BEAM_STOPPED', 'stop requested before the recorder started', log);
-        } else {
-          await this.finalize(r, [], 'MAX_RETRIES_REACHED', `recorder could not join the meeting after ${JOIN_ATTEMPTS} attempts: ${lastError}`, log);
-        }
-        return;
-      }
-      await this.capture(r, capture, log);
+    const kind = this.kinds[job.kind];
+    const log = this.ctx.log.child(job.kind === 'recording' ? { recordingId: job.jobId } : { streamId: job.jobId });
+    const r = await kind.get(job.jobId);
+    const planned = await kind.specOf(job.jobId);
+    if (!r || !planned) return;
+    const { spec } = planned;
+    if (r.status === 'stopping' && !r.started_at && job.attempts === 1) {
+      // stopped before any worker took it
+      await this.finalize(kind, spec, r, [], { errorType: 'BEAM_STOPPED', errorMessage: `stop requested before the ${kind.label} started` }, log);
+      return;
     }
+    if (r.status !== 'starting') {
+      if (r.status === 'running' || r.status === 'stopping' || r.status === 'post_processing') {
+        // taken over from a worker that died mid-job: stop what it left running, keep what it wrote
+        const stopped = await stopLeftoverProcesses(this.workDir(r.id));
+        log.warn({ status: r.status, leftoverProcesses: stopped }, `recovering a ${kind.label} whose worker died`);
+        await this.finalize(kind, spec, r, [], { errorType: 'INTERNAL_ERROR', errorMessage: `recorder restarted during the ${kind.label}` }, log);
+      }
+      return;
+    }
+    const dir = this.workDir(r.id);
+    mkdirSync(dir, { recursive: true });
+    const live = liveOutputOf(spec);
+    let capture: Capture | null = null;
+    let lastError = '';
+    for (let attempt = 1; attempt <= JOIN_ATTEMPTS && !capture; attempt++) {
+      if ((await kind.get(r.id))?.status !== 'starting') break;
+      if (live) {
+        // a fresh output dir per attempt: players must never see two encoders' segments
+        rmSync(live.dir, { recursive: true, force: true });
+        mkdirSync(live.dir, { recursive: true });
+      }
+      try {
+        const captureSpec: CaptureSpec = {
+          // a fresh short-lived token per attempt: it is only needed until the page has joined
+          url: await recorderJoinUrl(this.ctx, { id: r.id, kind: job.kind, roomId: r.room_id, meetingUrl: r.meeting_url }),
+          allowedHosts: recorderAllowedHosts(this.ctx),
+          joinTimeoutMs: this.ctx.config.recorderJoinTimeoutMs,
+          size: planned.size,
+          fps: planned.fps,
+          audioOnly: planned.audioOnly,
+          workDir: join(dir, `attempt-${attempt}`),
+          output: encodedOutputOf(spec),
+        };
+        capture = await this.launch(captureSpec, log);
+      } catch (err) {
+        lastError = redactSecrets(err instanceof Error ? err.message : String(err));
+        log.warn({ attempt, err: lastError }, `the recorder of the ${kind.label} could not join`);
+      }
+    }
+    if (!capture) {
+      const now = await kind.get(r.id);
+      if (now?.status === 'stopping') await this.finalize(kind, spec, now, [], { errorType: 'BEAM_STOPPED', errorMessage: `stop requested before the ${kind.label} started` }, log);
+      else await this.finalize(kind, spec, r, [], { errorType: 'MAX_RETRIES_REACHED', errorMessage: `recorder could not join the meeting after ${JOIN_ATTEMPTS} attempts: ${lastError}` }, log);
+      return;
+    }
+    await this.follow(kind, spec, r, capture, log);
   };
 
-  private async capture(r: RecordingTable, capture: BeamCapture, log: Logger): Promise<void> {
+  /** Runs the capture until a stop request, a crash, the start timeout or this worker shutting down. */
+  private async follow(kind: EgressJobKindAdapter, spec: JobSpec, r: JobView, capture: Capture, log: Logger): Promise<void> {
     const dir = this.workDir(r.id);
-    recordJobProcesses(dir, capture.processes());
+    const live = liveOutputOf(spec);
     let crashReason: string | null = null;
     void capture.crashed.then((reason) => {
       crashReason = reason;
     });
-    let started = false;
-    void capture.firstFrame.then(async (at) => {
-      started = true;
-      await this.service.markRunning(r.id, at);
-      log.info({ startDelayMs: at.getTime() - Date.parse(r.created_at) }, 'recording running');
+    let firstFrameAt: Date | null = null;
+    void capture.firstFrame.then((at) => {
+      firstFrameAt = at;
     });
+    const recordProcesses = () => {
+      recordJobProcesses(dir, capture.processes());
+      return JSON.stringify(capture.processes());
+    };
+    let recordedProcesses = recordProcesses();
+    const launchedAt = Date.now();
+    const pauses: PausedSpan[] = [];
+    const pruned: number[] = [];
+    let running = false;
     let paused = false;
-    let stopBeforeStart = false;
-    // Wait for a stop request, a crash, or this worker shutting down.
+    let ending: Ending = {};
     for (;;) {
       await new Promise((res) => setTimeout(res, POLL_MS));
       if (crashReason || this.stopped) break;
-      const now = await this.service.get(r.id);
-      if (!now || now.status === 'stopping' || now.status === 'failed' || now.status === 'completed') {
-        stopBeforeStart = !started;
+      const now = await kind.get(r.id);
+      if (!now || (now.status !== 'starting' && now.status !== 'running')) {
+        if (!running) ending = { errorType: 'BEAM_STOPPED', errorMessage: `stop requested before the ${kind.label} started` };
         break;
       }
-      if (now.paused === 1 && !paused) {
-        await capture.pause();
-        paused = true;
-      } else if (now.paused === 0 && paused) {
-        await capture.resume();
-        paused = false;
-        recordJobProcesses(dir, capture.processes());
-      }
-    }
-    const segments = await capture.stop();
-    const latest = (await this.service.get(r.id)) ?? r;
-    if (crashReason) {
-      await this.finalize(latest, segments, 'INTERNAL_ERROR', `recorder failed: ${crashReason}`, log);
-    } else if (stopBeforeStart) {
-      await this.finalize(latest, segments, 'BEAM_STOPPED', 'stop requested before the recorder started', log);
-    } else if (this.stopped) {
-      await this.finalize(latest, segments, 'INTERNAL_ERROR', 'recorder worker shut down', log);
-    } else {
-      await this.finalize(latest, segments, undefined, undefined, log);
-    }
-  }
-
-  /** Segments → one MP4 in storage → asset row → recording completed or failed. */
-  private async finalize(r: RecordingTable, segments: string[], errorType: ErrorType | undefined, errorMessage: string | undefined, log: Logger): Promise<void> {
-    const stoppedAt = new Date();
-    errorMessage = redactOptional(errorMessage);
-    const usable = segments.filter((f) => existsSync(f) && statSync(f).size > 0);
-    let asset: AssetTable | null = null;
-    let presignedUrl: string | null = null;
-    if (usable.length > 0) {
-      try {
-        const dir = this.workDir(r.id);
-        let file = usable[0];
-        if (usable.length > 1) {
-          file = join(dir, 'joined.mp4');
-          await this.media.joinSegments(usable, file);
+      if (!running) {
+        const at: Date | null = live ? (hlsReady(live) ? new Date() : null) : firstFrameAt;
+        if (at) {
+          running = true;
+          await kind.markRunning(r.id, at);
+          log.info({ startDelayMs: at.getTime() - Date.parse(r.created_at) }, `${kind.label} running`);
+        } else if (Date.now() - launchedAt > START_TIMEOUT_MS) {
+          ending = { errorType: 'INTERNAL_ERROR', errorMessage: `the ${kind.label} did not start within ${START_TIMEOUT_MS / 1000} s` };
+          break;
         }
-        const duration = await this.media.durationOf(file);
-        const startedMs = Date.parse(r.started_at ?? r.created_at);
-        const prefix = this.ctx.customerId;
-        const key = beamKey(prefix, r.room_id, startedMs);
-        const { size } = this.ctx.localStorage.put(key, file);
-        asset = {
-          id: objectId(),
-          job_id: r.id,
-          room_id: r.room_id,
-          session_id: r.session_id,
-          type: 'room-composite',
-          status: 'completed',
-          path: this.ctx.localStorage.pathOf(key),
-          storage: 'local',
-          storage_key: key,
-          size,
-          duration: Math.round(duration),
-          metadata: toJson({
-            resolution: { width: r.width, height: r.height },
-            ...(errorType ? { partial: true, reason: errorMessage } : {}),
-          }),
-          thumbnails: null,
-          error_message: errorType ? errorMessage ?? null : null,
-          created_at: rfc3339(),
-          deleted_at: null,
-        };
-        // the webhook's URL lives as long as the recording config's presignDuration
-        const room = await this.ctx.store.db.selectFrom('rooms').select('template_id').where('id', '=', r.room_id).executeTakeFirst();
-        const template = room ? await getTemplate(this.ctx.store.db, room.template_id) : null;
-        presignedUrl = this.ctx.localStorage.presign(key, webhookPresignSeconds(template)).url;
-      } catch (err) {
-        // keep the segments in the work dir: they are the recording
-        log.error({ err: redactedError(err) }, 'could not assemble the recording; segments kept in the work dir');
-        errorType = errorType ?? 'INTERNAL_ERROR';
-        errorMessage = errorMessage ?? redactSecrets(`assembling the recording failed: ${err instanceof Error ? err.message : String(err)}`);
-        asset = null;
       }
+      if (now.paused !== paused) {
+        paused = now.paused;
+        if (paused) {
+          pauses.push({ from: Date.now(), to: null });
+          await capture.pause();
+        } else {
+          pauses[pauses.length - 1].to = Date.now();
+          await capture.resume();
+        }
+      }
+      // a resume's new encoder, or a handler reporting its processes late: a takeover must find them
+      if (JSON.stringify(capture.processes()) !== recordedProcesses) recordedProcesses = recordProcesses();
+      if (live) pruneLiveWindow(live, pruned);
     }
-    await this.service.finish(r.id, { asset, presignedUrl, errorType, errorMessage, stoppedAt });
-    if (asset) rmSync(this.workDir(r.id), { recursive: true, force: true });
-    log.info({ errorType, asset: asset?.id, duration: asset?.duration, size: asset?.size }, 'recording finished');
+    await capture.stop();
+    const open = pauses.at(-1);
+    if (open && open.to === null) open.to = Date.now();
+    const latest = (await kind.get(r.id)) ?? r;
+    if (crashReason) ending = { errorType: 'INTERNAL_ERROR', errorMessage: `recorder failed: ${crashReason}` };
+    else if (this.stopped && !ending.errorType) ending = { errorType: 'INTERNAL_ERROR', errorMessage: 'recorder worker shut down' };
+    await this.finalize(kind, spec, latest, pauses, ending, log);
   }
-}
 
-/** Segment files a dead worker left, in the order they were written. */
-function existingSegments(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  const out: string[] = [];
-  for (const attempt of readdirSync(dir).sort()) {
-    const d = join(dir, attempt);
-    if (!statSync(d).isDirectory()) continue;
-    for (const f of readdirSync(d).filter((n) => n.endsWith('.mp4')).sort()) out.push(join(d, f));
+  /** Outputs → assets in storage → the job completed or failed; work dir removed, the live dir after a grace. */
+  private async finalize(kind: EgressJobKindAdapter, spec: JobSpec, r: JobView, pauses: PausedSpan[], ending: Ending, log: Logger): Promise<void> {
+    const stoppedAt = new Date();
+    let { errorType } = ending;
+    let errorMessage = redactOptional(ending.errorMessage);
+    if (r.status === 'stopping') await kind.move(r.id, 'post_processing');
+    const workDir = this.workDir(r.id);
+    const { drafts, problems } = await finaliseOutputs({
+      ctx: this.ctx,
+      media: this.media,
+      spec,
+      job: r,
+      workDir,
+      pauses,
+      failure: errorType ? (errorMessage ?? null) : null,
+      presignSeconds: await kind.presignSeconds(r.id),
+    });
+    if (problems.length) {
+      // what was captured stays where it is (work dir, live dir): it is the recording
+      log.error({ problems: problems.map(redactSecrets) }, `could not build every asset of the ${kind.label}; its files are kept`);
+      errorType ??= 'INTERNAL_ERROR';
+      errorMessage ??= redactSecrets(`building the ${kind.label} failed: ${problems.join('; ')}`);
+    }
+    const live = liveOutputOf(spec);
+    const duration = live ? streamSeconds(live) : (drafts[0]?.asset.duration ?? 0);
+    await kind.finish(r.id, { drafts, duration, errorType, errorMessage, stoppedAt });
+    if (!problems.length) {
+      rmSync(workDir, { recursive: true, force: true });
+      if (live) this.removeLater(live.dir);
+    }
+    log.info({ errorType, duration, assets: drafts.map((d) => d.asset.id) }, `${kind.label} finished`);
   }
-  return out;
+
+  /** The live dir after a grace period: players of the last segments are not cut off at stop. */
+  private removeLater(dir: string): void {
+    const t = setTimeout(() => {
+      this.cleanups.delete(t);
+      rmSync(dir, { recursive: true, force: true });
+    }, LIVE_DIR_GRACE_MS);
+    t.unref();
+    this.cleanups.set(t, dir);
+  }
 }

@@ -3,7 +3,7 @@
 // (MinIO or Azurite next to the server). Checked when a template or room is saved and again before every
 // upload or delete (the name may resolve elsewhere by then).
 import { isIP } from 'node:net';
-import { badRequest } from '../api/errors.js';
+import { invalidInput } from '../domain/errors.js';
 import { isPrivateAddress, RefusedTarget, resolvePublic } from '../net/addressGuard.js';
 import { StoreConfigError, type AssetStore, type UploadTarget } from './store.js';
 import { s3Addressing } from './s3.js';
@@ -43,7 +43,7 @@ export async function refusePrivateEndpoint(endpoint: string | undefined, allowP
     return; // the schema reports malformed URLs
   }
   const refuse = (why: string) => {
-    throw badRequest('Storage endpoint not allowed', `${field} ${why}: storage endpoints on loopback/private/link-local addresses need ${SETTING}=true`);
+    throw invalidInput('Storage endpoint not allowed', `${field} ${why}: storage endpoints on loopback/private/link-local addresses need ${SETTING}=true`);
   };
   if (isIP(host)) {
     if (isPrivateAddress(host)) refuse(`is ${host}`);

@@ -5,12 +5,12 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
-import { migrations } from './migrations.js';
+import { migrations, type DbKind } from './migrations.js';
 import { RejectNulText } from './textGuard.js';
 import { restrictFile } from '../config.js';
 
 export type Db = Kysely<Database>;
-export type DbKind = 'sqlite' | 'postgres';
+export type { DbKind };
 
 export interface Store {
   db: Db;

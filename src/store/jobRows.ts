@@ -5,11 +5,11 @@ import type { Db } from './db.js';
 import type { LiveStreamTable, RecordingTable } from './schema.js';
 import { getTemplate } from './templates.js';
 import { rfc3339 } from '../clock.js';
-import { notFound } from '../api/errors.js';
+import { notFound } from '../domain/errors.js';
 import { canMove, type JobStatus } from '../domain/recordingJob.js';
 
-type JobTableName = 'recordings' | 'live_streams';
-type RowOf<T extends JobTableName> = T extends 'recordings' ? RecordingTable : LiveStreamTable;
+export type JobTableName = 'recordings' | 'live_streams';
+export type RowOf<T extends JobTableName> = T extends 'recordings' ? RecordingTable : LiveStreamTable;
 
 export class JobRows<T extends JobTableName> {
   constructor(

@@ -1,6 +1,8 @@
 // Schema migrations, run at every start. Append new ones; never edit one that has shipped.
 import { sql, type Kysely, type Migration } from 'kysely';
-import type { DbKind } from './db.js';
+
+/** The SQL dialect a migration writes for. */
+export type DbKind = 'sqlite' | 'postgres';
 
 // Kysely's schema builder is untyped here on purpose: migrations describe tables as they were then.
 type AnyDb = Kysely<any>;

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { filterMaster, parseMediaPlaylist, slidingWindow, variantUris, vodPlaylist, withDateRanges } from '../../src/domain/hlsPlaylists.js';
-import { layerNames } from '../../src/recorder/liveWorker.js';
+import { layerNames } from '../../src/recorder/outputs/hlsLive.js';
 
 const t0 = Date.parse('2026-11-20T22:34:00.396Z');
 function eventPlaylist(n: number, ended = false): string {

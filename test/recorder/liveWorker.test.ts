@@ -9,33 +9,35 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { LiveStreamWorker } from '../../src/recorder/liveWorker.js';
+import { EgressWorker } from '../../src/recorder/worker.js';
 import { ffmpegMediaTools } from '../../src/recorder/mediaTools.js';
-import type { LaunchLiveBeam } from '../../src/recorder/liveBeam.js';
+import type { LaunchCapture } from '../../src/recorder/jobSpec.js';
+import { encoderOutputOf } from '../../src/recorder/outputs/index.js';
 import { buildFfmpegArgs } from '../../src/recorder/encoder.js';
 import { probe } from '../../src/recorder/probe.js';
 import { parseMediaPlaylist, variantUris } from '../../src/domain/hlsPlaylists.js';
 
 let s: TestServer;
-let worker: LiveStreamWorker;
+let worker: EgressWorker;
 const pids = new Set<number>();
 
 /** The encoder's exact HLS arguments, inputs swapped for a 30 fps test pattern and a tone played in real time. */
-const lavfiLaunch: LaunchLiveBeam = async (o) => {
-  const top = o.layers[0];
+const lavfiLaunch: LaunchCapture = async (o) => {
+  if (o.output.kind !== 'hlsLive') throw new Error('a live stream encodes an HLS ladder');
+  const top = o.output.layers[0];
   const args = buildFfmpegArgs({
     display: ':0',
     size: { width: top.width, height: top.height },
     fps: o.fps,
     audioSource: 'unused',
-    audioBitrateKbps: o.audioBitrateKbps,
-    output: { kind: 'hls', dir: o.outDir, layers: o.layers, segmentSeconds: o.segmentSeconds, playlist: 'event', segmentType: 'mpegts' },
+    audioBitrateKbps: o.output.audioBitrateKbps,
+    output: encoderOutputOf(o.output, o.workDir, 0),
   });
   const from = args.indexOf('-thread_queue_size');
   const to = args.indexOf('-filter_complex');
   const lavfi = ['-re', '-f', 'lavfi', '-i', `testsrc2=size=${top.width}x${top.height}:rate=${o.fps}`, '-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'];
   const full = [...args.slice(0, from), ...lavfi, ...args.slice(to)];
-  for (const l of o.layers) mkdirSync(join(o.outDir, l.name), { recursive: true });
+  for (const l of o.output.layers) mkdirSync(join(o.output.dir, l.name), { recursive: true });
   const child = spawn('ffmpeg', full, { stdio: ['pipe', 'ignore', 'ignore'] });
   pids.add(child.pid!);
   let stopping = false;
@@ -46,20 +48,22 @@ const lavfiLaunch: LaunchLiveBeam = async (o) => {
     crashed: exited.then((code) => (stopping ? new Promise<string>(() => undefined) : `ffmpeg exited ${code}`)),
     // not its own process group: nothing for a takeover to stop
     processes: () => ({ encoders: [], others: [] }),
+    pause: async () => undefined,
+    resume: async () => undefined,
     async stop() {
       stopping = true;
       child.stdin.end('q');
       const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
       const code = await exited;
       clearTimeout(t);
-      return { graceful: code === 0 };
+      return { files: [], graceful: code === 0 };
     },
   };
 };
 
 before(async () => {
   s = await startTestServer({ RECORDER_WORKERS: '0' });
-  worker = new LiveStreamWorker(s.ctx, lavfiLaunch, ffmpegMediaTools, 1);
+  worker = new EgressWorker(s.ctx, lavfiLaunch, ffmpegMediaTools, 1);
   worker.start();
 });
 after(async () => {

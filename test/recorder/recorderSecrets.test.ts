@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/webhookReceiver.js';
-import { RecorderWorker, type LaunchBeam } from '../../src/recorder/worker.js';
+import { EgressWorker } from '../../src/recorder/worker.js';
+import type { LaunchCapture } from '../../src/recorder/jobSpec.js';
 import { launchBeam } from '../../src/recorder/beam.js';
 import { ffmpegMediaTools, type MediaTools } from '../../src/recorder/mediaTools.js';
 import { liveProcesses } from '../../src/recorder/proc.js';
@@ -50,7 +51,7 @@ test('a navigation that fails on a URL carrying the minted token: error_message,
   const realPublicUrl = s.ctx.config.publicUrl;
   // "our own" page on a port nothing listens on: the recorder mints its token for it, Chromium cannot connect
   s.ctx.config.publicUrl = `http://127.0.0.1:${await closedPort()}`;
-  const worker = new RecorderWorker(s.ctx, launchBeam, ffmpegMediaTools, 1);
+  const worker = new EgressWorker(s.ctx, launchBeam, ffmpegMediaTools, 1);
   try {
     const start = await s.api('POST', `/v2/recordings/room/${roomId}/start`, {});
     assert.equal(start.status, 200, JSON.stringify(start.body));
@@ -82,7 +83,7 @@ test('beam.recording.success (this server\'s storage): the URL expires after the
   assert.equal((await s.api('POST', `/v2/templates/${t.body.id}/recordings`, [{ name: 'default', role: '__internal_recorder', presignDuration: 5400 }])).status, 200);
   const roomId = (await s.api('POST', '/v2/rooms', { name: 'presign-local', template_id: t.body.id })).body.id;
   // a capture without a browser: one segment file, "recorded" as soon as it launches
-  const fakeLaunch: LaunchBeam = async (o) => {
+  const fakeLaunch: LaunchCapture = async (o) => {
     mkdirSync(o.workDir, { recursive: true });
     const seg = join(o.workDir, 'segment-0000.mp4');
     writeFileSync(seg, Buffer.alloc(2048, 1));
@@ -91,12 +92,12 @@ test('beam.recording.success (this server\'s storage): the URL expires after the
       crashed: new Promise<string>(() => undefined),
       pause: async () => undefined,
       resume: async () => undefined,
-      stop: async () => [seg],
+      stop: async () => ({ files: [seg], graceful: true }),
       processes: () => ({ encoders: [], others: [] }),
     };
   };
   const media: MediaTools = { durationOf: async () => 3, joinSegments: async () => undefined };
-  const worker = new RecorderWorker(s.ctx, fakeLaunch, media, 1);
+  const worker = new EgressWorker(s.ctx, fakeLaunch, media, 1);
   worker.start();
   try {
     const start = await s.api('POST', `/v2/recordings/room/${roomId}/start`, {});

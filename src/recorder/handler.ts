@@ -1,0 +1,90 @@
+// A job's handler process (`node dist/src/recorder/handler.js`): runs one capture (recorder/beam.ts) for the
+// worker that spawned it, spoken to over recorder/channel.ts on stdin/stdout. A Chromium or ffmpeg crash, a
+// leak or an out-of-memory kill here cannot touch the server, the SFU or another job. If the server goes
+// away, the capture goes on (its processes are in the job's processes.json): the job's takeover ends it.
+import pino from 'pino';
+import { loggerOptions } from '../logger.js';
+import { launchBeam } from './beam.js';
+import { liveProcesses, trackedTempDirs } from './proc.js';
+import { readMessages, messageWriter, type FromHandler, type ToHandler } from './channel.js';
+import type { Capture, CaptureSpec } from './jobSpec.js';
+
+const PROCESS_POLL_MS = 500;
+const send = messageWriter<FromHandler>(process.stdout);
+let capture: Capture | null = null;
+let started = false;
+let stopRequested = false;
+let serverGone = false;
+let stopping: Promise<void> | null = null;
+let pollTimer: NodeJS.Timeout | null = null;
+
+function exitSoon(): void {
+  // stdout is a pipe: let the last message out before leaving
+  process.stdout.write('', () => process.exit(0));
+}
+
+function stopAndExit(): Promise<void> {
+  stopping ??= (async () => {
+    if (pollTimer) clearInterval(pollTimer);
+    const result = capture ? await capture.stop() : { files: [], graceful: false };
+    send({ type: 'finished', ...result });
+    exitSoon();
+  })();
+  return stopping;
+}
+
+/** Tells the worker which processes the capture runs now, when that changed. */
+function reportProcesses(last: { key: string }): void {
+  if (!capture) return;
+  const processes = capture.processes();
+  const owned = liveProcesses();
+  const tempDirs = trackedTempDirs();
+  const key = JSON.stringify([processes, owned, tempDirs]);
+  if (key === last.key) return;
+  last.key = key;
+  send({ type: 'progress', processes, owned, tempDirs });
+}
+
+async function start(spec: CaptureSpec, logLevel: string): Promise<void> {
+  const log = pino(loggerOptions(logLevel), { write: (line: string) => send({ type: 'log', line: line.trimEnd() }) });
+  try {
+    capture = await launchBeam(spec, log);
+  } catch (err) {
+    send({ type: 'finished', files: [], graceful: false, error: err instanceof Error ? err.message : String(err) });
+    exitSoon();
+    return;
+  }
+  const last = { key: '' };
+  reportProcesses(last);
+  pollTimer = setInterval(() => reportProcesses(last), PROCESS_POLL_MS);
+  void capture.firstFrame.then((at) => send({ type: 'started', at: at.toISOString() }));
+  void capture.crashed.then((reason) => {
+    send({ type: 'crashed', reason });
+    // the worker answers with a stop; without a worker (it died) the capture ends here
+    if (serverGone) void stopAndExit();
+  });
+  if (stopRequested) await stopAndExit();
+}
+
+// pause, resume and stop run one after the other, in the order they came
+let inOrder: Promise<unknown> = Promise.resolve();
+const then = (step: () => Promise<unknown> | undefined) => {
+  inOrder = inOrder.then(step).catch(() => undefined);
+};
+
+void readMessages<ToHandler>(process.stdin, (m) => {
+  if (m.type === 'start' && !started) {
+    started = true;
+    void start(m.spec, m.logLevel);
+  } else if (m.type === 'stop') {
+    stopRequested = true;
+    if (capture) then(stopAndExit);
+  } else if (m.type === 'pause') {
+    then(() => capture?.pause());
+  } else if (m.type === 'resume') {
+    then(() => capture?.resume());
+  }
+}).then(() => {
+  serverGone = true;
+  if (!started) process.exit(0);
+});

@@ -1,0 +1,138 @@
+// The two REST resources as egress jobs: how a recording row and a live-stream row become one JobSpec, and
+// how the worker's reports (running, post-processing, finished with asset drafts) reach each resource's
+// service, which owns its row and its events (beam.* or hls.*). Everything else about a job is shared.
+import type { AppContext } from '../context.js';
+import type { ErrorType, JobStatus } from '../domain/recordingJob.js';
+import { RecordingService } from '../domain/recordingService.js';
+import { LiveStreamService } from '../domain/liveStreamService.js';
+import { webhookPresignSeconds } from '../domain/templates.js';
+import { getTemplate } from '../store/templates.js';
+import { layersOf, recordedLayersOf } from '../store/liveStreams.js';
+import { liveOutputDir } from '../storage/live.js';
+import type { EgressJobKind, JobSpec, OutputSpec } from './jobSpec.js';
+import { encoderLayers, SEGMENT_SECONDS } from './outputs/hlsLive.js';
+import type { AssetDraft, FinishedJob } from './outputs/finalise.js';
+
+/** A job row as the worker sees it, whichever resource it is. */
+export interface JobView extends FinishedJob {
+  status: JobStatus;
+  meeting_url: string;
+  /** the recording is paused (a recording's pause, a live stream's pause-recording) */
+  paused: boolean;
+}
+
+export interface JobOutcome {
+  drafts: AssetDraft[];
+  /** seconds the stream produced (live); recordings take their asset's */
+  duration: number;
+  errorType?: ErrorType;
+  errorMessage?: string;
+  stoppedAt: Date;
+}
+
+export interface EgressJobKindAdapter {
+  kind: EgressJobKind;
+  /** in messages and logs: "recording", "live stream" */
+  label: string;
+  get(id: string): Promise<JobView | undefined>;
+  specOf(id: string): Promise<{ spec: JobSpec; size: { width: number; height: number }; fps: number; audioOnly: boolean } | undefined>;
+  markRunning(id: string, at: Date): Promise<unknown>;
+  move(id: string, to: JobStatus): Promise<unknown>;
+  presignSeconds(id: string): Promise<number>;
+  finish(id: string, outcome: JobOutcome): Promise<void>;
+}
+
+async function templateOfRoom(ctx: AppContext, roomId: string) {
+  const room = await ctx.store.db.selectFrom('rooms').select('template_id').where('id', '=', roomId).executeTakeFirst();
+  return room ? getTemplate(ctx.store.db, room.template_id) : null;
+}
+
+export function recordingJobs(ctx: AppContext): EgressJobKindAdapter {
+  const service = new RecordingService(ctx);
+  return {
+    kind: 'recording',
+    label: 'recording',
+    async get(id) {
+      const r = await service.get(id);
+      return r && { ...r, status: r.status as JobStatus, paused: r.paused === 1 };
+    },
+    async specOf(id) {
+      const r = await service.get(id);
+      if (!r) return undefined;
+      const outputs: OutputSpec[] = [{ kind: 'mp4File', width: r.width, height: r.height }];
+      return { spec: { kind: 'recording', jobId: r.id, outputs }, size: { width: r.width, height: r.height }, fps: 30, audioOnly: r.audio_only === 1 };
+    },
+    markRunning: (id, at) => service.markRunning(id, at),
+    move: (id, to) => service.move(id, to),
+    // the webhook's URL lives as long as the recording config's presignDuration
+    async presignSeconds(id) {
+      const r = await service.get(id);
+      return webhookPresignSeconds(r ? await templateOfRoom(ctx, r.room_id) : null);
+    },
+    async finish(id, o) {
+      const mp4 = o.drafts.find((d) => d.output === 'mp4File');
+      await service.finish(id, { asset: mp4?.asset ?? null, presignedUrl: mp4?.presignedUrl ?? null, errorType: o.errorType, errorMessage: o.errorMessage, stoppedAt: o.stoppedAt });
+    },
+  };
+}
+
+export function liveStreamJobs(ctx: AppContext): EgressJobKindAdapter {
+  const service = new LiveStreamService(ctx);
+  return {
+    kind: 'live-stream',
+    label: 'live stream',
+    async get(id) {
+      const r = await service.get(id);
+      return r && { ...r, status: r.status as JobStatus, paused: r.recording_paused === 1 };
+    },
+    async specOf(id) {
+      const r = await service.get(id);
+      if (!r) return undefined;
+      const layers = layersOf(r);
+      const wanted = new Set(recordedLayersOf(r).map((l) => `${l.width}x${l.height}`));
+      const recorded = layers.map((l, i) => (wanted.has(`${l.width}x${l.height}`) ? i : -1)).filter((i) => i >= 0);
+      const outputs: OutputSpec[] = [
+        {
+          kind: 'hlsLive',
+          dir: liveOutputDir(ctx.config.dataDir, r.id),
+          layers: encoderLayers(layers),
+          audioBitrateKbps: layers[0]?.audioBitrate ?? 128,
+          segmentSeconds: SEGMENT_SECONDS,
+          playlistType: r.playlist_type === 'live' ? 'live' : 'event',
+          windowSegments: r.num_playlist_segments,
+          prunable: r.hls_vod !== 1 && r.single_file_per_layer !== 1,
+        },
+      ];
+      if (r.single_file_per_layer === 1) outputs.push({ kind: 'layerFiles', layers: recorded });
+      if (r.hls_vod === 1) outputs.push({ kind: 'hlsVod', layers: recorded });
+      const top = layers[0];
+      return { spec: { kind: 'live-stream', jobId: r.id, outputs }, size: { width: top.width, height: top.height }, fps: r.video_frame_rate, audioOnly: false };
+    },
+    markRunning: (id, at) => service.markRunning(id, at),
+    move: (id, to) => service.move(id, to),
+    // webhook URLs live as long as the destination (or the recording config) says
+    async presignSeconds(id) {
+      const r = await service.get(id);
+      return webhookPresignSeconds(r ? await templateOfRoom(ctx, r.room_id) : null, r?.destination);
+    },
+    async finish(id, o) {
+      // the room's own bucket, when it has one: uploaded after the rows exist; the local copies stay until then,
+      // and hls.recording.success waits for the uploads (it names the bucket's paths)
+      const prepared = [];
+      for (const d of o.drafts) prepared.push({ ...d, asset: await ctx.uploads.prepare(d.asset, d.asset.status === 'completed') });
+      const vod = prepared.find((d) => d.output === 'hlsVod');
+      const singleFiles = prepared
+        .filter((d) => d.output === 'layerFiles' && d.layer)
+        .map((d) => ({ asset: d.asset, presignedUrl: d.presignedUrl, layer: d.layer!.index, width: d.layer!.width, height: d.layer!.height }));
+      await service.finish(id, {
+        vod: vod ? { asset: vod.asset, presignedUrl: vod.presignedUrl } : null,
+        singleFiles,
+        duration: o.duration,
+        errorType: o.errorType,
+        errorMessage: o.errorMessage,
+        stoppedAt: o.stoppedAt,
+      });
+      for (const d of prepared) if (d.asset.upload_state === 'pending') await ctx.uploads.schedule(d.asset.id);
+    },
+  };
+}

@@ -1,0 +1,46 @@
+// The output kinds of an egress job, in one table: what the encoder writes for an encoded output, whether a
+// pause touches the encoder, and how each output finalises into asset drafts. A new kind is a file in this
+// folder plus its line here (docs/architecture.md).
+import type { HlsOutput, Mp4Output } from '../encoder.js';
+import type { EncodedOutput, HlsLiveOutput, JobSpec } from '../jobSpec.js';
+import { mp4EncoderOutput, mp4PausesEncoder, finaliseMp4File } from './mp4File.js';
+import { hlsEncoderOutput, hlsPausesEncoder } from './hlsLive.js';
+import { finaliseHlsVod } from './hlsVod.js';
+import { finaliseLayerFiles } from './layerFiles.js';
+import type { AssetDraft, FinaliseInput } from './finalise.js';
+
+/** ffmpeg's output for the encoded output; `segment` counts the MP4 files of one attempt. */
+export function encoderOutputOf(o: EncodedOutput, attemptDir: string, segment: number): Mp4Output | HlsOutput {
+  return o.kind === 'mp4File' ? mp4EncoderOutput(attemptDir, segment) : hlsEncoderOutput(o);
+}
+
+export function pausesEncoder(o: EncodedOutput): boolean {
+  return o.kind === 'mp4File' ? mp4PausesEncoder : hlsPausesEncoder;
+}
+
+export function liveOutputOf(spec: JobSpec): HlsLiveOutput | undefined {
+  return spec.outputs.find((o): o is HlsLiveOutput => o.kind === 'hlsLive');
+}
+
+/**
+ * Every output's assets; an output that fails adds to `problems` and the others still run (what was
+ * captured is never dropped because another output could not be made). Per-layer files first, then the VOD.
+ */
+export async function finaliseOutputs(input: FinaliseInput): Promise<{ drafts: AssetDraft[]; problems: string[] }> {
+  const drafts: AssetDraft[] = [];
+  const problems: string[] = [];
+  const live = liveOutputOf(input.spec);
+  const order = ['mp4File', 'layerFiles', 'hlsVod'];
+  const outputs = [...input.spec.outputs].sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));
+  for (const o of outputs) {
+    try {
+      if (o.kind === 'mp4File') drafts.push(...(await finaliseMp4File(o, input)));
+      else if (o.kind === 'layerFiles' && live) drafts.push(...(await finaliseLayerFiles(o, live, input, problems)));
+      else if (o.kind === 'hlsVod' && live) drafts.push(...(await finaliseHlsVod(o, live, input)));
+    } catch (err) {
+      const what = o.kind === 'hlsVod' ? 'VOD' : o.kind === 'mp4File' ? 'MP4' : o.kind;
+      problems.push(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  return { drafts, problems };
+}

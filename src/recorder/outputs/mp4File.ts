@@ -1,0 +1,46 @@
+// Output kind mp4File: the composite recording as one MP4. The encoder writes fragmented MP4 segments into
+// the attempt's directory (a pause ends one, a resume starts the next, so paused time is not in the files);
+// finalising joins them without re-encoding (one segment, the usual case, is the asset as it is).
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Mp4Output } from '../encoder.js';
+import type { Mp4FileOutput } from '../jobSpec.js';
+import { beamKey } from '../../storage/local.js';
+import { draftAsset, startedMsOf, type AssetDraft, type FinaliseInput } from './finalise.js';
+
+/** Encoder output of the n-th segment of an attempt. */
+export function mp4EncoderOutput(attemptDir: string, segment: number): Mp4Output {
+  return { kind: 'mp4', path: join(attemptDir, `segment-${String(segment).padStart(4, '0')}.mp4`) };
+}
+
+/** A pause cuts the file: the encoder stops and a resume starts the next segment. */
+export const mp4PausesEncoder = true;
+
+/** Segment files of every attempt of the job, in the order they were written (also those a dead handler left). */
+export function mp4Segments(workDir: string): string[] {
+  if (!existsSync(workDir)) return [];
+  const out: string[] = [];
+  for (const attempt of readdirSync(workDir).sort()) {
+    const d = join(workDir, attempt);
+    if (!statSync(d).isDirectory()) continue;
+    for (const f of readdirSync(d).filter((n) => /^segment-\d+\.mp4$/.test(n)).sort()) out.push(join(d, f));
+  }
+  return out.filter((f) => statSync(f).size > 0);
+}
+
+/** Segments → one MP4 in storage → a room-composite draft (none when nothing was captured). */
+export async function finaliseMp4File(output: Mp4FileOutput, input: FinaliseInput): Promise<AssetDraft[]> {
+  const { ctx, media, job, workDir } = input;
+  const segments = mp4Segments(workDir);
+  if (segments.length === 0) return [];
+  let file = segments[0];
+  if (segments.length > 1) {
+    file = join(workDir, 'joined.mp4');
+    await media.joinSegments(segments, file);
+  }
+  const duration = await media.durationOf(file);
+  const key = beamKey(ctx.customerId, job.room_id, startedMsOf(job));
+  const { size } = ctx.localStorage.put(key, file);
+  const asset = draftAsset(input, 'room-composite', key, size, duration, { resolution: { width: output.width, height: output.height } });
+  return [{ output: 'mp4File', asset, presignedUrl: ctx.localStorage.presign(key, input.presignSeconds).url }];
+}

@@ -105,7 +105,8 @@ async function diagnose(): Promise<string> {
     transceivers: (window as any).roomcast.pc?.getTransceivers().map((t: RTCRtpTransceiver) => [t.mid, t.direction, t.currentDirection]),
   }));
   const server = [aliceId, bobId].map((id) => {
-    const p = serverPeer(id);
+    const p = s.ctx.sfu.rooms.get(roomId)?.peers.get(id);
+    if (!p) return `${id} gone`;
     return {
       pubs: [...p.publications.values()].map((x) => [x.trackId.slice(0, 8), x.kind, x.transceiver.mid, x.ended, !!x.forwarder]),
       subs: [...p.subscriptions.values()].map((x) => [x.trackId.slice(0, 8), x.kind, x.transceiver.mid, x.ended]),
@@ -125,19 +126,24 @@ const framesDecoded = (page: Page, mid: string) =>
     return frames;
   }, mid);
 
-before(async () => {
-  s = await startTestServer();
-  media = makeMediaFixtures();
-  const room = await s.api('POST', '/v2/rooms', { name: 'e2e-republish' });
+/** A fresh room with Alice and Bob in it (both publish microphone and camera). */
+async function joinPair(name: string): Promise<void> {
+  const room = await s.api('POST', '/v2/rooms', { name });
   assert.equal(room.status, 200);
   roomId = room.body.id;
   const code = (await createRoomCode(s.ctx.store.db, roomId, 'host')).code;
-  browser = await launchPeerBrowser(media);
   alice = await openTappedPage(`${s.url}/meeting/${code}?skip_preview_headful=true&name=Alice`);
   bob = await openTappedPage(`${s.url}/meeting/${code}?skip_preview_headful=true&name=Bob`);
   await Promise.all([waitJoined(alice), waitJoined(bob)]);
   aliceId = await alice.evaluate(() => document.body.dataset.peerId ?? '');
   bobId = await bob.evaluate(() => document.body.dataset.peerId ?? '');
+}
+
+before(async () => {
+  s = await startTestServer();
+  media = makeMediaFixtures();
+  browser = await launchPeerBrowser(media);
+  await joinPair('e2e-republish');
 });
 
 after(async () => {
@@ -211,4 +217,37 @@ test(`${CYCLES} camera and screen re-publishes keep the offers' m-lines bounded,
     }, WAIT_MS);
   }
   assert.equal(await bob.locator('#stage .tile.screen').count(), 1);
+});
+
+test('a track of another kind does not take over an ended m-line', async () => {
+  await alice.context().close();
+  await bob.context().close();
+  await joinPair('e2e-republish-kinds');
+  // Bob stops sending his microphone: its m-line is answered inactive
+  const bobAudio = await until("Bob's microphone forwarded", () => [...serverPeer(bobId).publications.values()].find((p) => p.kind === 'audio' && p.forwarder));
+  await until("Bob receives Alice's camera", () => [...serverPeer(bobId).subscriptions.values()].some((sub) => sub.kind === 'camera'));
+  await sendRaw(bob, { type: 'unpublish', track_id: bobAudio.trackId });
+  await until('the inactive m-line negotiated', () => bobAudio.transceiver.currentDirection === 'inactive', WAIT_MS);
+  // the first screen share needs a new video m-line at Bob: it must not be the audio one
+  await alice.getByRole('button', { name: 'Share screen' }).click();
+  const screen = await until("Bob decodes Alice's screen", async () => {
+    const [v] = await sampleVideos(bob, '#stage .tile.screen video');
+    return v && v.width > 0 && v.frames > 0 ? v : null;
+  }, WAIT_MS).catch(async (err: Error) => {
+    throw new Error(`${err.message}: ${await diagnose()}`);
+  });
+  assert.ok(screen.frames > 0);
+  // every m-line the server tracks is still one of its connection's, with its own kind
+  const bobPeer = serverPeer(bobId);
+  const inPc = new Set(bobPeer.pc?.getTransceivers());
+  for (const x of [...bobPeer.publications.values(), ...bobPeer.subscriptions.values()]) {
+    assert.ok(inPc.has(x.transceiver), `${x.kind} ${x.trackId} still on the connection`);
+    assert.equal(x.transceiver.kind, x.kind === 'audio' ? 'audio' : 'video');
+  }
+  // and Bob can publish his microphone again on its old m-line
+  const cid = bobAudio.cid;
+  await sendRaw(bob, { type: 'publish', tracks: [{ cid, kind: 'audio' }] });
+  const again = await until("Bob's microphone forwarded again", () => [...serverPeer(bobId).publications.values()].find((p) => p.kind === 'audio' && !p.ended && p.forwarder), WAIT_MS);
+  assert.equal(again.transceiver, bobAudio.transceiver);
+  await until("Bob's new microphone forwarded to Alice", () => again.forwarder!.stats.packets > 20, WAIT_MS);
 });

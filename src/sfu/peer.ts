@@ -127,6 +127,17 @@ async function closeIceSockets(pc: RTCPeerConnection): Promise<void> {
   for (const t of pc.iceTransports) await (t as unknown as { connection: { close(): Promise<void> } }).connection.close().catch(() => undefined);
 }
 
+/**
+ * A new transceiver that werift 0.24.4 will not hand over: its addTransceiver replaces any transceiver answered
+ * `inactive` that never sent (whatever its kind, so an audio m-line could turn video, which Chrome rejects),
+ * orphaning the one an ended publication/subscription still holds. The SFU reuses its ended m-lines itself.
+ */
+function addOwnTransceiver(pc: RTCPeerConnection, kind: 'audio' | 'video', direction: 'recvonly' | 'sendonly'): RTCRtpTransceiver {
+  const transceiver = pc.addTransceiver(kind, { direction });
+  (transceiver as unknown as { usedForSender: boolean }).usedForSender = true;
+  return transceiver;
+}
+
 export class Peer {
   pc: RTCPeerConnection | null = null;
   session: JoinedPeer | null = null;
@@ -214,7 +225,7 @@ export class Peer {
       old.unwatch();
       this.publications.delete(old.trackId);
     }
-    const transceiver = old?.transceiver ?? pc.addTransceiver(media, { direction: 'recvonly' });
+    const transceiver = old?.transceiver ?? addOwnTransceiver(pc, media, 'recvonly');
     const pub: Publication = { trackId, cid, kind, muted, transceiver, forwarder: null, ended: false, unwatch: () => undefined };
     pub.unwatch = transceiver.onTrack.subscribe((track) => {
       if (!pub.ended && !pub.forwarder) this.hooks.onRemoteTrack(this, pub, track);
@@ -244,7 +255,7 @@ export class Peer {
     const media = forwarder.kind === 'audio' ? 'audio' : 'video';
     const old = [...this.subscriptions.values()].find((s) => s.ended && s.transceiver.kind === media && s.transceiver.mid);
     if (old) this.subscriptions.delete(old.trackId);
-    const transceiver = old?.transceiver ?? pc.addTransceiver(media, { direction: 'sendonly' });
+    const transceiver = old?.transceiver ?? addOwnTransceiver(pc, media, 'sendonly');
     // camera and microphone of one peer share a stream id: the receiver lip-syncs tracks of one stream
     transceiver.sender.streamIds = [forwarder.streamId];
     const sub: Subscription = { trackId: forwarder.trackId, publisherId: forwarder.publisherId, kind: forwarder.kind, transceiver, ended: false };

@@ -418,7 +418,9 @@ function makePc() {
 
 function attachRemote(mid, track) {
   const info = state.mids[mid];
-  if (!info || info.dir !== 'subscribe') return;
+  // an ended track's m-line stays sendonly in the server's offers, so Chrome fires `track` for it again on
+  // each offer after the page answered it inactive: that is no new track to show
+  if (!info || info.dir !== 'subscribe' || !info.active) return;
   attachedTracks.set(mid, info.track_id);
   const tile = state.tiles.get(info.peer_id);
   if (info.kind === 'screen') {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// roomcast start | credentials | token management | token app --room <id> --role <role> [--user <id>]
+// roomcast start | credentials | calibrate | token management | token app --room <id> --role <role> [--user <id>]
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config.js';
 import { signAppToken, signManagementToken } from './auth/tokens.js';
@@ -7,6 +7,7 @@ import { signAppToken, signManagementToken } from './auth/tokens.js';
 const usage = `usage:
   roomcast start                                   serve the API (settings from the environment, see README)
   roomcast credentials                             print ACCESS_KEY and APP_SECRET (also generated ones)
+  roomcast calibrate [--force]                     measure this machine's recorder capture offset (A/V) and keep it
   roomcast token management [--ttl <seconds>]      print a management token
   roomcast token app --room <id> --role <role> [--user <id>] [--ttl <seconds>]
                                                    print an app token for joining a room`;
@@ -20,6 +21,7 @@ async function main(argv: string[]): Promise<number> {
       role: { type: 'string' },
       user: { type: 'string' },
       ttl: { type: 'string' },
+      force: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -51,6 +53,17 @@ async function main(argv: string[]): Promise<number> {
     console.log(`ACCESS_KEY=${config.accessKey}`);
     console.log(`APP_SECRET=${config.appSecret}`);
     return 0;
+  }
+  if (cmd === 'calibrate') {
+    const config = loadConfig();
+    const { createLogger } = await import('./logger.js');
+    const { CaptureCalibrator, calibrationFile } = await import('./recorder/calibration.js');
+    const calibrator = new CaptureCalibrator({ file: calibrationFile(config.dataDir), fixedMs: null, logger: createLogger('warn'), force: !!values.force });
+    await calibrator.start();
+    const c = calibrator.current();
+    console.log(JSON.stringify(c ?? { error: 'no trustworthy figure: the machine was too busy, try again' }, null, 2));
+    if (config.recorderAudioOffsetMs !== null) console.log(`(RECORDER_AUDIO_OFFSET_MS=${config.recorderAudioOffsetMs} is set: jobs use that instead)`);
+    return c ? 0 : 1;
   }
   if (cmd === 'token') {
     const config = loadConfig();

@@ -44,6 +44,11 @@ export interface Config {
   recorderJoinTimeoutMs: number;
   /** a recorder job whose worker stopped heartbeating (5 s beat) for this long is taken over by another */
   recorderTakeoverMs: number;
+  /**
+   * ms the recorder moves each job's audio later against its picture (RECORDER_AUDIO_OFFSET_MS); null
+   * ('auto', the default): this machine's capture offset, measured once (recorder/calibration.ts)
+   */
+  recorderAudioOffsetMs: number | null;
 }
 
 type FileConfig = Partial<Record<string, string | number | boolean | string[] | Record<string, string>>>;
@@ -61,6 +66,13 @@ function int(name: string, raw: unknown, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got ${String(raw)}`);
+  return n;
+}
+
+function offsetMs(name: string, raw: unknown): number | null {
+  if (raw === undefined || raw === '' || raw === 'auto') return null;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || Math.abs(n) > 2000) throw new Error(`${name} must be 'auto' or an integer between -2000 and 2000 (ms), got ${String(raw)}`);
   return n;
 }
 
@@ -186,6 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     recorderWorkers: int('RECORDER_WORKERS', pick('RECORDER_WORKERS'), 1),
     recorderTakeoverMs: Math.max(10, int('RECORDER_TAKEOVER_SECONDS', pick('RECORDER_TAKEOVER_SECONDS'), 30)) * 1000,
     recorderJoinTimeoutMs: int('RECORDER_JOIN_TIMEOUT_SECONDS', pick('RECORDER_JOIN_TIMEOUT_SECONDS'), 10) * 1000,
+    recorderAudioOffsetMs: offsetMs('RECORDER_AUDIO_OFFSET_MS', pick('RECORDER_AUDIO_OFFSET_MS')),
   };
 }
 

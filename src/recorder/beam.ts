@@ -25,6 +25,7 @@ export const launchBeam: LaunchCapture = async (spec, log) => {
       video: !spec.audioOnly,
       audioSource: stage.display.monitorSource,
       pulseServer: stage.display.pulseServer,
+      audioOffsetMs: spec.audioOffsetMs,
       preset: 'ultrafast',
       ...(spec.output.kind === 'hlsLive' ? { audioBitrateKbps: spec.output.audioBitrateKbps } : {}),
       output,

@@ -52,6 +52,8 @@ export interface CaptureSpec {
   size: { width: number; height: number };
   fps: number;
   audioOnly: boolean;
+  /** ms the encoder moves the audio later: this machine's capture offset, corrected */
+  audioOffsetMs: number;
   /** this attempt's own directory (MP4 segments go here) */
   workDir: string;
   output: EncodedOutput;

@@ -20,6 +20,7 @@ import { liveOutputOf, finaliseOutputs } from './outputs/index.js';
 import { hlsReady, pruneLiveWindow, streamSeconds } from './outputs/hlsLive.js';
 import type { PausedSpan } from './outputs/finalise.js';
 import { recordingJobs, liveStreamJobs, type EgressJobKindAdapter, type JobView } from './jobKinds.js';
+import { CaptureCalibrator, calibrationFile, type CaptureCalibration } from './calibration.js';
 
 const POLL_MS = 300;
 /** from launch to running (first frame; for a ladder, a playable segment in every layer) */
@@ -34,26 +35,35 @@ export class EgressWorker {
   private readonly loop: JobLoop;
   private stopped = false;
   private readonly cleanups = new Map<NodeJS.Timeout, string>();
+  private readonly calibrator: CaptureCalibrator;
 
   constructor(
     private readonly ctx: AppContext,
     private readonly launch: LaunchCapture = launchInHandler,
     private readonly media: MediaTools = ffmpegMediaTools,
-    concurrency = ctx.config.recorderWorkers,
+    private readonly concurrency = ctx.config.recorderWorkers,
   ) {
     this.kinds = { recording: recordingJobs(ctx), 'live-stream': liveStreamJobs(ctx) };
     // recordings and live streams on this machine share one limit
     this.loop = new JobLoop(ctx, { recording: (job) => this.runJob(job), 'live-stream': (job) => this.runJob(job) }, concurrency);
+    this.calibrator = new CaptureCalibrator({ file: calibrationFile(ctx.config.dataDir), fixedMs: ctx.config.recorderAudioOffsetMs, logger: ctx.log });
   }
 
   start(): void {
     this.loop.start();
+    // a machine that records measures its capture offset once (in the background; jobs before that use 0)
+    if (this.concurrency > 0) void this.calibrator.start();
+  }
+
+  /** The capture offset jobs use now, and the measurement behind it (null: fixed by configuration, or not yet measured). */
+  captureCalibration(): { audioOffsetMs: number; measured: CaptureCalibration | null } {
+    return { audioOffsetMs: this.calibrator.audioOffsetMs(), measured: this.calibrator.current() };
   }
 
   /** Stops taking work; jobs in hand are ended and what they captured kept. */
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.loop.stop();
+    await Promise.all([this.loop.stop(), this.calibrator.close()]);
     // pending live-dir removals happen now rather than never
     for (const [t, dir] of this.cleanups) {
       clearTimeout(t);
@@ -105,6 +115,7 @@ export class EgressWorker {
           url: await recorderJoinUrl(this.ctx, { id: r.id, kind: job.kind, roomId: r.room_id, meetingUrl: r.meeting_url }),
           allowedHosts: recorderAllowedHosts(this.ctx),
           joinTimeoutMs: this.ctx.config.recorderJoinTimeoutMs,
+          audioOffsetMs: this.calibrator.audioOffsetMs(),
           size: planned.size,
           fps: planned.fps,
           audioOnly: planned.audioOnly,

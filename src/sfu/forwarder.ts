@@ -4,7 +4,7 @@
 // Sender reports: every sink reports the publisher's NTP↔RTP mapping (see senderReports.ts).
 import { RtcpSrPacket, type MediaStreamTrack, type RTCRtpReceiver, type RTCRtpSender, type RtcpPacket, type RtpPacket } from 'werift';
 import type { Logger } from '../logger.js';
-import { relayPublisherClock, type NtpRtpMapping } from './senderReports.js';
+import { relayPublisherClock, sendSenderReport, type PublisherClock } from './senderReports.js';
 
 export type TrackKind = 'camera' | 'screen' | 'audio';
 
@@ -21,7 +21,14 @@ interface Sink {
   hidden: boolean;
   /** the sender carried another track before (a reused m-line): its numbering continues from where that stopped */
   continueNumbering: boolean;
+  /** early sender reports still to send, and not before when (performance.now() ms) */
+  earlyReports: number;
+  nextReportAt: number;
 }
+
+/** SRs sent as a subscription's media starts flowing, this far apart (then werift's own, every 0.5–1.5 s) */
+const EARLY_REPORTS = 3;
+const EARLY_REPORT_GAP_MS = 150;
 
 /** werift 0.24.4's RTCRtpSender numbering state (private in its typings): last values sent, offsets applied */
 interface SenderNumbering {
@@ -33,6 +40,8 @@ interface SenderNumbering {
 
 /** RTP clock ticks of one frame/packet, used as the gap where a reused sender switches sources */
 const STEP_TICKS: Record<TrackKind, number> = { audio: 960, camera: 3000, screen: 3000 };
+/** RTP clock of the codecs the SFU negotiates (Opus 48 kHz; VP8/H.264 90 kHz) */
+const RTP_CLOCK_RATE: Record<TrackKind, number> = { audio: 48000, camera: 90000, screen: 90000 };
 
 export interface ForwarderStats {
   packets: number;
@@ -46,7 +55,7 @@ export class Forwarder {
   private readonly unsubscribeSource: () => void;
   private readonly unsubscribeRtcp: () => void;
   /** from the publisher's last sender report */
-  private publisherClock: NtpRtpMapping | null = null;
+  private publisherClock: PublisherClock | null = null;
   private lastPliAt = 0;
   private trailingPli: NodeJS.Timeout | null = null;
   private recorderTimer: NodeJS.Timeout | null = null;
@@ -69,7 +78,7 @@ export class Forwarder {
     const rtcp = source.onReceiveRtcp.subscribe((packet: RtcpPacket) => {
       if (packet.type !== RtcpSrPacket.type) return;
       const info = (packet as RtcpSrPacket).senderInfo;
-      this.publisherClock = { ntp: BigInt(info.ntpTimestamp), rtp: info.rtpTimestamp };
+      this.publisherClock = { ntp: BigInt(info.ntpTimestamp), rtp: info.rtpTimestamp, receivedAtMs: performance.now(), clockRate: RTP_CLOCK_RATE[this.kind] };
     });
     this.unsubscribeRtcp = rtcp.unSubscribe;
   }
@@ -99,7 +108,16 @@ export class Forwarder {
         this.continueNumbering(sink.sender, rtp.header.sequenceNumber, rtp.header.timestamp);
       }
       sink.sender.sendRtp(buf).catch(() => undefined);
+      if (sink.earlyReports > 0 && this.publisherClock) this.sendEarlyReport(sink);
     }
+  }
+
+  private sendEarlyReport(sink: Sink): void {
+    const now = performance.now();
+    if (now < sink.nextReportAt) return;
+    sink.earlyReports--;
+    sink.nextReportAt = now + EARLY_REPORT_GAP_MS;
+    sendSenderReport(sink.sender);
   }
 
   /**
@@ -127,7 +145,7 @@ export class Forwarder {
 
   addSink(subscriberId: string, sender: RTCRtpSender, hidden: boolean, reused = false): void {
     // (a subscriber's own keyframe requests reach requestKeyframe through its Peer, see Peer.watchRtcp)
-    this.sinks.set(subscriberId, { sender, hidden, continueNumbering: reused });
+    this.sinks.set(subscriberId, { sender, hidden, continueNumbering: reused, earlyReports: EARLY_REPORTS, nextReportAt: 0 });
     relayPublisherClock(sender, () => this.publisherClock);
     this.stats.sinks = this.sinks.size;
     this.updateRecorderTimer();

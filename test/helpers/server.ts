@@ -29,6 +29,8 @@ export async function startTestServer(env: Record<string, string> = {}, dataDir?
     DATABASE_URL: process.env.TEST_DATABASE_URL ?? '',
     // no recorder work unless a test asks for it (RECORDER_WORKERS: '1'): API tests must not launch browsers
     RECORDER_WORKERS: '0',
+    // tests that record do not measure the machine's capture offset first (test/recorder/calibration.test.ts does)
+    RECORDER_AUDIO_OFFSET_MS: '0',
     ...env,
   });
   const server = await startServer(config);

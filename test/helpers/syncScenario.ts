@@ -20,11 +20,20 @@ export interface SyncRun {
   composite_mp4: SyncFigures | { error: string };
   /** composite − source, pair by pair (the file's timeline placed on the wall clock from started_at) */
   composite_vs_source: SyncFigures | { error: string };
+  /** the same from COMPOSITE_SETTLE_S into the file: after the recorder's browser has lip-synced what it receives */
+  composite_settled_vs_source: SyncFigures | { error: string };
   hls?: SyncFigures | { error: string };
   /** mean flash and beep periods at the source (2 s when the fake devices keep time) */
   source_periods_s: { flash: number; beep: number };
   seconds: number;
 }
+
+/**
+ * A browser that has just joined plays a peer's sound and picture apart until its A/V sync has converged
+ * (it moves the delays by at most ~80 ms a second): measured here (2 cores, three browsers), the recorder's
+ * audio starts 150–800 ms late and meets the picture 6–12 s into the file. Still open in issue 11.
+ */
+export const COMPOSITE_SETTLE_S = 8;
 
 const meanPeriod = (ts: number[]) => (ts.length > 1 ? Math.round(((ts[ts.length - 1] - ts[0]) / (ts.length - 1)) * 1000) / 1000 : 0);
 
@@ -76,7 +85,7 @@ export async function runSyncScenario(opts: { seconds: number; hls?: boolean; lo
     await startPageProbe(receiver, pubId);
 
     log('recording…');
-    const start = await s.api('POST', `/v2/recordings/room/${roomId}/start`, { resolution: { width: 1280, height: 720 } });
+    const start = await s.api('POST', `/v2/recordings/room/${roomId}/start`, { resolution: { width: 854, height: 480 } });
     if (start.status !== 200) throw new Error(`start failed: ${JSON.stringify(start.body)}`);
     const status = (want: string[]) => until(`recording ${want.join('|')}`, async () => {
       const r = await s.api('GET', `/v2/recordings/${start.body.id}`);
@@ -97,15 +106,17 @@ export async function runSyncScenario(opts: { seconds: number; hls?: boolean; lo
     const composite = await figures('composite mp4', () => measureMedia(file));
     // the file starts around started_at; a flash reaches it some 0.2–1.5 s after the source showed it
     const fileStart = Date.parse(done.started_at) / 1000;
+    const compositePairs = () => {
+      if (!('pairList' in composite)) throw new Error('no composite pairs');
+      return relativeToSource(composite.pairList, srcPairs, (at) => fileStart + at - 0.9);
+    };
     const out: SyncRun = {
       source_page: await figures('source page', async () => summarize(srcPairs)),
       receiver_page: await figures('receiver page', async () => summarize(recvPairs)),
       receiver_vs_source: await figures('receiver vs source', async () => summarize(relativeToSource(recvPairs, srcPairs, (at) => at - 0.3))),
       composite_mp4: 'pairList' in composite ? withoutList(composite) : composite,
-      composite_vs_source: await figures('composite vs source', async () => {
-        if (!('pairList' in composite)) throw new Error('no composite pairs');
-        return summarize(relativeToSource(composite.pairList, srcPairs, (at) => fileStart + at - 0.9));
-      }),
+      composite_vs_source: await figures('composite vs source', async () => summarize(compositePairs())),
+      composite_settled_vs_source: await figures('composite vs source, settled', async () => summarize(compositePairs().filter((p) => p.at >= COMPOSITE_SETTLE_S))),
       source_periods_s: { flash: meanPeriod(src.flashes), beep: meanPeriod(src.beeps) },
       seconds: opts.seconds,
     };

@@ -10,8 +10,7 @@
  * are built from it, so a new violation of the same rule elsewhere still fails.
  */
 const KNOWN = {
-  // the SFU's room registry and its signaling import each other (src/sfu is being reworked on another branch)
-  cycles: ['src/sfu/index\\.js$', 'src/sfu/signaling\\.js$'],
+  cycles: [],
   // store/ reads the template model and the job status rules to map rows; they move to a model module below
   // both layers when templates are split into model, defaults and validation (issue 12).
   storeImportsDomain: ['src/domain/templates\\.js$', 'src/domain/recordingJob\\.js$'],
@@ -26,7 +25,7 @@ module.exports = {
       name: 'no-circular',
       severity: 'error',
       comment: 'An import cycle: modules that cannot be understood, loaded or tested one at a time.',
-      from: { pathNot: KNOWN.cycles },
+      from: KNOWN.cycles.length > 0 ? { pathNot: KNOWN.cycles } : {},
       to: { circular: true },
     },
     {

@@ -130,9 +130,10 @@ export async function mediaOnsets(input: string, crop?: { x: number; y: number; 
   const luma = parseMetadata(vLines, 'lavfi.signalstats.YAVG');
   const level = parseMetadata(aLines, 'lavfi.astats.Overall.Peak_level');
   if (luma.length === 0 || level.length === 0) throw new Error(`no ${luma.length === 0 ? 'video' : 'audio'} frames in ${input}`);
-  const lo = Math.min(...luma.map((s) => s.v));
-  const hi = Math.max(...luma.map((s) => s.v));
-  const peak = Math.max(...level.map((s) => s.v));
+  // (a loop, not Math.min(...xs): a 10-minute file has 600,000 audio blocks, too many arguments for a call)
+  const lo = luma.reduce((m, s) => Math.min(m, s.v), Infinity);
+  const hi = luma.reduce((m, s) => Math.max(m, s.v), -Infinity);
+  const peak = level.reduce((m, s) => Math.max(m, s.v), -Infinity);
   // the first half second is the file's start-up (a fragmented MP4's first sample keeps pts 0 while the rest
   // of the timeline moves by the AAC priming delay): onsets there are not measured
   const from = Math.min(luma[0].t, level[0].t) + 0.5;

@@ -12,6 +12,9 @@ import { rfc3339 } from '../clock.js';
 import { Room } from './room.js';
 import { Peer, type PeerIdentity } from './peer.js';
 import { Signaling } from './signaling.js';
+import { JoinError } from './joinError.js';
+
+export { JoinError };
 
 export interface ActivePeer {
   id: string;
@@ -23,15 +26,6 @@ export interface ActivePeer {
 }
 
 /** A join refused: `code` is HTTP-like (401 bad token, 403 not allowed or full, 404 no such room). */
-export class JoinError extends Error {
-  constructor(
-    readonly code: 401 | 403 | 404,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 export interface JoinCheck {
   roomId: string;
   roomName: string;

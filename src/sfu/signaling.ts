@@ -14,7 +14,7 @@ import { Type, type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
 import type { Logger } from '../logger.js';
 import type { Sfu } from './index.js';
-import { JoinError } from './index.js';
+import { JoinError } from './joinError.js';
 import type { Peer } from './peer.js';
 import type { Room } from './room.js';
 

@@ -6,6 +6,7 @@ import { createLogger } from './logger.js';
 import { EventLog } from './domain/events.js';
 import { DbJobQueue } from './jobs/queue.js';
 import { ensureDefaultTemplate } from './store/templates.js';
+import { defaultTemplateBody } from './domain/templateDefaults.js';
 import { buildApp } from './app.js';
 import { LocalStorage } from './storage/local.js';
 import type { AppContext } from './context.js';
@@ -27,7 +28,7 @@ export async function createContext(config: Config): Promise<AppContext> {
   const log = createLogger(config.logLevel);
   const store = await openStore(config.databaseUrl, config.dataDir);
   const { customerId, appId } = workspaceIds(config);
-  await ensureDefaultTemplate(store.db, customerId);
+  await ensureDefaultTemplate(store.db, customerId, defaultTemplateBody());
   const localStorage = new LocalStorage(config.dataDir, config.appSecret, () => config.publicUrl);
   const base: Omit<AppContext, 'sfu' | 'uploads' | 'webhooks'> = { config, store, log, events: new EventLog(store.db), queue: new DbJobQueue(store.db), localStorage, customerId, appId };
   // the SFU reads the rest of the context

@@ -23,7 +23,7 @@ import { requireManagementToken } from './auth.js';
 import { signManagementToken } from '../auth/tokens.js';
 import { getTemplate } from '../store/templates.js';
 import { uuid } from '../clock.js';
-import type { UploadConfig } from '../domain/templates.js';
+import type { UploadConfig } from '../model/templates.js';
 import { describeStoreError, storeFor, targetFromTemplate, type AssetStore, type UploadTarget } from '../storage/index.js';
 
 /** Lifetime of a dashboard sign-in. */

@@ -13,7 +13,7 @@ import { envelope, envelopeSchema, pageQuery } from './pagination.js';
 import { getRoomRow } from '../store/rooms.js';
 import { getTemplate } from '../store/templates.js';
 import { createRoomCode, getRoomCode, listRoomCodes, ROOM_CODE_PATTERN, rowToRoomCode, setRoomCodeEnabled, type RoomCode } from '../store/roomCodes.js';
-import { isHiddenRole } from '../domain/templates.js';
+import { isHiddenRole } from '../model/templates.js';
 import type { RoomTable } from '../store/schema.js';
 import { Id } from './schemas.js';
 

@@ -7,7 +7,8 @@ import { envelope, envelopeSchema, pageQuery, utcFilter } from './pagination.js'
 import { bit, fromJson, toJson } from '../store/db.js';
 import { getRoomRow, rowToRoom, type Room, type RoomWebhook } from '../store/rooms.js';
 import { getTemplate, getTemplateByName } from '../store/templates.js';
-import { DEFAULT_TEMPLATE_NAME, maskSecret, SECRET_MASK } from '../domain/templates.js';
+import { DEFAULT_TEMPLATE_NAME } from '../model/templates.js';
+import { maskSecret, SECRET_MASK } from '../model/secrets.js';
 import { objectId, rfc3339 } from '../clock.js';
 import type { RoomTable } from '../store/schema.js';
 import { Id } from './schemas.js';

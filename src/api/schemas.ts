@@ -1,7 +1,7 @@
 // Schema pieces several route files share.
 import { Type } from 'typebox';
 import { pageQuery } from './pagination.js';
-import { JOB_STATUSES } from '../domain/recordingJob.js';
+import { JOB_STATUSES } from '../model/jobStatus.js';
 
 /** Path and query ids: objectIds and other short tokens, never a path or anything to escape. */
 export const Id = Type.String({ pattern: '^[a-zA-Z0-9_-]{1,64}$' });

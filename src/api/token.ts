@@ -11,7 +11,7 @@ import { resolveRoomCode } from '../store/roomCodes.js';
 import { getRoomRow } from '../store/rooms.js';
 import { getTemplate } from '../store/templates.js';
 import { signAppToken } from '../auth/tokens.js';
-import { isHiddenRole } from '../domain/templates.js';
+import { isHiddenRole } from '../model/templates.js';
 
 /** app tokens from a room code live a day, like the reference's samples */
 const TOKEN_TTL_SECONDS = 24 * 3600;

@@ -8,7 +8,7 @@ import { badRequest, notFound } from './errors.js';
 import { utcFilter } from './pagination.js';
 import { fromJson } from '../store/db.js';
 import { now } from '../clock.js';
-import { maskSecret, SECRET_MASK } from '../domain/templates.js';
+import { maskSecret, SECRET_MASK } from '../model/secrets.js';
 import { getApiWorkspaceTarget, listDeliveries, setApiWorkspaceTarget, workflowCounts, type WebhookTarget } from '../store/webhooks.js';
 import { secondPrecision, type ReplayFilters } from '../webhooks/outbox.js';
 import { SIGNATURE_HEADER } from '../webhooks/deliver.js';

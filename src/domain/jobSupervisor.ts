@@ -10,7 +10,7 @@ import type { Db } from '../store/db.js';
 import { RecordingService, recordingConfigOf } from './recordingService.js';
 import { LiveStreamService } from './liveStreamService.js';
 import { autoStopReason, type AutoStoppableJob } from './autoStop.js';
-import { isHiddenRole } from './templates.js';
+import { isHiddenRole } from '../model/templates.js';
 import { getTemplate } from '../store/templates.js';
 import { isConflict } from './errors.js';
 import { redactedError } from '../redact.js';

@@ -5,7 +5,7 @@
 import type { AppContext } from '../context.js';
 import type { Db } from '../store/db.js';
 import { signRecorderToken, type RecorderJobKind, type VerifiedToken } from '../auth/tokens.js';
-import { isHiddenRole, RECORDER_ROLE } from './templates.js';
+import { isHiddenRole, RECORDER_ROLE } from '../model/templates.js';
 
 /** Statuses of a job whose recorder may (still) join; a paused job stays `running`. */
 export const JOINABLE_JOB_STATUSES = ['starting', 'running', 'stopping'];

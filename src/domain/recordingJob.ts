@@ -1,9 +1,7 @@
-// The recording job's rules (reference §2, §5.4, §7): statuses and the moves between them, stop reasons,
-// error types, resolution bounds. No I/O here: the service applies these to rows and events.
-
-export type JobStatus = 'starting' | 'running' | 'stopping' | 'post_processing' | 'completed' | 'failed';
-export const JOB_STATUSES: JobStatus[] = ['starting', 'running', 'stopping', 'post_processing', 'completed', 'failed'];
-export const ACTIVE_STATUSES: JobStatus[] = ['starting', 'running', 'stopping', 'post_processing'];
+// The recording job's rules (reference §2, §5.4, §7): stop reasons, error types, which statuses are active or
+// stoppable, resolution bounds. The status values and the moves between them are model/jobStatus.ts (the store
+// obeys them too). No I/O here: the service applies these to rows and events.
+import { ACTIVE_STATUSES } from '../model/jobStatus.js';
 
 export type ErrorType = 'INTERNAL_ERROR' | 'MAX_RETRIES_REACHED' | 'UPLOAD_ERROR' | 'BEAM_STOPPED';
 
@@ -14,19 +12,6 @@ export const STOP_REASONS = {
   lastPeerLeft: 'last peer left',
   failure: (t: ErrorType) => `failure: ${t}`,
 } as const;
-
-const moves: Record<JobStatus, JobStatus[]> = {
-  starting: ['running', 'stopping', 'failed'],
-  running: ['stopping', 'failed'],
-  stopping: ['post_processing', 'completed', 'failed'],
-  post_processing: ['completed', 'failed'],
-  completed: [],
-  failed: [],
-};
-
-export function canMove(from: JobStatus, to: JobStatus): boolean {
-  return moves[from].includes(to);
-}
 
 export function isActive(status: string): boolean {
   return (ACTIVE_STATUSES as string[]).includes(status);

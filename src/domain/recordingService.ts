@@ -12,10 +12,10 @@ import {
   resolutionProblems,
   STOP_REASONS,
   type ErrorType,
-  type JobStatus,
   type Resolution,
 } from './recordingJob.js';
-import { RECORDER_ROLE, type RecordingConfig, type Template } from './templates.js';
+import type { JobStatus } from '../model/jobStatus.js';
+import { RECORDER_ROLE, type RecordingConfig, type Template } from '../model/templates.js';
 import { hostPortOf, isAllowedUrl } from './allowedHosts.js';
 import { closeJob } from './jobClosing.js';
 import { JobRows, activeSessionId, roomAndTemplate, sessionStartedAt } from '../store/jobRows.js';

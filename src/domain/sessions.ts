@@ -11,7 +11,7 @@ import type { Db } from '../store/db.js';
 import { toJson } from '../store/db.js';
 import type { EventLog } from './events.js';
 import { objectId, rfc3339, now } from '../clock.js';
-import { isHiddenRole } from './templates.js';
+import { isHiddenRole } from '../model/templates.js';
 
 /** Why a peer left, as the reference's peer.leave.success `reason`. */
 export type LeaveReason = 'client request' | 'peer kicked' | 'websocket closed' | 'ice connection state closed' | 'server removed peer';

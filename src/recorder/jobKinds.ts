@@ -2,10 +2,11 @@
 // how the worker's reports (running, post-processing, finished with asset drafts) reach each resource's
 // service, which owns its row and its events (beam.* or hls.*). Everything else about a job is shared.
 import type { AppContext } from '../context.js';
-import type { ErrorType, JobStatus } from '../domain/recordingJob.js';
+import type { ErrorType } from '../domain/recordingJob.js';
+import type { JobStatus } from '../model/jobStatus.js';
 import { RecordingService } from '../domain/recordingService.js';
 import { LiveStreamService } from '../domain/liveStreamService.js';
-import { webhookPresignSeconds } from '../domain/templates.js';
+import { webhookPresignSeconds } from '../model/templates.js';
 import { getTemplate } from '../store/templates.js';
 import { layersOf, recordedLayersOf } from '../store/liveStreams.js';
 import { liveOutputDir } from '../storage/live.js';

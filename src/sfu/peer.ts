@@ -20,7 +20,7 @@ import {
   type RTCRtpTransceiver,
 } from 'werift';
 import type { Logger } from '../logger.js';
-import type { Role } from '../domain/templates.js';
+import type { Role } from '../model/templates.js';
 import type { Forwarder, TrackKind } from './forwarder.js';
 import type { JoinedPeer } from '../domain/sessions.js';
 

@@ -320,7 +320,7 @@ function userDataBytes(v: unknown): number {
   return Buffer.byteLength(typeof v === 'string' ? v : JSON.stringify(v));
 }
 
-function roleView(name: string, role: import('../domain/templates.js').Role) {
+function roleView(name: string, role: import('../model/templates.js').Role) {
   const kinds: string[] = [];
   const allowed = role.publishParams.allowed;
   if (allowed.includes('audio')) kinds.push('audio');

@@ -21,7 +21,7 @@ import { fromJson, toJson } from '../store/db.js';
 import { now, rfc3339 } from '../clock.js';
 import { getTemplate } from '../store/templates.js';
 import { getRecordingRow } from '../store/recordings.js';
-import { webhookPresignSeconds } from '../domain/templates.js';
+import { webhookPresignSeconds } from '../model/templates.js';
 import { RecordingService } from '../domain/recordingService.js';
 import { LiveStreamService, type SingleFileOutcome } from '../domain/liveStreamService.js';
 import { getLiveStreamRow } from '../store/liveStreams.js';

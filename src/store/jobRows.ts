@@ -6,7 +6,7 @@ import type { LiveStreamTable, RecordingTable } from './schema.js';
 import { getTemplate } from './templates.js';
 import { rfc3339 } from '../clock.js';
 import { notFound } from '../domain/errors.js';
-import { canMove, type JobStatus } from '../domain/recordingJob.js';
+import { canMove, type JobStatus } from '../model/jobStatus.js';
 
 export type JobTableName = 'recordings' | 'live_streams';
 export type RowOf<T extends JobTableName> = T extends 'recordings' ? RecordingTable : LiveStreamTable;

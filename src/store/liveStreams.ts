@@ -3,8 +3,8 @@
 import type { Db } from './db.js';
 import { fromJson } from './db.js';
 import type { AssetTable, LiveStreamTable, TimedMetadataTable } from './schema.js';
-import { ACTIVE_STATUSES } from '../domain/recordingJob.js';
-import type { HlsLayer } from '../domain/templates.js';
+import { ACTIVE_STATUSES } from '../model/jobStatus.js';
+import type { HlsLayer } from '../model/templates.js';
 import { rowToAsset, type AssetObject } from './recordings.js';
 
 export interface LiveStreamObject {

@@ -1,6 +1,6 @@
 // Who is in a room, as the auto-stop rules ask it: from the peers table, hidden peers (the recorder) excluded.
 import type { Db } from './db.js';
-import { isHiddenRole, RECORDER_ROLE } from '../domain/templates.js';
+import { isHiddenRole, RECORDER_ROLE } from '../model/templates.js';
 
 /**
  * When the room last became empty of visible peers, in ms since the epoch (0: nobody ever left), or null

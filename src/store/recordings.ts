@@ -2,7 +2,7 @@
 import type { Db } from './db.js';
 import { fromJson } from './db.js';
 import type { AssetTable, RecordingTable } from './schema.js';
-import { ACTIVE_STATUSES } from '../domain/recordingJob.js';
+import { ACTIVE_STATUSES } from '../model/jobStatus.js';
 
 export interface AssetObject {
   id: string;

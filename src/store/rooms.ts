@@ -2,7 +2,7 @@
 import type { Db } from './db.js';
 import { fromJson } from './db.js';
 import type { RoomTable } from './schema.js';
-import { maskSecret } from '../domain/templates.js';
+import { maskSecret } from '../model/secrets.js';
 
 export interface RoomWebhook {
   url: string;

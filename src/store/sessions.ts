@@ -2,7 +2,7 @@
 // A session is one continuous use of a room: opened by the first peer, closed when the last one leaves.
 import type { Db } from './db.js';
 import type { PeerTable, SessionTable } from './schema.js';
-import { isHiddenRole } from '../domain/templates.js';
+import { isHiddenRole } from '../model/templates.js';
 
 export interface SessionPeer {
   id: string;

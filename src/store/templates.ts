@@ -3,7 +3,7 @@ import type { Db } from './db.js';
 import { fromJson, toJson } from './db.js';
 import type { TemplateTable } from './schema.js';
 import { objectId, rfc3339 } from '../clock.js';
-import { DEFAULT_TEMPLATE_NAME, defaultTemplateBody, type Template } from '../domain/templates.js';
+import { DEFAULT_TEMPLATE_NAME, type Template, type TemplateParts } from '../model/templates.js';
 
 export function rowToTemplate(r: TemplateTable): Template {
   return {
@@ -31,7 +31,7 @@ export async function getTemplateByName(db: Db, name: string): Promise<Template 
 
 export async function insertTemplate(
   db: Db,
-  t: Pick<Template, 'name' | 'customer_id' | 'roles' | 'settings' | 'destinations' | 'recordings'>,
+  t: Pick<Template, 'name' | 'customer_id'> & TemplateParts,
 ): Promise<Template> {
   const at = rfc3339();
   const row: TemplateTable = {
@@ -66,11 +66,11 @@ export async function saveTemplate(db: Db, t: Template): Promise<Template> {
   return { ...t, updated_at };
 }
 
-/** The default template exists from the first start. */
-export async function ensureDefaultTemplate(db: Db, customerId: string): Promise<Template> {
+/** The default template exists from the first start; its parts are the domain's defaults (domain/templateDefaults.ts). */
+export async function ensureDefaultTemplate(db: Db, customerId: string, parts: TemplateParts): Promise<Template> {
   const existing = await getTemplateByName(db, DEFAULT_TEMPLATE_NAME);
   if (existing) return existing;
-  return insertTemplate(db, { name: DEFAULT_TEMPLATE_NAME, customer_id: customerId, ...defaultTemplateBody() });
+  return insertTemplate(db, { name: DEFAULT_TEMPLATE_NAME, customer_id: customerId, ...parts });
 }
 
 /** Newest first; `start` is the previous page's last id (ids sort by creation time). */

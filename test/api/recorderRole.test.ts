@@ -7,7 +7,8 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import { recorderJoinUrl } from '../../src/domain/recorderAccess.js';
 import { verifyToken } from '../../src/auth/tokens.js';
 import { TEST_KEYS } from '../helpers/server.js';
-import { RECORDER_ROLE, withRoleSubscribedByRecorder, defaultRoles } from '../../src/domain/templates.js';
+import { RECORDER_ROLE } from '../../src/model/templates.js';
+import { withRoleSubscribedByRecorder, defaultRoles } from '../../src/domain/templateDefaults.js';
 
 let s: TestServer;
 before(async () => {

@@ -2,7 +2,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { generateRoomCode, resolveRoomCode } from '../../src/store/roomCodes.js';
-import { defaultRoles, isHiddenRole, RECORDER_ROLE } from '../../src/domain/templates.js';
+import { isHiddenRole, RECORDER_ROLE } from '../../src/model/templates.js';
+import { defaultRoles } from '../../src/domain/templateDefaults.js';
 
 const CODE = /^[a-z]{3,4}-[a-z]{3,4}-[a-z]{3,4}$/;
 const TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;

@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { getTemplate } from '../../src/store/templates.js';
-import { RECORDER_ROLE } from '../../src/domain/templates.js';
+import { RECORDER_ROLE } from '../../src/model/templates.js';
 import { objectId, rfc3339 } from '../../src/clock.js';
 
 let s: TestServer;

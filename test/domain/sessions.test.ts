@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { SessionTracker, type JoiningPeer } from '../../src/domain/sessions.js';
-import { RECORDER_ROLE } from '../../src/domain/templates.js';
+import { RECORDER_ROLE } from '../../src/model/templates.js';
 import { uuid } from '../../src/clock.js';
 
 let s: TestServer;

@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { launchPeerBrowser, makeMediaFixtures, openPeerPage, rtpStats, sampleVideos, sleep, until, waitJoined, type MediaFixtures, type PeerBrowser } from '../helpers/meetingPeers.js';
 import { createRoomCode } from '../../src/store/roomCodes.js';
-import { RECORDER_ROLE } from '../../src/domain/templates.js';
+import { RECORDER_ROLE } from '../../src/model/templates.js';
 import { recorderJoinUrl } from '../../src/domain/recorderAccess.js';
 import type { DomainEvent } from '../../src/domain/events.js';
 

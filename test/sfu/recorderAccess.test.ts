@@ -6,7 +6,7 @@ import WebSocket from 'ws';
 import { startTestServer, type TestServer, TEST_KEYS } from '../helpers/server.js';
 import { signAppToken, signRecorderToken, verifyToken } from '../../src/auth/tokens.js';
 import { recorderJoinUrl, recorderJoinDecision, recorderRoleOfUrl } from '../../src/domain/recorderAccess.js';
-import { RECORDER_ROLE } from '../../src/domain/templates.js';
+import { RECORDER_ROLE } from '../../src/model/templates.js';
 
 let s: TestServer;
 let roomId: string;

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { SignJWT } from 'jose';
 import { startTestServer, TEST_KEYS, type TestServer } from '../helpers/server.js';
 import { signAppToken } from '../../src/auth/tokens.js';
-import { RECORDER_ROLE } from '../../src/domain/templates.js';
+import { RECORDER_ROLE } from '../../src/model/templates.js';
 import { until } from '../helpers/meetingPeers.js';
 import { wsClient, settled } from './wsClient.js';
 

@@ -11,7 +11,8 @@ import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { migrations } from '../../src/store/migrations.js';
 import { getTemplateByName, insertTemplate } from '../../src/store/templates.js';
 import { resolveRoomCode } from '../../src/store/roomCodes.js';
-import { DEFAULT_TEMPLATE_NAME, defaultTemplateBody } from '../../src/domain/templates.js';
+import { DEFAULT_TEMPLATE_NAME } from '../../src/model/templates.js';
+import { defaultTemplateBody } from '../../src/domain/templateDefaults.js';
 import { setClockOffset } from '../../src/clock.js';
 import type { Db } from '../../src/store/db.js';
 

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HlsLayer as EncoderLayer, HlsOutput } from '../encoder.js';
-import type { HlsLayer } from '../../domain/templates.js';
+import type { HlsLayer } from '../../model/templates.js';
 import type { HlsLiveOutput } from '../jobSpec.js';
 import { parseMediaPlaylist, type MediaPlaylist, type PlaylistSegment } from '../../domain/hlsPlaylists.js';
 import type { PausedSpan } from './finalise.js';

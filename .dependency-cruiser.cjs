@@ -12,9 +12,7 @@
  */
 const KNOWN = {
   cycles: [],
-  // the upload manager still decides which events to send (beam.recording.success, hls.failure…) and calls
-  // both job services; it becomes generic over assets and only reports (issue 12).
-  storageImportsDomain: ['src/domain/recordingService\\.js$', 'src/domain/liveStreamService\\.js$'],
+  storageImportsDomain: [],
 };
 
 module.exports = {

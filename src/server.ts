@@ -15,6 +15,7 @@ import { UploadManager } from './storage/uploads.js';
 import { RetentionSweeper } from './storage/retention.js';
 import { WebhookOutbox } from './webhooks/outbox.js';
 import { JobSupervisor } from './domain/jobSupervisor.js';
+import { UploadEvents } from './domain/uploadEvents.js';
 import { EgressWorker } from './recorder/worker.js';
 
 export interface RunningServer {
@@ -34,7 +35,8 @@ export async function createContext(config: Config): Promise<AppContext> {
   // the SFU reads the rest of the context
   const ctx = base as AppContext;
   ctx.sfu = new Sfu(ctx);
-  ctx.uploads = new UploadManager(ctx);
+  // the upload manager reports how uploads end; the jobs' events (beam.*, hls.*) are the domain's to send
+  ctx.uploads = new UploadManager(ctx, new UploadEvents(ctx));
   ctx.webhooks = new WebhookOutbox(ctx);
   return ctx;
 }

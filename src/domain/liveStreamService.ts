@@ -1,13 +1,14 @@
 // Live streams (HLS): start/stop/pause-recording/timed-metadata by REST or automatically, state kept in the
 // `live_streams` table, work handed to recorder workers through the job queue ('live-stream'), hls.* events
-// emitted at each step (reference §4, §5.4). The job model and its statuses are the recording job's.
+// (their data: domain/hlsEvents.ts) emitted at each step (reference §4, §5.4). The job model and its
+// statuses are the recording job's.
 import { randomBytes } from 'node:crypto';
 import type { AppContext } from '../context.js';
 import { invalidInput, conflict, forbidden, notFound, type DomainError } from './errors.js';
-import { objectId, rfc3339, uuid } from '../clock.js';
+import { objectId, rfc3339 } from '../clock.js';
 import { bit, toJson } from '../store/db.js';
 import type { AssetTable, LiveStreamTable } from '../store/schema.js';
-import { activeLiveStreams, getLiveStreamRow, layersOf, playbackUrl } from '../store/liveStreams.js';
+import { activeLiveStreams, getLiveStreamRow } from '../store/liveStreams.js';
 import { isStoppable, STOP_REASONS, type ErrorType } from './recordingJob.js';
 import type { JobStatus } from '../model/jobStatus.js';
 import { resolveMeetingUrl } from './recordingService.js';
@@ -15,8 +16,9 @@ import type { HlsDestination, Template } from '../model/templates.js';
 import { defaultHlsDestination } from './templateDefaults.js';
 import { streamingDisabledByAutoStart } from './templateValidation.js';
 import { closeJob } from './jobClosing.js';
-import { JobRows, activeSessionId, roomAndTemplate, sessionStartedAt } from '../store/jobRows.js';
-import { redactOptional, redactSecrets } from '../redact.js';
+import { JobRows, activeSessionId, roomAndTemplate } from '../store/jobRows.js';
+import { redactOptional } from '../redact.js';
+import { hlsEventBase, hlsFailureData, hlsRecordingSuccessData, type SingleFileOutcome } from './hlsEvents.js';
 
 export interface StartLiveStreamInput {
   meeting_url?: string;
@@ -27,16 +29,6 @@ export interface StartLiveStreamInput {
 
 /** Timed metadata limits (reference §4.3). */
 export const TIMED_METADATA_MAX_PAYLOAD = 100;
-
-/** One per-layer MP4 of a finished stream, as hls.recording.success lists it. */
-export interface SingleFileOutcome {
-  asset: AssetTable;
-  presignedUrl: string | null;
-  /** 0 = highest */
-  layer: number;
-  width: number;
-  height: number;
-}
 
 export interface LiveStreamOutcome {
   vod: { asset: AssetTable; presignedUrl: string | null } | null;
@@ -210,38 +202,12 @@ export class LiveStreamService {
     return this.rows.move(id, to, set);
   }
 
-  /** Fields every hls.* event carries (reference §5.4). */
-  async hlsEventBase(r: LiveStreamTable): Promise<Record<string, unknown>> {
-    const { room, template } = await roomAndTemplate(this.db, r.room_id);
-    const sessionStarted = await sessionStartedAt(this.db, r.session_id);
-    const top = layersOf(r)[0];
-    return {
-      beam_id: r.id,
-      job_id: r.id,
-      recording_single_file_per_layer_enabled: r.single_file_per_layer === 1,
-      recording_vod_playlist_enabled: r.hls_vod === 1,
-      room_id: r.room_id,
-      room_name: room.name,
-      peer_id: r.started_by,
-      session_id: r.session_id,
-      template_id: template.id,
-      meeting_url: redactSecrets(r.meeting_url),
-      metadata_id: uuid(),
-      metadata_timestamp: rfc3339(),
-      max_width: top?.width ?? 0,
-      max_height: top?.height ?? 0,
-      url: playbackUrl(this.ctx.config.publicUrl, r),
-      started_at: r.started_at,
-      session_started_at: sessionStarted,
-    };
-  }
-
   /** Every layer has playable segments: the stream is running. */
   async markRunning(id: string, startedAt: Date): Promise<LiveStreamTable | null> {
     const r = await this.move(id, 'running', { started_at: startedAt.toISOString() });
     if (!r) return null;
     await this.ctx.events.emit('hls.started.success', r.room_id, {
-      ...(await this.hlsEventBase(r)),
+      ...(await hlsEventBase(this.db, this.ctx.config.publicUrl, r)),
       start_delay: Math.max(0, Math.round((startedAt.getTime() - Date.parse(r.created_at)) / 1000)),
       state_name: 'HLSStarted',
       state_timestamp: startedAt.toISOString(),
@@ -260,7 +226,7 @@ export class LiveStreamService {
     if (assets.length) await this.db.insertInto('assets').values(assets).execute();
     const { after, failed, reason } = await closeJob(this.rows, before, outcome);
     if (!after) return null;
-    const base = await this.hlsEventBase(after);
+    const base = await hlsEventBase(this.db, this.ctx.config.publicUrl, after);
     const duration = Math.round(outcome.duration);
     const stoppedAt = outcome.stoppedAt.toISOString();
     if (after.started_at) {
@@ -277,79 +243,18 @@ export class LiveStreamService {
     const vod = outcome.vod?.asset.status === 'completed' ? outcome.vod : null;
     const files = outcome.singleFiles.filter((f) => f.asset.status === 'completed');
     // With the room's own bucket the assets are uploaded first and hls.recording.success follows the upload
-    // with the bucket's paths (storage/uploads.ts); without one it goes out here with this server's.
+    // with the bucket's paths (domain/uploadEvents.ts); without one it goes out here with this server's.
     const uploading = [...(vod ? [vod.asset] : []), ...files.map((f) => f.asset)].some((a) => a.upload_state === 'pending');
     if ((vod || files.length) && !uploading) {
-      await this.ctx.events.emit('hls.recording.success', after.room_id, this.recordingSuccessData(after, base, { vod, singleFiles: files, duration, stoppedAt }));
+      await this.ctx.events.emit('hls.recording.success', after.room_id, hlsRecordingSuccessData(after, base, { vod, singleFiles: files, duration, stoppedAt }));
     }
     if (failed) {
-      await this.ctx.events.emit('hls.failure', after.room_id, {
-        ...base,
-        error_code: 0,
-        error_message: redactOptional(outcome.errorMessage) ?? outcome.errorType,
-        error_type: outcome.errorType,
-        state_name: 'HLSFailed',
-        state_timestamp: stoppedAt,
-        duration,
-      });
+      await this.ctx.events.emit(
+        'hls.failure',
+        after.room_id,
+        hlsFailureData(base, { message: redactOptional(outcome.errorMessage) ?? outcome.errorType, type: outcome.errorType, at: stoppedAt, duration }),
+      );
     }
     return after;
-  }
-
-  /** hls.recording.success data (reference §5.4) for the stream's recordings at their current paths. */
-  recordingSuccessData(
-    r: LiveStreamTable,
-    base: Record<string, unknown>,
-    rec: { vod: { asset: AssetTable; presignedUrl: string | null } | null; singleFiles: SingleFileOutcome[]; duration: number; stoppedAt: string },
-  ): Record<string, unknown> {
-    const { vod, singleFiles: files } = rec;
-    return {
-      ...base,
-      duration: rec.duration,
-      hls_vod_recording_path: vod?.asset.path ?? '',
-      hls_vod_recording_presigned_url: vod?.presignedUrl ?? '',
-      hls_vod_recording_size: vod ? Number(vod.asset.size) : 0,
-      recording_hls_vod_playlist_location: vod?.asset.path ?? '',
-      chat_recording_path: '',
-      chat_recording_presigned_url: '',
-      recording_created_at: (vod?.asset ?? files[0]?.asset)?.created_at ?? null,
-      stopped_at: rec.stoppedAt,
-      recording_id: r.id,
-      recording_single_files: files.map((f) => ({
-        asset_id: f.asset.id,
-        layer: String(f.layer),
-        recording_path: f.asset.path,
-        recording_presigned_url: f.presignedUrl ?? '',
-        size: Number(f.asset.size),
-        width: f.width,
-        height: f.height,
-      })),
-      recording_thumbnails: [],
-    };
-  }
-
-  /**
-   * The room's bucket refused the stream's recordings for good (storage/uploads.ts): the stream keeps its
-   * status, gets UPLOAD_ERROR, and hls.failure goes out once (the first asset that gives up moves the row).
-   */
-  async uploadFailed(id: string, message: string, duration: number): Promise<void> {
-    const res = await this.db
-      .updateTable('live_streams')
-      .set({ error_type: 'UPLOAD_ERROR', error_message: redactSecrets(message), updated_at: rfc3339() })
-      .where('id', '=', id)
-      .where((eb) => eb.or([eb('error_type', 'is', null), eb('error_type', '!=', 'UPLOAD_ERROR')]))
-      .executeTakeFirst();
-    if (Number(res.numUpdatedRows) === 0) return;
-    const r = await getLiveStreamRow(this.db, id);
-    if (!r) return;
-    await this.ctx.events.emit('hls.failure', r.room_id, {
-      ...(await this.hlsEventBase(r)),
-      error_code: 0,
-      error_message: redactSecrets(message),
-      error_type: 'UPLOAD_ERROR',
-      state_name: 'HLSFailed',
-      state_timestamp: rfc3339(),
-      duration,
-    });
   }
 }

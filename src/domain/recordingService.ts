@@ -1,8 +1,9 @@
 // Recording jobs: start/stop/pause by REST or automatically, state kept in the `recordings` table, work handed
-// to recorder workers through the job queue, beam.* events emitted at each step (reference §2, §5.4).
+// to recorder workers through the job queue, beam.* events (their data: domain/beamEvents.ts) emitted at each
+// step (reference §2, §5.4).
 import type { AppContext } from '../context.js';
 import { invalidInput, conflict, forbidden, notFound } from './errors.js';
-import { objectId, rfc3339, uuid } from '../clock.js';
+import { objectId, rfc3339 } from '../clock.js';
 import { bit, toJson } from '../store/db.js';
 import type { AssetTable, RecordingTable } from '../store/schema.js';
 import { activeRecordings, getRecordingRow } from '../store/recordings.js';
@@ -18,8 +19,9 @@ import type { JobStatus } from '../model/jobStatus.js';
 import { RECORDER_ROLE, type RecordingConfig, type Template } from '../model/templates.js';
 import { hostPortOf, isAllowedUrl } from './allowedHosts.js';
 import { closeJob } from './jobClosing.js';
-import { JobRows, activeSessionId, roomAndTemplate, sessionStartedAt } from '../store/jobRows.js';
-import { redactOptional, redactSecrets } from '../redact.js';
+import { JobRows, activeSessionId, roomAndTemplate } from '../store/jobRows.js';
+import { redactOptional } from '../redact.js';
+import { beamEventBase, beamFailureData, beamRecordingSuccessData } from './beamEvents.js';
 
 export interface StartRecordingInput {
   meeting_url?: string;
@@ -181,32 +183,10 @@ export class RecordingService {
     return this.rows.move(id, to, set);
   }
 
-  async beamEventBase(r: RecordingTable): Promise<Record<string, unknown>> {
-    const { room, template } = await roomAndTemplate(this.db, r.room_id);
-    const sessionStarted = await sessionStartedAt(this.db, r.session_id);
-    return {
-      beam_id: r.id,
-      job_id: r.id,
-      recording_enabled: true,
-      room_id: r.room_id,
-      room_name: room.name,
-      peer_id: r.started_by,
-      session_id: r.session_id,
-      template_id: template.id,
-      metadata_id: uuid(),
-      metadata_timestamp: rfc3339(),
-      max_width: r.width,
-      max_height: r.height,
-      meeting_url: redactSecrets(r.meeting_url),
-      rtmp: [],
-      session_started_at: sessionStarted,
-    };
-  }
-
   async markRunning(id: string, startedAt: Date): Promise<RecordingTable | null> {
     const r = await this.move(id, 'running', { started_at: startedAt.toISOString() });
     if (!r) return null;
-    const base = await this.beamEventBase(r);
+    const base = await beamEventBase(this.db, r);
     await this.ctx.events.emit('beam.started.success', r.room_id, {
       ...base,
       start_delay: Math.max(0, Math.round((startedAt.getTime() - Date.parse(r.created_at)) / 1000)),
@@ -227,12 +207,12 @@ export class RecordingService {
     const before = await getRecordingRow(this.db, id);
     if (!before) return null;
     // With a customer store configured, the asset is uploaded first and beam.recording.success follows the
-    // upload (storage/uploads.ts); without one it stays here and the event goes out below.
+    // upload (storage/uploads.ts reports it, domain/uploadEvents.ts sends it); without one it goes out below.
     const asset = outcome.asset ? await this.ctx.uploads.prepare(outcome.asset, outcome.asset.status === 'completed') : null;
     if (asset) await this.db.insertInto('assets').values(asset).execute();
     const { after, failed, reason } = await closeJob(this.rows, before, outcome);
     if (!after) return null;
-    const base = await this.beamEventBase(after);
+    const base = await beamEventBase(this.db, after);
     const duration = asset?.duration ?? 0;
     if (after.started_at) {
       await this.ctx.events.emit('beam.stopped.success', after.room_id, {
@@ -244,45 +224,18 @@ export class RecordingService {
       });
     }
     if (asset && asset.status === 'completed' && asset.upload_state !== 'pending') {
-      await this.ctx.events.emit('beam.recording.success', after.room_id, await this.recordingSuccessData(after, asset, outcome.presignedUrl, base));
+      await this.ctx.events.emit('beam.recording.success', after.room_id, beamRecordingSuccessData(after, base, asset, outcome.presignedUrl));
     }
     if (failed) {
-      await this.ctx.events.emit('beam.failure', after.room_id, {
-        ...base,
-        error_code: 0,
-        error_message: redactOptional(outcome.errorMessage) ?? outcome.errorType,
-        error_type: outcome.errorType,
-        state_name: 'Failed',
-        state_timestamp: outcome.stoppedAt.toISOString(),
-        duration,
-      });
+      await this.ctx.events.emit(
+        'beam.failure',
+        after.room_id,
+        beamFailureData(base, { message: redactOptional(outcome.errorMessage) ?? outcome.errorType, type: outcome.errorType, at: outcome.stoppedAt.toISOString(), duration }),
+      );
     }
     // the upload starts after the job's own events, so beam.recording.success never precedes beam.stopped.success
     if (asset?.upload_state === 'pending') await this.ctx.uploads.schedule(asset.id);
     return after;
-  }
-
-  /** beam.recording.success data (reference §5.4) for an asset at its current path. */
-  async recordingSuccessData(
-    r: RecordingTable,
-    asset: Pick<AssetTable, 'created_at' | 'duration' | 'path' | 'size'>,
-    presignedUrl: string | null,
-    base?: Record<string, unknown>,
-  ): Promise<Record<string, unknown>> {
-    return {
-      ...(base ?? (await this.beamEventBase(r))),
-      created_at: asset.created_at,
-      duration: asset.duration,
-      started_at: r.started_at,
-      stopped_at: r.stopped_at,
-      recording_id: r.id,
-      recording_path: asset.path,
-      recording_presigned_url: presignedUrl,
-      location: asset.path,
-      chat_recording_path: '',
-      chat_recording_presigned_url: '',
-      size: Number(asset.size),
-    };
   }
 
   /** Non-paginated read used by workers and auto start/stop. */

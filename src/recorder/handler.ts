@@ -2,12 +2,15 @@
 // worker that spawned it, spoken to over recorder/channel.ts on stdin/stdout. A Chromium or ffmpeg crash, a
 // leak or an out-of-memory kill here cannot touch the server, the SFU or another job. If the server goes
 // away, the capture goes on (its processes are in the job's processes.json): the job's takeover ends it.
+// Timed metadata sent to it is recorded in the capture's work directory (recorder/metadataFile.ts).
+import { mkdirSync } from 'node:fs';
 import pino from 'pino';
-import { loggerOptions } from '../logger.js';
+import { loggerOptions, type Logger } from '../logger.js';
 import { launchBeam } from './beam.js';
 import { liveProcesses, trackedTempDirs } from './proc.js';
 import { readMessages, messageWriter, type FromHandler, type ToHandler } from './channel.js';
 import type { Capture, CaptureSpec } from './jobSpec.js';
+import { appendMetadata, type MetadataEntry } from './metadataFile.js';
 
 const PROCESS_POLL_MS = 500;
 const send = messageWriter<FromHandler>(process.stdout);
@@ -17,6 +20,10 @@ let stopRequested = false;
 let serverGone = false;
 let stopping: Promise<void> | null = null;
 let pollTimer: NodeJS.Timeout | null = null;
+let handlerLog: Logger | null = null;
+/** the capture's work directory, known from the start message; metadata sent before it waits here */
+let workDir: string | null = null;
+const heldMetadata: MetadataEntry[] = [];
 
 function exitSoon(): void {
   // stdout is a pipe: let the last message out before leaving
@@ -45,8 +52,24 @@ function reportProcesses(last: { key: string }): void {
   send({ type: 'progress', processes, owned, tempDirs });
 }
 
+/** Writes the metadata received so far into the work directory, once it is known. */
+function recordMetadata(): void {
+  if (!workDir || heldMetadata.length === 0) return;
+  const entries = heldMetadata.splice(0);
+  try {
+    mkdirSync(workDir, { recursive: true });
+    appendMetadata(workDir, entries);
+  } catch (err) {
+    // a record of the capture, not the capture: it goes on without it
+    handlerLog?.warn({ err, entries: entries.length }, 'could not record timed metadata in the work directory');
+  }
+}
+
 async function start(spec: CaptureSpec, logLevel: string): Promise<void> {
   const log = pino(loggerOptions(logLevel), { write: (line: string) => send({ type: 'log', line: line.trimEnd() }) });
+  handlerLog = log;
+  workDir = spec.workDir;
+  recordMetadata();
   try {
     capture = await launchBeam(spec, log);
   } catch (err) {
@@ -83,6 +106,9 @@ void readMessages<ToHandler>(process.stdin, (m) => {
     then(() => capture?.pause());
   } else if (m.type === 'resume') {
     then(() => capture?.resume());
+  } else if (m.type === 'metadata' && typeof m.payload === 'string') {
+    heldMetadata.push({ payload: m.payload, received_at: new Date().toISOString() });
+    recordMetadata();
   }
 }).then(() => {
   serverGone = true;

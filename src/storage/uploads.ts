@@ -1,15 +1,13 @@
-// Uploads recorded assets to the customer's store. The recording is first on this disk; the asset row carries
-// the upload's state (pending → done, or failed after retries), so a restart resumes it. The local copy stays
-// until the store confirms the whole object, then it is deleted; meanwhile the asset is downloadable from the
-// local copy. Nothing recorded is dropped: a failed upload keeps the local file and is retried hourly.
+// Uploads recorded assets to the customer's store, whatever the asset and the job that made it. The recording
+// is first on this disk; the asset row carries the upload's state (pending → done, or failed after retries),
+// so a restart resumes it. The local copy stays until the store confirms the whole object, then it is
+// deleted; meanwhile the asset is downloadable from the local copy. Nothing recorded is dropped: a failed
+// upload keeps the local file and is retried hourly.
 //
-// beam.recording.success goes out once per asset: when the upload is confirmed (store path and presigned URL),
-// or right after the first failed attempt with the local path and URL (consumers are not kept waiting on a
-// store outage; that local URL keeps working after the upload lands: it redirects to the store). A live
-// stream's assets (room-vod, per-layer MP4s) share one hls.recording.success, sent once each of them got there.
-// beam.failure (hls.failure for a live stream) with UPLOAD_ERROR when the store refuses the configuration
-// (credentials, bucket) at the 4th attempt, or when it stayed unreachable for 24 h. Webhook URLs live for the
-// template's presignDuration (the HLS destination's for a live stream).
+// The manager decides nothing about webhooks: it reports to the UploadReports it is built with: `uploaded`
+// (in the store, or staying here when the room's store configuration was removed) and `failed` (each failed
+// attempt; `givenUp` once, when the store refuses the configuration at the 4th attempt or stayed unreachable
+// for 24 h, or the local copy is gone). domain/uploadEvents.ts turns them into the jobs' events.
 import { EventEmitter } from 'node:events';
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -20,12 +18,6 @@ import type { AssetTable } from '../store/schema.js';
 import { fromJson, toJson } from '../store/db.js';
 import { now, rfc3339 } from '../clock.js';
 import { getTemplate } from '../store/templates.js';
-import { getRecordingRow } from '../store/recordings.js';
-import { webhookPresignSeconds } from '../model/templates.js';
-import { RecordingService } from '../domain/recordingService.js';
-import { LiveStreamService, type SingleFileOutcome } from '../domain/liveStreamService.js';
-import { getLiveStreamRow } from '../store/liveStreams.js';
-import type { LiveStreamTable } from '../store/schema.js';
 import {
   defaultPresignSeconds,
   describeStoreError,
@@ -40,7 +32,6 @@ import {
   type UploadTarget,
 } from './index.js';
 import { CoalescingRunner } from '../jobs/coalescingRunner.js';
-import { redactSecrets } from '../redact.js';
 
 /** Seconds before the next attempt after the n-th failed one; the last value repeats. */
 export const UPLOAD_RETRY_DELAYS_S = [1, 3, 10, 30, 60, 120, 300];
@@ -69,6 +60,30 @@ export interface UploadAttempt {
   seconds?: number;
 }
 
+/** The asset's upload is over: it is in the store, or it stays on this server (its room's store was removed). */
+export interface AssetUploaded {
+  /** the row as it is now: the store's path and key, or `storage: 'local'` when it stays here */
+  asset: AssetTable;
+  /** it had been given up on (upload_state failed) before this attempt brought it to the store */
+  recovered: boolean;
+}
+
+/** An upload attempt failed: the local copy is kept, and the upload retried unless that copy is gone. */
+export interface AssetUploadFailed {
+  /** the row as the attempt found it (the local copy) */
+  asset: AssetTable;
+  tries: number;
+  error: string;
+  /** this failure is final for now (UPLOAD_ERROR): reported once per asset, not at the hourly retries after it */
+  givenUp: boolean;
+}
+
+/** Who hears how uploads end (domain/uploadEvents.ts); a report that throws is logged, the upload's state stands. */
+export interface UploadReports {
+  uploaded(report: AssetUploaded): Promise<void>;
+  failed(report: AssetUploadFailed): Promise<void>;
+}
+
 /** This server's identity for local copies: servers sharing a database each upload the files on their own disk. */
 export function localNodeId(ctx: Pick<AppContext, 'localStorage'>): string {
   return `${hostname()}:${ctx.localStorage.root}`;
@@ -85,20 +100,17 @@ export class UploadManager extends EventEmitter {
   private timer: NodeJS.Timeout | null = null;
   /** aborts uploads in flight when the server stops: they resume at the next start */
   private abort = new AbortController();
-  private readonly service: RecordingService;
-  private readonly streams: LiveStreamService;
   readonly nodeId: string;
 
   private readonly vodSigner: VodUrlSigner;
 
   constructor(
     private readonly ctx: AppContext,
+    private readonly reports: UploadReports,
     /** builds a store client for a target (tests may wrap it) */
     private readonly storeOf: (t: UploadTarget) => AssetStore = (t) => storeFor(t, { allowPrivateEndpoint: ctx.config.storageAllowPrivate }),
   ) {
     super();
-    this.service = new RecordingService(ctx);
-    this.streams = new LiveStreamService(ctx);
     this.nodeId = localNodeId(ctx);
     this.vodSigner = new VodUrlSigner(ctx.config.appSecret, () => ctx.config.publicUrl);
   }
@@ -174,7 +186,8 @@ export class UploadManager extends EventEmitter {
 
   /**
    * Marks a new local asset for upload when its room has a store (the caller inserts the row, then calls
-   * schedule). `owesEvent`: beam.recording.success is sent by the upload, not by the caller.
+   * schedule). `owesEvent`: the job's success event for the asset waits for the upload's report, not sent by
+   * the caller (event_sent 0: the reports' listener claims it, store/assetEvents.ts).
    */
   async prepare<T extends AssetTable>(asset: T, owesEvent: boolean): Promise<T> {
     if (asset.storage !== 'local') return asset;
@@ -227,6 +240,16 @@ export class UploadManager extends EventEmitter {
     }
   }
 
+  /** A presigned URL of the asset where it is now for a webhook, or null (logged) when the store cannot sign. */
+  async webhookUrl(a: AssetTable, seconds: number): Promise<string | null> {
+    try {
+      return (await this.presign(a, seconds)).url;
+    } catch (err) {
+      this.ctx.log.warn({ err: describeStoreError(err), assetId: a.id }, 'could not presign the asset for its webhook');
+      return null;
+    }
+  }
+
   /** One upload attempt of an asset (the loop calls it; tests may too). */
   async attempt(a: AssetTable): Promise<UploadAttempt> {
     const tries = (a.upload_attempts ?? 0) + 1;
@@ -236,16 +259,15 @@ export class UploadManager extends EventEmitter {
       const target = await this.targetForRoom(a.room_id);
       if (!target) {
         // the storage configuration was removed: the asset stays on this server, as any local asset
-        await this.db
-          .updateTable('assets')
-          .set({ upload_state: null, upload_next_at: null, upload_error: 'storage configuration removed; the asset stays on this server' })
-          .where('id', '=', a.id)
-          .execute();
-        await this.sendRecordingEvent({ ...a, upload_state: null });
+        const local = { upload_state: null, upload_next_at: null, upload_error: 'storage configuration removed; the asset stays on this server' };
+        await this.db.updateTable('assets').set(local).where('id', '=', a.id).execute();
+        await this.report(a.id, () => this.reports.uploaded({ asset: { ...a, ...local }, recovered: false }));
         return { assetId: a.id, ok: true, tries };
       }
       if (!a.local_key || !existsSync(this.ctx.localStorage.fileOf(a.local_key))) {
-        await this.giveUp(a, tries, `the local copy ${a.local_key ?? ''} is missing`, null);
+        const error = `the local copy ${a.local_key ?? ''} is missing`;
+        await this.markFailed(a, tries, error, null);
+        await this.report(a.id, () => this.reports.failed({ asset: a, tries, error, givenUp: a.upload_state !== 'failed' }));
         return { assetId: a.id, ok: false, tries, error: 'local copy missing' };
       }
       store = this.storeOf(target);
@@ -283,18 +305,12 @@ export class UploadManager extends EventEmitter {
         uploaded_at: rfc3339(),
       };
       await this.db.updateTable('assets').set(done).where('id', '=', a.id).execute();
-      if (a.upload_state === 'failed') {
-        // it arrived after all: the job's UPLOAD_ERROR no longer holds
-        for (const table of ['recordings', 'live_streams'] as const) {
-          await this.db.updateTable(table).set({ error_type: null, error_message: null, updated_at: rfc3339() }).where('id', '=', a.job_id).where('error_type', '=', 'UPLOAD_ERROR').execute();
-        }
-      }
       // the store confirmed the whole object and the row points at it: the local copy can go
       if (a.type === 'room-vod') rmSync(this.ctx.localStorage.fileOf(dirname(a.local_key)), { recursive: true, force: true });
       else this.ctx.localStorage.remove(a.local_key);
       const seconds = (Date.now() - started) / 1000;
       this.ctx.log.info({ assetId: a.id, path: done.path, size, seconds, mbPerSecond: Math.round(size / 1e6 / Math.max(seconds, 0.001)) }, 'asset uploaded');
-      await this.sendRecordingEvent({ ...a, ...done });
+      await this.report(a.id, () => this.reports.uploaded({ asset: { ...a, ...done }, recovered: a.upload_state === 'failed' }));
       const res: UploadAttempt = { assetId: a.id, ok: true, tries, size, seconds };
       this.emit('attempt', res);
       return res;
@@ -307,11 +323,10 @@ export class UploadManager extends EventEmitter {
       const error = describeStoreError(err);
       const configError = isConfigError(err);
       this.ctx.log.warn({ assetId: a.id, tries, error, configError }, 'asset upload failed; the local copy is kept');
-      // after the first failed attempt the recording is announced with its local URL
-      await this.sendRecordingEvent(a);
       const exhausted = configError ? tries >= CONFIG_ERROR_TRIES : now().getTime() - Date.parse(a.created_at) > UNREACHABLE_WINDOW_MS;
-      if (a.upload_state !== 'failed' && exhausted) {
-        await this.giveUp(a, tries, error, now().getTime() + AFTER_FAILURE_RETRY_MS);
+      const givenUp = a.upload_state !== 'failed' && exhausted;
+      if (givenUp) {
+        await this.markFailed(a, tries, error, now().getTime() + AFTER_FAILURE_RETRY_MS);
       } else {
         const delay = a.upload_state === 'failed' ? AFTER_FAILURE_RETRY_MS : UPLOAD_RETRY_DELAYS_S[Math.min(tries, UPLOAD_RETRY_DELAYS_S.length) - 1] * 1000;
         await this.db
@@ -320,6 +335,7 @@ export class UploadManager extends EventEmitter {
           .where('id', '=', a.id)
           .execute();
       }
+      await this.report(a.id, () => this.reports.failed({ asset: a, tries, error, givenUp }));
       const res: UploadAttempt = { assetId: a.id, ok: false, tries, error, configError };
       this.emit('attempt', res);
       return res;
@@ -328,98 +344,22 @@ export class UploadManager extends EventEmitter {
     }
   }
 
-  /** UPLOAD_ERROR: the asset stays local (downloadable), the job's webhook consumers hear of it once. */
-  private async giveUp(a: AssetTable, tries: number, error: string, retryAtMs: number | null): Promise<void> {
+  /** UPLOAD_ERROR: the asset stays local (downloadable) and is retried at `retryAtMs` (never when null). */
+  private async markFailed(a: AssetTable, tries: number, error: string, retryAtMs: number | null): Promise<void> {
     await this.db
       .updateTable('assets')
       .set({ upload_state: 'failed', upload_attempts: tries, upload_error: error, upload_next_at: retryAtMs === null ? null : rfc3339(new Date(retryAtMs)) })
       .where('id', '=', a.id)
       .execute();
-    await this.sendRecordingEvent(a);
-    // UPLOAD_ERROR is announced once, not at every hourly retry
-    if (a.upload_state === 'failed') return;
-    const message = redactSecrets(`upload to the configured storage failed: ${error}; the recording is kept on this server`);
-    const r = await getRecordingRow(this.db, a.job_id);
-    if (!r) {
-      // a live stream's recording: hls.failure, once per stream
-      if (await getLiveStreamRow(this.db, a.job_id)) await this.streams.uploadFailed(a.job_id, message, a.duration);
-      return;
-    }
-    await this.db.updateTable('recordings').set({ error_type: 'UPLOAD_ERROR', error_message: message, updated_at: rfc3339() }).where('id', '=', r.id).execute();
-    const base = await this.service.beamEventBase(r);
-    await this.ctx.events.emit('beam.failure', r.room_id, {
-      ...base,
-      error_code: 0,
-      error_message: message,
-      error_type: 'UPLOAD_ERROR',
-      state_name: 'Failed',
-      state_timestamp: rfc3339(),
-      duration: a.duration,
-    });
   }
 
-  /**
-   * beam.recording.success, once per asset that owes it (claimed in the row first, so never twice); a live
-   * stream's assets owe one hls.recording.success together, sent when the last of them is claimed.
-   */
-  private async sendRecordingEvent(a: AssetTable): Promise<void> {
-    if (a.event_sent !== 0) return;
-    const claimed = await this.db.updateTable('assets').set({ event_sent: 1 }).where('id', '=', a.id).where('event_sent', '=', 0).executeTakeFirst();
-    if (Number(claimed.numUpdatedRows) !== 1) return;
-    const r = await getRecordingRow(this.db, a.job_id);
-    if (!r) {
-      const stream = await getLiveStreamRow(this.db, a.job_id);
-      if (stream) await this.sendLiveRecordingEvent(stream);
-      return;
-    }
-    const row = { ...a, event_sent: 1 };
-    const url = await this.webhookUrl(row, webhookPresignSeconds(await this.templateOfRoom(r.room_id)));
-    await this.ctx.events.emit('beam.recording.success', r.room_id, await this.service.recordingSuccessData(r, row, url));
-  }
-
-  /**
-   * hls.recording.success for a stream whose every asset has been claimed: one statement moves them all from
-   * 1 (claimed) to 2 (stream announced) only while none is still 0, so of two racing uploads one sends it.
-   */
-  private async sendLiveRecordingEvent(stream: LiveStreamTable): Promise<void> {
-    const announced = await this.db
-      .updateTable('assets')
-      .set({ event_sent: 2 })
-      .where('job_id', '=', stream.id)
-      .where('event_sent', '=', 1)
-      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('assets as owing').select('owing.id').where('owing.job_id', '=', stream.id).where('owing.event_sent', '=', 0))))
-      .executeTakeFirst();
-    if (Number(announced.numUpdatedRows) === 0) return;
-    const assets = await this.db.selectFrom('assets').selectAll().where('job_id', '=', stream.id).where('deleted_at', 'is', null).where('status', '=', 'completed').execute();
-    const seconds = webhookPresignSeconds(await this.templateOfRoom(stream.room_id), stream.destination);
-    const vodAsset = assets.find((x) => x.type === 'room-vod');
-    const vod = vodAsset ? { asset: vodAsset, presignedUrl: await this.webhookUrl(vodAsset, seconds) } : null;
-    const singleFiles: SingleFileOutcome[] = [];
-    for (const f of assets.filter((x) => x.type === 'room-composite')) {
-      const meta = fromJson<{ layer?: string; resolution?: { width?: number; height?: number } }>(f.metadata, {});
-      singleFiles.push({ asset: f, presignedUrl: await this.webhookUrl(f, seconds), layer: Number(meta.layer ?? 0), width: meta.resolution?.width ?? 0, height: meta.resolution?.height ?? 0 });
-    }
-    singleFiles.sort((x, y) => x.layer - y.layer);
-    if (!vod && singleFiles.length === 0) return;
-    const stoppedAt = stream.stopped_at ?? rfc3339();
-    const duration = stream.started_at ? Math.max(0, Math.round((Date.parse(stoppedAt) - Date.parse(stream.started_at)) / 1000)) : Math.max(...assets.map((x) => x.duration));
-    const base = await this.streams.hlsEventBase(stream);
-    await this.ctx.events.emit('hls.recording.success', stream.room_id, this.streams.recordingSuccessData(stream, base, { vod, singleFiles, duration, stoppedAt }));
-  }
-
-  /** A presigned URL of the asset where it is now for a webhook, or null (logged) when the store cannot sign. */
-  private async webhookUrl(a: AssetTable, seconds: number): Promise<string | null> {
+  /** Tells the listener; its failure is not the upload's: logged, the asset's row stands. */
+  private async report(assetId: string, send: () => Promise<void>): Promise<void> {
     try {
-      return (await this.presign(a, seconds)).url;
+      await send();
     } catch (err) {
-      this.ctx.log.warn({ err: describeStoreError(err), assetId: a.id }, 'could not presign the asset for its webhook');
-      return null;
+      this.ctx.log.error({ err, assetId }, 'upload report failed');
     }
-  }
-
-  private async templateOfRoom(roomId: string) {
-    const room = await this.db.selectFrom('rooms').select('template_id').where('id', '=', roomId).executeTakeFirst();
-    return room ? await getTemplate(this.db, room.template_id) : null;
   }
 }
 

@@ -1,6 +1,7 @@
 // Uploads to a real S3-compatible server (../shared/tools/s3-test-server: Swift + s3api, real SigV4): the key
 // layout, presigned URLs (good, tampered, expired), multipart, the store going away during and before an upload,
-// a restart with an upload pending, and UPLOAD_ERROR for configurations the store refuses.
+// a restart with an upload pending, UPLOAD_ERROR for configurations the store refuses, and what the upload
+// manager reports (it decides no event itself).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import { S3TestServer } from '../helpers/s3TestServer.js';
 import { assetRow, download, recordAsset, roomWithStorage, sha256 } from '../helpers/recordedAsset.js';
 import { waitFor } from '../helpers/webhookReceiver.js';
-import type { UploadAttempt, UploadProgress } from '../../src/storage/uploads.js';
+import { UploadManager, type UploadAttempt, type UploadProgress } from '../../src/storage/uploads.js';
 import { objectId } from '../../src/clock.js';
 import type { AssetTable } from '../../src/store/schema.js';
 
@@ -280,4 +281,68 @@ test('a live stream\'s room-vod (master, layer playlists, segments) lands in the
   assert.equal(a.path, `s3://${BUCKET}/${remoteDir}/master.m3u8`);
   for (const [rel, text] of Object.entries(files)) assert.equal((await stored(`${remoteDir}/${rel}`)).toString(), text, rel);
   assert.equal(s.ctx.localStorage.exists(`${dirKey}/master.m3u8`), false, 'the local VOD directory is removed');
+});
+
+test('the upload manager decides no event: it reports uploaded / failed (given up once) to the listener it is built with', async () => {
+  const good = await roomWithStorage(s, 's3-reports', s3.upload(BUCKET, 'reports'));
+  const refused = await roomWithStorage(s, 's3-reports-bad', s3.upload(BUCKET, 'reports', 'not-the-secret'));
+  const reports: { kind: string; assetId: string; jobId: string; storage: string; recovered?: boolean; tries?: number; givenUp?: boolean; error?: string }[] = [];
+  const manager = new UploadManager(s.ctx, {
+    async uploaded({ asset, recovered }) {
+      reports.push({ kind: 'uploaded', assetId: asset.id, jobId: asset.job_id, storage: asset.storage, recovered });
+    },
+    async failed({ asset, tries, error, givenUp }) {
+      reports.push({ kind: 'failed', assetId: asset.id, jobId: asset.job_id, storage: asset.storage, tries, givenUp, error });
+    },
+  });
+  // the server's own manager is stopped meanwhile: it would take these assets up after a failed attempt
+  await s.ctx.uploads.stop();
+  const ids: string[] = [];
+  try {
+    const assetIn = async (roomId: string) => {
+      const id = objectId();
+      const jobId = objectId();
+      const key = `${s.ctx.customerId}/beam/${roomId}/20261120/Rec-${roomId}-1763600000000.mp4`;
+      const src = join(mkdtempSync(join(tmpdir(), 'reports-')), 'a.mp4');
+      writeFileSync(src, 'x'.repeat(3000));
+      s.ctx.localStorage.put(key, src);
+      const row: AssetTable = {
+        id, job_id: jobId, room_id: roomId, session_id: '', type: 'room-composite', status: 'completed',
+        path: s.ctx.localStorage.pathOf(key), storage: 'local', storage_key: key, size: 3000, duration: 1, metadata: '{}',
+        thumbnails: null, error_message: null, created_at: new Date().toISOString(), deleted_at: null,
+      };
+      const prepared = await manager.prepare(row, true);
+      await s.ctx.store.db.insertInto('assets').values(prepared).execute();
+      ids.push(id);
+      return prepared;
+    };
+    const a = await assetIn(good);
+    assert.equal((await manager.attempt(a)).ok, true);
+    assert.deepEqual(reports.slice(), [{ kind: 'uploaded', assetId: a.id, jobId: a.job_id, storage: 's3', recovered: false }]);
+
+    reports.length = 0;
+    const b = await assetIn(refused);
+    assert.equal((await manager.attempt(b)).ok, false);
+    // the 4th refusal is the one given up on; the hourly retries after it report failures, not given up again
+    await s.ctx.store.db.updateTable('assets').set({ upload_attempts: 3 }).where('id', '=', b.id).execute();
+    await manager.attempt(await assetRow(s, b.id));
+    assert.equal((await assetRow(s, b.id)).upload_state, 'failed');
+    await manager.attempt(await assetRow(s, b.id));
+    assert.deepEqual(reports.map((r) => [r.kind, r.assetId, r.jobId, r.storage, r.tries, r.givenUp]), [
+      ['failed', b.id, b.job_id, 'local', 1, false],
+      ['failed', b.id, b.job_id, 'local', 4, true],
+      ['failed', b.id, b.job_id, 'local', 5, false],
+    ]);
+    assert.match(reports[1].error!, /SignatureDoesNotMatch|AccessDenied|InvalidAccessKeyId/);
+
+    // no event from the manager itself, and no event claimed
+    for (const room of [good, refused]) {
+      const types = (await s.ctx.events.list({ roomId: room })).map((e) => e.type);
+      assert.deepEqual(types.filter((t) => /^(beam|hls)\./.test(t)), [], room);
+    }
+    for (const id of ids) assert.equal((await assetRow(s, id)).event_sent, 0);
+  } finally {
+    await s.ctx.store.db.deleteFrom('assets').where('id', 'in', ids.length ? ids : ['-']).execute();
+    await s.ctx.uploads.start();
+  }
 });

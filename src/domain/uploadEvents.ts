@@ -1,0 +1,162 @@
+// What a job's webhook consumers hear when the uploads of its assets settle (storage/uploads.ts reports
+// `uploaded` and `failed`; this turns them into events, with one table entry per job kind).
+//
+// The success event goes out once: a recording's beam.recording.success once per asset, a live stream's one
+// hls.recording.success for all its assets (room-vod, per-layer MP4s) once each of them got there. An asset
+// gets there when its upload is confirmed (store path and presigned URL), or right after its first failed
+// attempt with the local path and URL: consumers are not kept waiting on a store outage, and that local URL
+// keeps working after the upload lands (it redirects to the store). beam.failure (hls.failure for a live
+// stream) with UPLOAD_ERROR when an upload is given up on; an asset arriving after all clears the job's
+// UPLOAD_ERROR. Webhook URLs live for the template's presignDuration (the HLS destination's for a stream).
+import type { AppContext } from '../context.js';
+import type { AssetTable, LiveStreamTable, RecordingTable } from '../store/schema.js';
+import type { AssetUploaded, AssetUploadFailed, UploadReports } from '../storage/uploads.js';
+import { fromJson } from '../store/db.js';
+import { rfc3339 } from '../clock.js';
+import { claimAssetEvent, claimJobEvent, completedAssetsOfJob } from '../store/assetEvents.js';
+import type { JobTableName } from '../store/jobRows.js';
+import { getRecordingRow } from '../store/recordings.js';
+import { getLiveStreamRow } from '../store/liveStreams.js';
+import { getRoomRow } from '../store/rooms.js';
+import { getTemplate } from '../store/templates.js';
+import { webhookPresignSeconds } from '../model/templates.js';
+import { beamEventBase, beamFailureData, beamRecordingSuccessData } from './beamEvents.js';
+import { hlsEventBase, hlsFailureData, hlsRecordingSuccessData, type SingleFileOutcome } from './hlsEvents.js';
+import { redactSecrets } from '../redact.js';
+
+/** What one job says when its assets' uploads settle. */
+interface JobUploadEvents {
+  /** the asset's event was claimed (sent once): its success event, now or once the job's other assets are there */
+  announce(asset: AssetTable): Promise<void>;
+  /** the asset's upload was given up on: the job gets UPLOAD_ERROR and its consumers hear of it */
+  uploadError(asset: AssetTable, message: string): Promise<void>;
+}
+
+/** One job kind: its table, and its events bound to a job of it (null when the id is not one of its jobs). */
+interface JobKindUploads {
+  table: JobTableName;
+  eventsOf(ctx: AppContext, jobId: string): Promise<JobUploadEvents | null>;
+}
+
+const JOB_KINDS: JobKindUploads[] = [
+  {
+    table: 'recordings',
+    eventsOf: async (ctx, id) => {
+      const r = await getRecordingRow(ctx.store.db, id);
+      return r ? recordingUploadEvents(ctx, r) : null;
+    },
+  },
+  {
+    table: 'live_streams',
+    eventsOf: async (ctx, id) => {
+      const stream = await getLiveStreamRow(ctx.store.db, id);
+      return stream ? liveStreamUploadEvents(ctx, stream) : null;
+    },
+  },
+];
+
+/** The listener the upload manager is built with (server.ts). */
+export class UploadEvents implements UploadReports {
+  constructor(private readonly ctx: AppContext) {}
+
+  async uploaded({ asset, recovered }: AssetUploaded): Promise<void> {
+    if (recovered) {
+      // it arrived after all: the job's UPLOAD_ERROR no longer holds
+      for (const { table } of JOB_KINDS) {
+        await this.ctx.store.db
+          .updateTable(table as 'recordings')
+          .set({ error_type: null, error_message: null, updated_at: rfc3339() })
+          .where('id', '=', asset.job_id)
+          .where('error_type', '=', 'UPLOAD_ERROR')
+          .execute();
+      }
+    }
+    await this.announce(asset);
+  }
+
+  async failed({ asset, error, givenUp }: AssetUploadFailed): Promise<void> {
+    // after the first failed attempt the recording is announced with its local URL
+    await this.announce(asset);
+    // UPLOAD_ERROR is announced once, not at every hourly retry (the manager reports givenUp once)
+    if (!givenUp) return;
+    const message = redactSecrets(`upload to the configured storage failed: ${error}; the recording is kept on this server`);
+    await (await this.eventsOf(asset.job_id))?.uploadError(asset, message);
+  }
+
+  /** The asset's event, once (claimed in the row first, so never twice). */
+  private async announce(asset: AssetTable): Promise<void> {
+    if (asset.event_sent !== 0) return;
+    if (!(await claimAssetEvent(this.ctx.store.db, asset.id))) return;
+    await (await this.eventsOf(asset.job_id))?.announce({ ...asset, event_sent: 1 });
+  }
+
+  private async eventsOf(jobId: string): Promise<JobUploadEvents | null> {
+    for (const kind of JOB_KINDS) {
+      const events = await kind.eventsOf(this.ctx, jobId);
+      if (events) return events;
+    }
+    return null;
+  }
+}
+
+/** A recording: beam.recording.success per asset; beam.failure with UPLOAD_ERROR. */
+function recordingUploadEvents(ctx: AppContext, r: RecordingTable): JobUploadEvents {
+  const db = ctx.store.db;
+  return {
+    async announce(asset) {
+      const url = await ctx.uploads.webhookUrl(asset, webhookPresignSeconds(await templateOfRoom(ctx, r.room_id)));
+      await ctx.events.emit('beam.recording.success', r.room_id, beamRecordingSuccessData(r, await beamEventBase(db, r), asset, url));
+    },
+    async uploadError(asset, message) {
+      await db.updateTable('recordings').set({ error_type: 'UPLOAD_ERROR', error_message: message, updated_at: rfc3339() }).where('id', '=', r.id).execute();
+      const base = await beamEventBase(db, r);
+      await ctx.events.emit('beam.failure', r.room_id, beamFailureData(base, { message, type: 'UPLOAD_ERROR', at: rfc3339(), duration: asset.duration }));
+    },
+  };
+}
+
+/**
+ * A live stream: one hls.recording.success once every asset of the stream is claimed; hls.failure with
+ * UPLOAD_ERROR once per stream (the first asset given up on moves the row), the stream keeping its status.
+ */
+function liveStreamUploadEvents(ctx: AppContext, stream: LiveStreamTable): JobUploadEvents {
+  const db = ctx.store.db;
+  return {
+    async announce() {
+      if (!(await claimJobEvent(db, stream.id))) return;
+      const assets = await completedAssetsOfJob(db, stream.id);
+      const seconds = webhookPresignSeconds(await templateOfRoom(ctx, stream.room_id), stream.destination);
+      const vodAsset = assets.find((x) => x.type === 'room-vod');
+      const vod = vodAsset ? { asset: vodAsset, presignedUrl: await ctx.uploads.webhookUrl(vodAsset, seconds) } : null;
+      const singleFiles: SingleFileOutcome[] = [];
+      for (const f of assets.filter((x) => x.type === 'room-composite')) {
+        const meta = fromJson<{ layer?: string; resolution?: { width?: number; height?: number } }>(f.metadata, {});
+        singleFiles.push({ asset: f, presignedUrl: await ctx.uploads.webhookUrl(f, seconds), layer: Number(meta.layer ?? 0), width: meta.resolution?.width ?? 0, height: meta.resolution?.height ?? 0 });
+      }
+      singleFiles.sort((x, y) => x.layer - y.layer);
+      if (!vod && singleFiles.length === 0) return;
+      const stoppedAt = stream.stopped_at ?? rfc3339();
+      const duration = stream.started_at ? Math.max(0, Math.round((Date.parse(stoppedAt) - Date.parse(stream.started_at)) / 1000)) : Math.max(...assets.map((x) => x.duration));
+      const base = await hlsEventBase(db, ctx.config.publicUrl, stream);
+      await ctx.events.emit('hls.recording.success', stream.room_id, hlsRecordingSuccessData(stream, base, { vod, singleFiles, duration, stoppedAt }));
+    },
+    async uploadError(asset, message) {
+      const res = await db
+        .updateTable('live_streams')
+        .set({ error_type: 'UPLOAD_ERROR', error_message: redactSecrets(message), updated_at: rfc3339() })
+        .where('id', '=', stream.id)
+        .where((eb) => eb.or([eb('error_type', 'is', null), eb('error_type', '!=', 'UPLOAD_ERROR')]))
+        .executeTakeFirst();
+      if (Number(res.numUpdatedRows) === 0) return;
+      const r = await getLiveStreamRow(db, stream.id);
+      if (!r) return;
+      const base = await hlsEventBase(db, ctx.config.publicUrl, r);
+      await ctx.events.emit('hls.failure', r.room_id, hlsFailureData(base, { message: redactSecrets(message), type: 'UPLOAD_ERROR', at: rfc3339(), duration: asset.duration }));
+    },
+  };
+}
+
+async function templateOfRoom(ctx: AppContext, roomId: string) {
+  const room = await getRoomRow(ctx.store.db, roomId);
+  return room ? await getTemplate(ctx.store.db, room.template_id) : null;
+}

@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // Runs every compiled test file (dist/test/**/*.test.js) in one node:test run, one file at a time:
 // the media tests start browsers and encoders, and 2 cores are all CI has.
-// Before them, the layering check (dependency-cruiser, .dependency-cruiser.cjs) must pass.
+// Before them, the layering check (dependency-cruiser, .dependency-cruiser.cjs) and the duplicate-code check
+// (jscpd, .jscpd.json) must pass.
 // Optional arguments filter files by substring: `node scripts/run-tests.mjs rooms auth`.
 // `--node 24` runs them under that Node instead (from the npm registry, see other-node.mjs). With CI=true the
 // tests outside test/e2e (no browser) then run again under each Node in ROOMCAST_TEST_ALSO_NODE (default "24").
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prepareNode, versionMatches } from './other-node.mjs';
@@ -63,12 +65,57 @@ function checkLayers() {
   return res.status ?? 1;
 }
 
+/**
+ * The duplicate-code check (jscpd, .jscpd.json) over the TypeScript sources in src/; its exit status. Prints
+ * the number of clones and duplicated lines, and where each clone is. Any clone fails the run: shared code
+ * goes into one module (the two job kinds share store/jobRows.ts, store/jobObjects.ts), not into copies.
+ *
+ * Threshold: a clone is 6+ lines and 50+ tokens alike. At 60 tokens (its report counts blanks and line breaks as tokens, its threshold does not)
+ * reports) the copies between the job kinds went unseen: the API object's shared fields (store/recordings.ts
+ * ~ store/liveStreams.ts, 8 lines) and a new job row's columns (the two services, 12 lines). At 5 lines or
+ * 40-45 tokens it flags boilerplate: import blocks, route schema options, two-line guard pairs.
+ * Not checked: src/web (browser JavaScript served as-is, another language and runtime, outside this
+ * TypeScript check) and src/store/migrations.ts (each migration is a frozen copy of the tables as they were
+ * then: "never edit one that has shipped", so the repeated job columns there are by design).
+ */
+function checkDuplicates() {
+  const out = mkdtempSync(join(tmpdir(), 'roomcast-jscpd-'));
+  try {
+    const res = spawnSync(join(root, 'node_modules', '.bin', 'jscpd'), ['--config', '.jscpd.json', '--reporters', 'json', '--output', out, '--silent'], {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    let report;
+    try {
+      report = JSON.parse(readFileSync(join(out, 'jscpd-report.json'), 'utf8'));
+    } catch {
+      console.error(`[run-tests] jscpd wrote no report (exit ${res.status ?? res.signal ?? res.error?.message})`);
+      return res.status || 1;
+    }
+    const total = report.statistics.total;
+    console.error(
+      `[run-tests] duplicate code (jscpd, .jscpd.json): ${total.clones} clones, ${total.duplicatedLines} duplicated lines (${total.percentage}%) in ${total.sources} files`,
+    );
+    for (const d of report.duplicates) {
+      console.error(`  ${d.firstFile.name}:${d.firstFile.start}-${d.firstFile.end} ~ ${d.secondFile.name}:${d.secondFile.start}-${d.secondFile.end} (${d.lines} lines)`);
+    }
+    return total.clones > 0 ? 1 : 0;
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
 const { filters, node } = parseArgs(process.argv.slice(2));
-// layers and import cycles first: a violation fails the run before any test starts
+// layers, import cycles and copied code first: a violation fails the run before any test starts
 const layers = checkLayers();
 if (layers !== 0) {
   console.error('[run-tests] the layering check failed (.dependency-cruiser.cjs, docs/architecture.md)');
   process.exit(layers);
+}
+const duplicates = checkDuplicates();
+if (duplicates !== 0) {
+  console.error('[run-tests] the duplicate-code check failed (.jscpd.json): move the shared code into one module');
+  process.exit(duplicates);
 }
 const files = walk(testRoot)
   .map((p) => relative(root, p))

@@ -7,7 +7,8 @@ import { notFound } from './errors.js';
 import { envelope, envelopeSchema } from './pagination.js';
 import { LiveStreamService, TIMED_METADATA_MAX_PAYLOAD } from '../domain/liveStreamService.js';
 import { getLiveStreamRow, rowToLiveStream } from '../store/liveStreams.js';
-import { assetsOfJob } from '../store/recordings.js';
+import { assetsOfJob } from '../store/jobObjects.js';
+import { JobRows } from '../store/jobRows.js';
 import type { LiveStreamTable } from '../store/schema.js';
 import { Id, JobListQuery } from './schemas.js';
 
@@ -41,6 +42,7 @@ const LiveStream = Type.Object({ id: Type.String(), status: Type.String() }, { a
 export function liveStreamRoutes(app: ApiInstance, ctx: AppContext): void {
   const service = new LiveStreamService(ctx);
   const { db } = ctx.store;
+  const jobs = new JobRows(db, 'live_streams');
   // read at response time: the port may be picked after start
   const show = (r: LiveStreamTable) => rowToLiveStream(r, null, ctx.config.publicUrl);
   const tags = ['live-streams'];
@@ -111,12 +113,7 @@ export function liveStreamRoutes(app: ApiInstance, ctx: AppContext): void {
     async (req) => {
       const q = req.query;
       const limit = q.limit ?? 10;
-      let sel = db.selectFrom('live_streams').selectAll();
-      if (q.room_id) sel = sel.where('room_id', '=', q.room_id);
-      if (q.session_id) sel = sel.where('session_id', '=', q.session_id);
-      if (q.status) sel = sel.where('status', '=', q.status);
-      if (q.start) sel = sel.where('id', '<', q.start);
-      const rows = await sel.orderBy('id', 'desc').limit(limit).execute();
+      const rows = await jobs.list(q, limit);
       return envelope(limit, rows.map(show), (r) => r.id);
     },
   );

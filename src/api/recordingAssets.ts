@@ -6,7 +6,7 @@ import type { ApiInstance } from './types.js';
 import type { AppContext } from '../context.js';
 import { ApiError, notFound } from './errors.js';
 import { envelope, envelopeSchema, pageQuery } from './pagination.js';
-import { rowToAsset } from '../store/recordings.js';
+import { rowToAsset } from '../store/jobObjects.js';
 import { describeStoreError } from '../storage/index.js';
 import { Id } from './schemas.js';
 

@@ -5,7 +5,9 @@ import type { AppContext } from '../context.js';
 import { notFound } from './errors.js';
 import { envelope, envelopeSchema } from './pagination.js';
 import { RecordingService } from '../domain/recordingService.js';
-import { assetsOfJob, getRecordingRow, rowToRecording } from '../store/recordings.js';
+import { getRecordingRow, rowToRecording } from '../store/recordings.js';
+import { assetsOfJob } from '../store/jobObjects.js';
+import { JobRows } from '../store/jobRows.js';
 import { Id, JobListQuery } from './schemas.js';
 
 const RoomParams = Type.Object({ room_id: Id });
@@ -27,6 +29,7 @@ const Recording = Type.Object({ id: Type.String(), status: Type.String() }, { ad
 export function recordingRoutes(app: ApiInstance, ctx: AppContext): void {
   const service = new RecordingService(ctx);
   const { db } = ctx.store;
+  const jobs = new JobRows(db, 'recordings');
 
   app.post(
     '/recordings/room/:room_id/start',
@@ -80,12 +83,7 @@ export function recordingRoutes(app: ApiInstance, ctx: AppContext): void {
     async (req) => {
       const q = req.query;
       const limit = q.limit ?? 10;
-      let sel = db.selectFrom('recordings').selectAll();
-      if (q.room_id) sel = sel.where('room_id', '=', q.room_id);
-      if (q.session_id) sel = sel.where('session_id', '=', q.session_id);
-      if (q.status) sel = sel.where('status', '=', q.status);
-      if (q.start) sel = sel.where('id', '<', q.start);
-      const rows = await sel.orderBy('id', 'desc').limit(limit).execute();
+      const rows = await jobs.list(q, limit);
       return envelope(limit, rows.map((r) => rowToRecording(r, null)), (r) => r.id);
     },
   );

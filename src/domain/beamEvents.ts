@@ -6,6 +6,7 @@ import type { AssetTable, RecordingTable } from '../store/schema.js';
 import { rfc3339, uuid } from '../clock.js';
 import { roomAndTemplate, sessionStartedAt } from '../store/jobRows.js';
 import { redactSecrets } from '../redact.js';
+import { failureEventData, type JobFailure } from './failureEvents.js';
 
 export async function beamEventBase(db: Db, r: RecordingTable): Promise<Record<string, unknown>> {
   const { room, template } = await roomAndTemplate(db, r.room_id);
@@ -53,17 +54,6 @@ export function beamRecordingSuccessData(
 }
 
 /** beam.failure data: the job failed, or its asset could not be uploaded (UPLOAD_ERROR). */
-export function beamFailureData(
-  base: Record<string, unknown>,
-  failure: { message: string | undefined; type: string | undefined; at: string; duration: number },
-): Record<string, unknown> {
-  return {
-    ...base,
-    error_code: 0,
-    error_message: failure.message,
-    error_type: failure.type,
-    state_name: 'Failed',
-    state_timestamp: failure.at,
-    duration: failure.duration,
-  };
+export function beamFailureData(base: Record<string, unknown>, failure: JobFailure): Record<string, unknown> {
+  return failureEventData(base, failure, 'Failed');
 }

@@ -7,6 +7,7 @@ import { rfc3339, uuid } from '../clock.js';
 import { layersOf, playbackUrl } from '../store/liveStreams.js';
 import { roomAndTemplate, sessionStartedAt } from '../store/jobRows.js';
 import { redactSecrets } from '../redact.js';
+import { failureEventData, type JobFailure } from './failureEvents.js';
 
 /** One per-layer MP4 of a finished stream, as hls.recording.success lists it. */
 export interface SingleFileOutcome {
@@ -81,17 +82,6 @@ export function hlsRecordingSuccessData(r: LiveStreamTable, base: Record<string,
 }
 
 /** hls.failure data: the stream failed, or its recordings could not be uploaded (UPLOAD_ERROR). */
-export function hlsFailureData(
-  base: Record<string, unknown>,
-  failure: { message: string | undefined; type: string | undefined; at: string; duration: number },
-): Record<string, unknown> {
-  return {
-    ...base,
-    error_code: 0,
-    error_message: failure.message,
-    error_type: failure.type,
-    state_name: 'HLSFailed',
-    state_timestamp: failure.at,
-    duration: failure.duration,
-  };
+export function hlsFailureData(base: Record<string, unknown>, failure: JobFailure): Record<string, unknown> {
+  return failureEventData(base, failure, 'HLSFailed');
 }

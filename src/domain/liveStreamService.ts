@@ -16,7 +16,7 @@ import type { HlsDestination, Template } from '../model/templates.js';
 import { defaultHlsDestination } from './templateDefaults.js';
 import { streamingDisabledByAutoStart } from './templateValidation.js';
 import { closeJob } from './jobClosing.js';
-import { JobRows, activeSessionId, roomAndTemplate } from '../store/jobRows.js';
+import { JobRows, newJobColumns, roomAndTemplate } from '../store/jobRows.js';
 import { redactOptional } from '../redact.js';
 import { hlsEventBase, hlsFailureData, hlsRecordingSuccessData, type SingleFileOutcome } from './hlsEvents.js';
 
@@ -90,14 +90,15 @@ export class LiveStreamService {
     const meetingUrl = resolveMeetingUrl(this.ctx, roomId, input.meeting_url);
     const active = await activeLiveStreams(this.db, roomId);
     if (active.length > 0) throw this.alreadyStreaming(roomId, active[0]);
-    const at = rfc3339();
     const row: LiveStreamTable = {
-      id: objectId(),
-      room_id: roomId,
-      session_id: await activeSessionId(this.db, roomId),
-      status: 'starting',
-      meeting_url: meetingUrl,
-      destination: dest.name,
+      ...(await newJobColumns(this.db, {
+        room_id: roomId,
+        meeting_url: meetingUrl,
+        destination: dest.name,
+        max_duration: dest.maxDuration,
+        auto_stop_timeout: dest.autoStopTimeout,
+        started_by: startedBy,
+      })),
       // 128 random bits: the playback URL is the only credential a player has
       playback_key: randomBytes(16).toString('base64url'),
       hls_vod: bit(input.recording?.hls_vod ?? dest.recording.hlsVod),
@@ -108,18 +109,7 @@ export class LiveStreamService {
       num_playlist_segments: dest.numPlaylistSegments,
       video_frame_rate: dest.videoFrameRate,
       metadata_insertion: bit(dest.enableMetadataInsertion),
-      max_duration: dest.maxDuration,
-      auto_stop_timeout: dest.autoStopTimeout,
       recording_paused: 0,
-      started_by: startedBy,
-      stopped_by: '',
-      stop_reason: null,
-      error_type: null,
-      error_message: null,
-      created_at: at,
-      started_at: null,
-      stopped_at: null,
-      updated_at: at,
     };
     try {
       await this.db.insertInto('live_streams').values(row).execute();

@@ -3,7 +3,7 @@
 // step (reference §2, §5.4).
 import type { AppContext } from '../context.js';
 import { invalidInput, conflict, forbidden, notFound } from './errors.js';
-import { objectId, rfc3339 } from '../clock.js';
+import { rfc3339 } from '../clock.js';
 import { bit, toJson } from '../store/db.js';
 import type { AssetTable, RecordingTable } from '../store/schema.js';
 import { activeRecordings, getRecordingRow } from '../store/recordings.js';
@@ -19,7 +19,7 @@ import type { JobStatus } from '../model/jobStatus.js';
 import { RECORDER_ROLE, type RecordingConfig, type Template } from '../model/templates.js';
 import { hostPortOf, isAllowedUrl } from './allowedHosts.js';
 import { closeJob } from './jobClosing.js';
-import { JobRows, activeSessionId, roomAndTemplate } from '../store/jobRows.js';
+import { JobRows, newJobColumns, roomAndTemplate } from '../store/jobRows.js';
 import { redactOptional } from '../redact.js';
 import { beamEventBase, beamFailureData, beamRecordingSuccessData } from './beamEvents.js';
 
@@ -108,30 +108,20 @@ export class RecordingService {
     if (active.length > 0) {
       throw conflict('Recording already running', `recording ${active[0].id} of room ${roomId} is ${active[0].status}: stop it before starting another`);
     }
-    const at = rfc3339();
     const row: RecordingTable = {
-      id: objectId(),
-      room_id: roomId,
-      session_id: await activeSessionId(this.db, roomId),
-      status: 'starting',
-      meeting_url: meetingUrl,
-      destination: cfg?.name ?? 'default',
+      ...(await newJobColumns(this.db, {
+        room_id: roomId,
+        meeting_url: meetingUrl,
+        destination: cfg?.name ?? 'default',
+        max_duration: cfg?.maxDuration ?? 4 * 3600,
+        auto_stop_timeout: composite?.autoStopTimeout ?? 300,
+        started_by: startedBy,
+      })),
       asset_types: toJson(['room-composite']),
       width: resolution.width,
       height: resolution.height,
       audio_only: bit(input.audio_only),
-      max_duration: cfg?.maxDuration ?? 4 * 3600,
-      auto_stop_timeout: composite?.autoStopTimeout ?? 300,
       paused: 0,
-      started_by: startedBy,
-      stopped_by: '',
-      stop_reason: null,
-      error_type: null,
-      error_message: null,
-      created_at: at,
-      started_at: null,
-      stopped_at: null,
-      updated_at: at,
     };
     try {
       await this.db.insertInto('recordings').values(row).execute();

@@ -4,6 +4,7 @@
 import type { AppContext } from '../context.js';
 import type { ErrorType } from '../domain/recordingJob.js';
 import type { JobStatus } from '../model/jobStatus.js';
+import type { JobColumns } from '../store/schema.js';
 import { RecordingService } from '../domain/recordingService.js';
 import { LiveStreamService } from '../domain/liveStreamService.js';
 import { webhookPresignSeconds } from '../model/templates.js';
@@ -48,47 +49,77 @@ async function templateOfRoom(ctx: AppContext, roomId: string) {
   return room ? getTemplate(ctx.store.db, room.template_id) : null;
 }
 
-export function recordingJobs(ctx: AppContext): EgressJobKindAdapter {
-  const service = new RecordingService(ctx);
+/** specOf's answer: the job spec, and the size, frame rate and audio of the capture. */
+type KindSpec = NonNullable<Awaited<ReturnType<EgressJobKindAdapter['specOf']>>>;
+
+/** What tells one kind of job from the other: its service and how its row reads as a job. */
+interface JobKind<R extends JobColumns> {
+  kind: EgressJobKind;
+  label: string;
+  service: {
+    get(id: string): Promise<R | undefined>;
+    markRunning(id: string, at: Date): Promise<unknown>;
+    move(id: string, to: JobStatus): Promise<unknown>;
+  };
+  paused(r: R): boolean;
+  specOf(r: R): KindSpec;
+  /** the HLS destination whose presignDuration the webhook URLs follow; none: the recording config's */
+  presignDestination(r: R): string | undefined;
+  finish(id: string, outcome: JobOutcome): Promise<void>;
+}
+
+/** The adapter of one kind: the row lookups and moves are the same for both kinds. */
+function adapterOf<R extends JobColumns>(ctx: AppContext, k: JobKind<R>): EgressJobKindAdapter {
+  const { service } = k;
   return {
-    kind: 'recording',
-    label: 'recording',
+    kind: k.kind,
+    label: k.label,
     async get(id) {
       const r = await service.get(id);
-      return r && { ...r, status: r.status as JobStatus, paused: r.paused === 1 };
+      return r && { ...r, status: r.status as JobStatus, paused: k.paused(r) };
     },
     async specOf(id) {
       const r = await service.get(id);
-      if (!r) return undefined;
-      const outputs: OutputSpec[] = [{ kind: 'mp4File', width: r.width, height: r.height }];
-      return { spec: { kind: 'recording', jobId: r.id, outputs }, size: { width: r.width, height: r.height }, fps: 30, audioOnly: r.audio_only === 1 };
+      return r && k.specOf(r);
     },
     markRunning: (id, at) => service.markRunning(id, at),
     move: (id, to) => service.move(id, to),
-    // the webhook's URL lives as long as the recording config's presignDuration
     async presignSeconds(id) {
       const r = await service.get(id);
-      return webhookPresignSeconds(r ? await templateOfRoom(ctx, r.room_id) : null);
+      return webhookPresignSeconds(r ? await templateOfRoom(ctx, r.room_id) : null, r && k.presignDestination(r));
     },
+    finish: (id, outcome) => k.finish(id, outcome),
+  };
+}
+
+export function recordingJobs(ctx: AppContext): EgressJobKindAdapter {
+  const service = new RecordingService(ctx);
+  return adapterOf(ctx, {
+    kind: 'recording',
+    label: 'recording',
+    service,
+    paused: (r) => r.paused === 1,
+    specOf(r) {
+      const outputs: OutputSpec[] = [{ kind: 'mp4File', width: r.width, height: r.height }];
+      return { spec: { kind: 'recording', jobId: r.id, outputs }, size: { width: r.width, height: r.height }, fps: 30, audioOnly: r.audio_only === 1 };
+    },
+    // the webhook's URL lives as long as the recording config's presignDuration
+    presignDestination: () => undefined,
     async finish(id, o) {
       const mp4 = o.drafts.find((d) => d.output === 'mp4File');
       await service.finish(id, { asset: mp4?.asset ?? null, presignedUrl: mp4?.presignedUrl ?? null, errorType: o.errorType, errorMessage: o.errorMessage, stoppedAt: o.stoppedAt });
     },
-  };
+  });
 }
 
 export function liveStreamJobs(ctx: AppContext): EgressJobKindAdapter {
   const service = new LiveStreamService(ctx);
-  return {
+  return adapterOf(ctx, {
     kind: 'live-stream',
     label: 'live stream',
-    async get(id) {
-      const r = await service.get(id);
-      return r && { ...r, status: r.status as JobStatus, paused: r.recording_paused === 1 };
-    },
-    async specOf(id) {
-      const r = await service.get(id);
-      if (!r) return undefined;
+    service,
+    paused: (r) => r.recording_paused === 1,
+    specOf(r) {
       const layers = layersOf(r);
       const wanted = new Set(recordedLayersOf(r).map((l) => `${l.width}x${l.height}`));
       const recorded = layers.map((l, i) => (wanted.has(`${l.width}x${l.height}`) ? i : -1)).filter((i) => i >= 0);
@@ -109,13 +140,8 @@ export function liveStreamJobs(ctx: AppContext): EgressJobKindAdapter {
       const top = layers[0];
       return { spec: { kind: 'live-stream', jobId: r.id, outputs }, size: { width: top.width, height: top.height }, fps: r.video_frame_rate, audioOnly: false };
     },
-    markRunning: (id, at) => service.markRunning(id, at),
-    move: (id, to) => service.move(id, to),
     // webhook URLs live as long as the destination (or the recording config) says
-    async presignSeconds(id) {
-      const r = await service.get(id);
-      return webhookPresignSeconds(r ? await templateOfRoom(ctx, r.room_id) : null, r?.destination);
-    },
+    presignDestination: (r) => r.destination,
     async finish(id, o) {
       // the room's own bucket, when it has one: uploaded after the rows exist; the local copies stay until then,
       // and hls.recording.success waits for the uploads (it names the bucket's paths)
@@ -135,5 +161,5 @@ export function liveStreamJobs(ctx: AppContext): EgressJobKindAdapter {
       });
       for (const d of prepared) if (d.asset.upload_state === 'pending') await ctx.uploads.schedule(d.asset.id);
     },
-  };
+  });
 }

@@ -3,8 +3,8 @@
 // asset store under the reference's HLS keys, and a room-vod asset is played through path-signed URLs:
 // /vod/<asset_id>/<expires>/<sig>/master.m3u8 — the signature sits in the path, so the playlists' relative
 // URIs (layer playlists, segments) inherit it, which a query-string signature would not survive.
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
+import { UrlSignature } from './urlSignature.js';
 
 export function liveOutputDir(dataDir: string, streamId: string): string {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(streamId)) throw new Error(`invalid stream id ${streamId}`);
@@ -31,33 +31,24 @@ export function hlsVodKeyDir(prefix: string, roomId: string, startedAtMs: number
 }
 
 export class VodUrlSigner {
-  private readonly key: Buffer;
+  private readonly signature: UrlSignature;
 
   constructor(
     appSecret: string,
     /** read at signing time: the port may be picked after start */
     private readonly publicUrl: () => string,
   ) {
-    // a key of its own, so a URL signature says nothing about the secret or other signed URLs
-    this.key = createHmac('sha256', appSecret).update('roomcast vod urls').digest();
-  }
-
-  private sign(assetId: string, expires: number): string {
-    return createHmac('sha256', this.key).update(`${assetId}\n${expires}`).digest('base64url');
+    this.signature = new UrlSignature(appSecret, 'roomcast vod urls');
   }
 
   presign(assetId: string, seconds: number, nowMs = Date.now()): { url: string; expiry: number } {
     const expires = Math.floor(nowMs / 1000) + seconds;
-    return { url: `${this.publicUrl()}/vod/${assetId}/${expires}/${this.sign(assetId, expires)}/master.m3u8`, expiry: seconds };
+    return { url: `${this.publicUrl()}/vod/${assetId}/${expires}/${this.signature.sign(assetId, expires)}/master.m3u8`, expiry: seconds };
   }
 
   /** Why a request is refused, or null when it is good. */
   check(assetId: string, expires: string, sig: string, nowMs = Date.now()): string | null {
     if (!/^\d{1,12}$/.test(expires)) return 'malformed expiry';
-    const want = Buffer.from(this.sign(assetId, Number(expires)));
-    const got = Buffer.from(sig);
-    if (want.length !== got.length || !timingSafeEqual(want, got)) return 'signature does not match';
-    if (Number(expires) * 1000 < nowMs) return 'URL expired';
-    return null;
+    return this.signature.refusal(assetId, expires, sig, nowMs);
   }
 }

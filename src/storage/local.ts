@@ -1,14 +1,14 @@
 // Local disk storage (the default): assets under DATA_DIR/assets/<key>, served by this server through
 // URLs signed with an expiry (HMAC over key + expiry), with HTTP range support, and a retention sweep.
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, renameSync, copyFileSync, unlinkSync, existsSync, statSync } from 'node:fs';
 import { dirname, join, normalize, sep } from 'node:path';
+import { UrlSignature } from './urlSignature.js';
 
 export const LOCAL_LOCATION = 'roomcast';
 
 export class LocalStorage {
   readonly root: string;
-  private readonly signingKey: Buffer;
+  private readonly signature: UrlSignature;
 
   constructor(
     dataDir: string,
@@ -18,8 +18,7 @@ export class LocalStorage {
   ) {
     this.root = join(dataDir, 'assets');
     mkdirSync(this.root, { recursive: true });
-    // A key of its own, derived from the app secret, so a URL signature says nothing about the secret.
-    this.signingKey = createHmac('sha256', appSecret).update('roomcast local asset urls').digest();
+    this.signature = new UrlSignature(appSecret, 'roomcast local asset urls');
   }
 
   /** Absolute file path of a key; refuses keys that climb out of the root. */
@@ -56,24 +55,16 @@ export class LocalStorage {
     if (existsSync(file)) unlinkSync(file);
   }
 
-  private sign(key: string, expires: number): string {
-    return createHmac('sha256', this.signingKey).update(`${key}\n${expires}`).digest('base64url');
-  }
-
   presign(key: string, seconds: number, nowMs = Date.now()): { url: string; expiry: number } {
     const expires = Math.floor(nowMs / 1000) + seconds;
     const path = key.split('/').map(encodeURIComponent).join('/');
-    return { url: `${this.publicUrl()}/assets/${path}?expires=${expires}&sig=${this.sign(key, expires)}`, expiry: seconds };
+    return { url: `${this.publicUrl()}/assets/${path}?expires=${expires}&sig=${this.signature.sign(key, expires)}`, expiry: seconds };
   }
 
   /** Why a signed request is refused, or null when it is good. */
   checkSignature(key: string, expires: string | undefined, sig: string | undefined, nowMs = Date.now()): string | null {
     if (!expires || !sig || !/^\d+$/.test(expires)) return 'missing or malformed signature';
-    const want = Buffer.from(this.sign(key, Number(expires)));
-    const got = Buffer.from(sig);
-    if (want.length !== got.length || !timingSafeEqual(want, got)) return 'signature does not match';
-    if (Number(expires) * 1000 < nowMs) return 'URL expired';
-    return null;
+    return this.signature.refusal(key, expires, sig, nowMs);
   }
 }
 

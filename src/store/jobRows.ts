@@ -1,15 +1,46 @@
-// Row operations every recorder job table shares (recordings, live streams): read, the conditional status
-// move, the stop request, and the room/template/session lookups their events need. One implementation for
-// both tables; the moves are conditional on the status read, so concurrent moves never overwrite each other.
+// Row operations every recorder job table shares (recordings, live streams): a new row's shared columns, read,
+// list, the conditional status move, the stop request, and the room/template/session lookups their events
+// need. One implementation for both tables; the moves are conditional on the status read, so concurrent
+// moves never overwrite each other.
 import type { Db } from './db.js';
-import type { LiveStreamTable, RecordingTable } from './schema.js';
+import type { JobColumns, LiveStreamTable, RecordingTable } from './schema.js';
 import { getTemplate } from './templates.js';
-import { rfc3339 } from '../clock.js';
+import { objectId, rfc3339 } from '../clock.js';
 import { notFound } from '../domain/errors.js';
 import { canMove, type JobStatus } from '../model/jobStatus.js';
 
 export type JobTableName = 'recordings' | 'live_streams';
 export type RowOf<T extends JobTableName> = T extends 'recordings' ? RecordingTable : LiveStreamTable;
+
+/** GET /recordings, GET /live-streams filters; `start` is the id to continue after (ids sort by time). */
+export interface JobListFilter {
+  room_id?: string;
+  session_id?: string;
+  status?: string;
+  start?: string;
+}
+
+/** What a start decides of the columns every job has; newJobColumns fills in the rest. */
+export type JobStart = Pick<JobColumns, 'room_id' | 'meeting_url' | 'destination' | 'max_duration' | 'auto_stop_timeout' | 'started_by'>;
+
+/** A new job's shared columns: a new id, the room's active session, `starting`, not stopped. */
+export async function newJobColumns(db: Db, start: JobStart): Promise<JobColumns> {
+  const at = rfc3339();
+  return {
+    ...start,
+    id: objectId(),
+    session_id: await activeSessionId(db, start.room_id),
+    status: 'starting',
+    stopped_by: '',
+    stop_reason: null,
+    error_type: null,
+    error_message: null,
+    created_at: at,
+    started_at: null,
+    stopped_at: null,
+    updated_at: at,
+  };
+}
 
 export class JobRows<T extends JobTableName> {
   constructor(
@@ -24,6 +55,16 @@ export class JobRows<T extends JobTableName> {
 
   async get(id: string): Promise<RowOf<T> | undefined> {
     return (await this.db.selectFrom(this.t).selectAll().where('id', '=', id).executeTakeFirst()) as RowOf<T> | undefined;
+  }
+
+  /** A page of jobs, newest first. */
+  async list(filter: JobListFilter, limit: number): Promise<RowOf<T>[]> {
+    let sel = this.db.selectFrom(this.t).selectAll();
+    if (filter.room_id) sel = sel.where('room_id', '=', filter.room_id);
+    if (filter.session_id) sel = sel.where('session_id', '=', filter.session_id);
+    if (filter.status) sel = sel.where('status', '=', filter.status);
+    if (filter.start) sel = sel.where('id', '<', filter.start);
+    return (await sel.orderBy('id', 'desc').limit(limit).execute()) as RowOf<T>[];
   }
 
   /** Moves a job's status if the move is allowed from where it is now; returns the row after, or null. */

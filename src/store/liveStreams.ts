@@ -5,29 +5,13 @@ import { fromJson } from './db.js';
 import type { AssetTable, LiveStreamTable, TimedMetadataTable } from './schema.js';
 import { ACTIVE_STATUSES } from '../model/jobStatus.js';
 import type { HlsLayer } from '../model/templates.js';
-import { rowToAsset, type AssetObject } from './recordings.js';
+import { rowToJobObject, type JobObject } from './jobObjects.js';
 
-export interface LiveStreamObject {
-  id: string;
-  room_id: string;
-  session_id: string;
-  status: string;
-  meeting_url: string;
+export interface LiveStreamObject extends JobObject {
   playback: { url: string };
   recording: { hls_vod: boolean; single_file_per_layer: boolean };
-  destination: string;
-  recording_assets: Omit<AssetObject, 'job_id' | 'room_id' | 'session_id'>[] | null;
-  created_at: string;
-  started_at: string | null;
-  stopped_at: string | null;
-  updated_at: string;
-  started_by: string;
-  stopped_by: string;
-  /** extensions: HLS recording paused (pause-recording), why it stopped or failed */
+  /** extension: HLS recording paused (pause-recording) */
   recording_paused: boolean;
-  stop_reason?: string;
-  error_type?: string;
-  error_message?: string;
 }
 
 /** The master playlist's public URL. The random key in the path is what authorises playback. */
@@ -36,33 +20,12 @@ export function playbackUrl(publicUrl: string, r: Pick<LiveStreamTable, 'id' | '
 }
 
 export function rowToLiveStream(r: LiveStreamTable, assets: AssetTable[] | null, publicUrl: string): LiveStreamObject {
-  const out: LiveStreamObject = {
-    id: r.id,
-    room_id: r.room_id,
-    session_id: r.session_id,
-    status: r.status,
-    meeting_url: r.meeting_url,
+  return {
+    ...rowToJobObject(r, assets),
     playback: { url: playbackUrl(publicUrl, r) },
     recording: { hls_vod: r.hls_vod === 1, single_file_per_layer: r.single_file_per_layer === 1 },
-    destination: r.destination,
-    recording_assets: assets
-      ? assets.map((a) => {
-          const { job_id: _j, room_id: _r, session_id: _s, ...rest } = rowToAsset(a);
-          return rest;
-        })
-      : null,
-    created_at: r.created_at,
-    started_at: r.started_at,
-    stopped_at: r.stopped_at,
-    updated_at: r.updated_at,
-    started_by: r.started_by,
-    stopped_by: r.stopped_by,
     recording_paused: r.recording_paused === 1,
   };
-  if (r.stop_reason) out.stop_reason = r.stop_reason;
-  if (r.error_type) out.error_type = r.error_type;
-  if (r.error_message) out.error_message = r.error_message;
-  return out;
 }
 
 export function layersOf(r: Pick<LiveStreamTable, 'layers'>): HlsLayer[] {

@@ -88,20 +88,16 @@ export interface JobQueueTable {
   updated_at: string;
 }
 
-export interface RecordingTable {
+/** The columns of every recorder job table (recordings, live streams): the job's state and how it ended. */
+export interface JobColumns {
   id: string;
   room_id: string;
   session_id: string;
   status: string;
   meeting_url: string;
   destination: string;
-  asset_types: string; // JSON string[]
-  width: number;
-  height: number;
-  audio_only: number;
   max_duration: number;
   auto_stop_timeout: number;
-  paused: number;
   started_by: string;
   stopped_by: string;
   stop_reason: string | null;
@@ -111,6 +107,15 @@ export interface RecordingTable {
   started_at: string | null;
   stopped_at: string | null;
   updated_at: string;
+}
+
+/** One row per composite recording job. */
+export interface RecordingTable extends JobColumns {
+  asset_types: string; // JSON string[]
+  width: number;
+  height: number;
+  audio_only: number;
+  paused: number;
 }
 
 export interface AssetTable {
@@ -187,13 +192,7 @@ export interface WebhookReplayTable {
 }
 
 /** One row per live stream (HLS) job; its layers and recording flags are a snapshot of the destination at start. */
-export interface LiveStreamTable {
-  id: string;
-  room_id: string;
-  session_id: string;
-  status: string;
-  meeting_url: string;
-  destination: string;
+export interface LiveStreamTable extends JobColumns {
   /** random path segment of the playback URL: the URL is the capability */
   playback_key: string;
   hls_vod: number;
@@ -205,18 +204,7 @@ export interface LiveStreamTable {
   num_playlist_segments: number;
   video_frame_rate: number;
   metadata_insertion: number;
-  max_duration: number;
-  auto_stop_timeout: number;
   recording_paused: number;
-  started_by: string;
-  stopped_by: string;
-  stop_reason: string | null;
-  error_type: string | null;
-  error_message: string | null;
-  created_at: string;
-  started_at: string | null;
-  stopped_at: string | null;
-  updated_at: string;
 }
 
 /** Timed metadata sent to a running live stream; players see it as EXT-X-DATERANGE. */

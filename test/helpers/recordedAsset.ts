@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import type { TestServer } from './server.js';
 import { objectId, rfc3339 } from '../../src/clock.js';
 import { toJson } from '../../src/store/db.js';
-import type { AssetTable, LiveStreamTable, RecordingTable } from '../../src/store/schema.js';
+import type { AssetTable, JobColumns, LiveStreamTable, RecordingTable } from '../../src/store/schema.js';
 import { beamKey } from '../../src/storage/local.js';
 import { RecordingService } from '../../src/domain/recordingService.js';
 import { LiveStreamService } from '../../src/domain/liveStreamService.js';
@@ -36,27 +36,21 @@ export async function roomWithStorage(s: TestServer, name: string, upload: Recor
   return r.body.id;
 }
 
-export async function recordAsset(s: TestServer, roomId: string, size: number, opts: { createdAt?: string } = {}): Promise<Recorded> {
-  const db = s.ctx.store.db;
-  const startedMs = Date.now() - 5000;
+/** The columns every job row has: a job of the room, `status`, started at `startedMs`, in no session. */
+function jobColumns(roomId: string, meetingUrl: string, status: string, startedMs: number, stopReason: string | null = null): JobColumns {
   const at = rfc3339();
-  const rec: RecordingTable = {
+  return {
     id: objectId(),
     room_id: roomId,
     session_id: '',
-    status: 'running',
-    meeting_url: `${s.url}/preview/${roomId}/beam`,
+    status,
+    meeting_url: meetingUrl,
     destination: 'default',
-    asset_types: toJson(['room-composite']),
-    width: 1280,
-    height: 720,
-    audio_only: 0,
     max_duration: 14400,
     auto_stop_timeout: 300,
-    paused: 0,
     started_by: '',
     stopped_by: '',
-    stop_reason: null,
+    stop_reason: stopReason,
     error_type: null,
     error_message: null,
     created_at: at,
@@ -64,30 +58,53 @@ export async function recordAsset(s: TestServer, roomId: string, size: number, o
     stopped_at: null,
     updated_at: at,
   };
+}
+
+/** A completed asset of the job, its bytes at `key` in local storage. */
+function localAsset(
+  s: TestServer,
+  job: Pick<JobColumns, 'id' | 'room_id'>,
+  a: { type: string; key: string; size: number; duration: number; metadata: unknown; createdAt?: string },
+): AssetTable {
+  return {
+    id: objectId(),
+    job_id: job.id,
+    room_id: job.room_id,
+    session_id: '',
+    type: a.type,
+    status: 'completed',
+    path: s.ctx.localStorage.pathOf(a.key),
+    storage: 'local',
+    storage_key: a.key,
+    size: a.size,
+    duration: a.duration,
+    metadata: toJson(a.metadata),
+    thumbnails: null,
+    error_message: null,
+    created_at: a.createdAt ?? rfc3339(),
+    deleted_at: null,
+  };
+}
+
+export async function recordAsset(s: TestServer, roomId: string, size: number, opts: { createdAt?: string } = {}): Promise<Recorded> {
+  const db = s.ctx.store.db;
+  const startedMs = Date.now() - 5000;
+  const rec: RecordingTable = {
+    ...jobColumns(roomId, `${s.url}/preview/${roomId}/beam`, 'running', startedMs),
+    asset_types: toJson(['room-composite']),
+    width: 1280,
+    height: 720,
+    audio_only: 0,
+    paused: 0,
+  };
   await db.insertInto('recordings').values(rec).execute();
   const bytes = randomBytes(size);
   const file = join(mkdtempSync(join(tmpdir(), 'rec-')), 'joined.mp4');
   writeFileSync(file, bytes);
   const key = beamKey(s.ctx.customerId, roomId, startedMs);
   s.ctx.localStorage.put(key, file);
-  const asset: AssetTable = {
-    id: objectId(),
-    job_id: rec.id,
-    room_id: roomId,
-    session_id: '',
-    type: 'room-composite',
-    status: 'completed',
-    path: s.ctx.localStorage.pathOf(key),
-    storage: 'local',
-    storage_key: key,
-    size,
-    duration: 5,
-    metadata: toJson({ resolution: { width: 1280, height: 720 } }),
-    thumbnails: null,
-    error_message: null,
-    created_at: opts.createdAt ?? rfc3339(),
-    deleted_at: null,
-  };
+  const metadata = { resolution: { width: 1280, height: 720 } };
+  const asset = localAsset(s, rec, { type: 'room-composite', key, size, duration: 5, metadata, createdAt: opts.createdAt });
   await new RecordingService(s.ctx).finish(rec.id, {
     asset,
     presignedUrl: s.ctx.localStorage.presign(key, 24 * 3600).url,
@@ -120,14 +137,8 @@ export interface RecordedLiveStream {
 export async function recordLiveStream(s: TestServer, roomId: string): Promise<RecordedLiveStream> {
   const db = s.ctx.store.db;
   const startedMs = Date.now() - 8000;
-  const at = rfc3339();
   const row: LiveStreamTable = {
-    id: objectId(),
-    room_id: roomId,
-    session_id: '',
-    status: 'stopping',
-    meeting_url: `${s.url}/preview/${roomId}/__internal_recorder?skip_preview=true`,
-    destination: 'default',
+    ...jobColumns(roomId, `${s.url}/preview/${roomId}/__internal_recorder?skip_preview=true`, 'stopping', startedMs, 'client request'),
     playback_key: randomBytes(16).toString('base64url'),
     hls_vod: 1,
     single_file_per_layer: 1,
@@ -137,18 +148,7 @@ export async function recordLiveStream(s: TestServer, roomId: string): Promise<R
     num_playlist_segments: 5,
     video_frame_rate: 30,
     metadata_insertion: 1,
-    max_duration: 14400,
-    auto_stop_timeout: 300,
     recording_paused: 0,
-    started_by: '',
-    stopped_by: '',
-    stop_reason: 'client request',
-    error_type: null,
-    error_message: null,
-    created_at: at,
-    started_at: new Date(startedMs).toISOString(),
-    stopped_at: null,
-    updated_at: at,
   };
   await db.insertInto('live_streams').values(row).execute();
   const ls = s.ctx.localStorage;
@@ -171,24 +171,7 @@ export async function recordLiveStream(s: TestServer, roomId: string): Promise<R
     writeFileSync(f, text);
     vodSize += text.length;
   }
-  const asset = (type: string, key: string, size: number, metadata: unknown): AssetTable => ({
-    id: objectId(),
-    job_id: row.id,
-    room_id: roomId,
-    session_id: '',
-    type,
-    status: 'completed',
-    path: ls.pathOf(key),
-    storage: 'local',
-    storage_key: key,
-    size,
-    duration: 8,
-    metadata: toJson(metadata),
-    thumbnails: null,
-    error_message: null,
-    created_at: rfc3339(),
-    deleted_at: null,
-  });
+  const asset = (type: string, key: string, size: number, metadata: unknown) => localAsset(s, row, { type, key, size, duration: 8, metadata });
   const file = await s.ctx.uploads.prepare(asset('room-composite', fileKey, fileSize, { layer: '0', resolution: { width: 1280, height: 720 } }), true);
   const vod = await s.ctx.uploads.prepare(asset('room-vod', `${dir}/master.m3u8`, vodSize, { num_layers: '1', max_width: 1280, max_height: 720 }), true);
   await new LiveStreamService(s.ctx).finish(row.id, {

@@ -1,5 +1,6 @@
 // The shared S3-compatible test server (../shared/tools/s3-test-server: OpenStack Swift with s3api, real SigV4)
 // on free ports with a state dir of this test's own; stop() kills what it started (by the PIDs it recorded).
+// useS3Bucket: the setup the upload tests share (a bucket, and a server that uploads to it).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -7,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { before, after } from 'node:test';
+import { startTestServer, type TestServer } from './server.js';
 
 // compiled to dist/test/helpers/: the repo is three levels up, shared/ beside it (a worktree elsewhere: S3_TEST_TOOL
 // or the machine's /work/shared)
@@ -112,4 +115,33 @@ export class S3TestServer {
       credentials: { key: S3_KEY, secretKey: secret },
     };
   }
+}
+
+/** What an upload test runs against: the test server, and a client of the S3 test server to check the bucket. */
+export interface S3Setup {
+  s: TestServer;
+  client: S3Client;
+}
+
+/**
+ * The setup the upload tests share, as the test file's before/after hooks: the S3 test server with `bucket`, a
+ * client of it, and a test server without recorder workers that may upload there (the S3 endpoint is on
+ * loopback: STORAGE_ALLOW_PRIVATE). `started` gets them once up; the S3 test server is returned at once.
+ */
+export function useS3Bucket(bucket: string, started: (setup: S3Setup) => void): S3TestServer {
+  const s3 = new S3TestServer();
+  const setup: Partial<S3Setup> = {};
+  before(async () => {
+    await s3.start();
+    await s3.createBucket(bucket);
+    setup.client = s3.client();
+    setup.s = await startTestServer({ RECORDER_WORKERS: '0', STORAGE_ALLOW_PRIVATE: 'true' });
+    started(setup as S3Setup);
+  });
+  after(async () => {
+    await setup.s?.stop();
+    setup.client?.destroy();
+    s3.destroy();
+  });
+  return s3;
 }

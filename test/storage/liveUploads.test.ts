@@ -2,30 +2,18 @@
 // hls.recording.success goes out once, after the uploads, with the bucket's paths and working presigned URLs
 // that live for the destination's presignDuration; a bucket that refuses the upload ends in hls.failure
 // UPLOAD_ERROR. Also presignDuration of the recording config for beam.recording.success.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type S3Client } from '@aws-sdk/client-s3';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { S3TestServer } from '../helpers/s3TestServer.js';
+import type { TestServer } from '../helpers/server.js';
+import { useS3Bucket } from '../helpers/s3TestServer.js';
 import { assetRow, download, recordAsset, recordLiveStream, sha256 } from '../helpers/recordedAsset.js';
 import { waitFor } from '../helpers/webhookReceiver.js';
 
 const BUCKET = 'live-recordings';
-const s3 = new S3TestServer();
 let client: S3Client;
 let s: TestServer;
-
-before(async () => {
-  await s3.start();
-  await s3.createBucket(BUCKET);
-  client = s3.client();
-  s = await startTestServer({ RECORDER_WORKERS: '0', STORAGE_ALLOW_PRIVATE: 'true' });
-});
-after(async () => {
-  await s?.stop();
-  client?.destroy();
-  s3.destroy();
-});
+const s3 = useS3Bucket(BUCKET, (started) => ({ s, client } = started));
 
 /** A room on a template with this storage, HLS recording presignDuration and recording-config presignDuration. */
 async function room(name: string, upload: Record<string, unknown>, presign: { hls?: number; recording?: number } = {}): Promise<string> {

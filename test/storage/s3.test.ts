@@ -2,14 +2,14 @@
 // layout, presigned URLs (good, tampered, expired), multipart, the store going away during and before an upload,
 // a restart with an upload pending, UPLOAD_ERROR for configurations the store refuses, and what the upload
 // manager reports (it decides no event itself).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { S3TestServer } from '../helpers/s3TestServer.js';
+import { useS3Bucket } from '../helpers/s3TestServer.js';
 import { assetRow, download, recordAsset, roomWithStorage, sha256 } from '../helpers/recordedAsset.js';
 import { waitFor } from '../helpers/webhookReceiver.js';
 import { UploadManager, type UploadAttempt, type UploadProgress } from '../../src/storage/uploads.js';
@@ -18,21 +18,9 @@ import type { AssetTable } from '../../src/store/schema.js';
 
 const BUCKET = 'recordings';
 const MiB = 1024 * 1024;
-const s3 = new S3TestServer();
 let client: S3Client;
 let s: TestServer;
-
-before(async () => {
-  await s3.start();
-  await s3.createBucket(BUCKET);
-  client = s3.client();
-  s = await startTestServer({ RECORDER_WORKERS: '0', STORAGE_ALLOW_PRIVATE: 'true' });
-});
-after(async () => {
-  await s?.stop();
-  client?.destroy();
-  s3.destroy();
-});
+const s3 = useS3Bucket(BUCKET, (started) => ({ s, client } = started));
 
 async function stored(key: string): Promise<Buffer> {
   const res = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));

@@ -60,13 +60,6 @@ export interface EncoderOptions {
    * Xvfb → x11grab), as recorder/calibration.ts measures it. Default 0.
    */
   audioOffsetMs?: number;
-  /**
-   * The wall-clock second both captures are measured from (startEncoder: when ffmpeg is spawned). x11grab and
-   * pulse stamp their packets with the wall clock; left to itself ffmpeg would start each input at its own
-   * first packet and lose the difference (pulse opens ~0.1 s after x11grab: the sound came that much early).
-   * Inputs whose timestamps start at 0 (lavfi test sources) use 0.
-   */
-  timeOriginS?: number;
   preset?: X264Preset;
   audioBitrateKbps?: number;
   output: Mp4Output | HlsOutput;
@@ -131,13 +124,14 @@ export function buildFfmpegArgs(opts: Omit<EncoderOptions, 'logger' | 'onExit'>)
     // and the muxer holds every video frame until it has audio to interleave (measured: 2.0 s → 0.15 s)
     args.push('-thread_queue_size', '1024', '-f', 'pulse', '-sample_rate', '48000', '-channels', '2', '-fragment_size', '3840');
     if (opts.pulseServer) args.push('-server', opts.pulseServer);
+    // ffmpeg starts each input at its own first packet; pulse opens after x11grab, so the sound lands a
+    // little early (about 90 ms here): recorder/calibration.ts measures that on each machine, and it comes
+    // back here as audioOffsetMs. (Keeping both captures' wall-clock stamps with -copyts looked cleaner, but
+    // under load pulse stamps its first packet up to 1.6 s early, and that gap then went into the file.)
+    const offsetMs = Math.round(opts.audioOffsetMs ?? 0);
+    if (offsetMs !== 0) args.push('-itsoffset', (offsetMs / 1000).toFixed(3));
     args.push('-name', 'roomcast-recorder', '-i', opts.audioSource as string);
   }
-  // both inputs keep their wall-clock timestamps, moved onto one origin (see timeOriginS)
-  args.push('-copyts');
-  const origin = opts.timeOriginS ?? 0;
-  const videoPts = `setpts=PTS-${origin.toFixed(6)}/TB`;
-  const audioPts = `asetpts=PTS-${(origin - Math.round(opts.audioOffsetMs ?? 0) / 1000).toFixed(6)}/TB`;
   const x264 = [
     '-preset', opts.preset ?? 'ultrafast',
     '-pix_fmt', 'yuv420p',
@@ -148,7 +142,7 @@ export function buildFfmpegArgs(opts: Omit<EncoderOptions, 'logger' | 'onExit'>)
   // card clock a little off, or samples lost while ffmpeg was starved, would otherwise move the sound away
   // from the picture over hours. Up to 1 ms per second is stretched; gaps over 100 ms are filled or cut.
   // first_pts=0 starts the audio at the picture's start (silence first, or the early part cut).
-  const aac = ['-af', `${audioPts},aresample=async=48:min_hard_comp=0.1:first_pts=0`, '-c:a', 'aac', '-b:a', `${opts.audioBitrateKbps ?? 128}k`, '-ar', '48000', '-ac', '2'];
+  const aac = ['-af', 'aresample=async=48:min_hard_comp=0.1:first_pts=0', '-c:a', 'aac', '-b:a', `${opts.audioBitrateKbps ?? 128}k`, '-ar', '48000', '-ac', '2'];
   // constant frame rate: a stalled grab is filled by duplicates, so duration follows the wall clock
   const cfr = ['-fps_mode', 'cfr', '-r', String(fps)];
 
@@ -161,7 +155,7 @@ export function buildFfmpegArgs(opts: Omit<EncoderOptions, 'logger' | 'onExit'>)
   if (out.kind === 'mp4') {
     const max = out.maxBitrateKbps ?? 4000;
     if (video) {
-      args.push('-map', '0:v:0', '-vf', videoPts, ...cfr, '-c:v', 'libx264', ...x264, '-crf', String(out.crf ?? 23), '-maxrate', `${max}k`, '-bufsize', `${max * 2}k`);
+      args.push('-map', '0:v:0', ...cfr, '-c:v', 'libx264', ...x264, '-crf', String(out.crf ?? 23), '-maxrate', `${max}k`, '-bufsize', `${max * 2}k`);
     }
     if (audio) args.push('-map', `${a}:a:0`);
     if (audio) args.push(...aac);
@@ -177,7 +171,7 @@ export function buildFfmpegArgs(opts: Omit<EncoderOptions, 'logger' | 'onExit'>)
   const chains = layers.map((l, i) =>
     l.width === width && l.height === height ? `[s${i}]null[v${i}]` : `[s${i}]scale=${l.width}:${l.height}:flags=bilinear[v${i}]`,
   );
-  const split = `[0:v]${videoPts},split=${layers.length}${layers.map((_, i) => `[s${i}]`).join('')}`;
+  const split = `[0:v]split=${layers.length}${layers.map((_, i) => `[s${i}]`).join('')}`;
   args.push('-filter_complex', [split, ...chains].join(';'));
   layers.forEach((_, i) => args.push('-map', `[v${i}]`));
   if (audio) layers.forEach(() => args.push('-map', `${a}:a:0`));
@@ -205,7 +199,7 @@ export function startEncoder(opts: EncoderOptions): Encoder {
   if (opts.output.kind === 'hls') {
     for (const l of opts.output.layers) mkdirSync(join(opts.output.dir, l.name), { recursive: true });
   }
-  const args = buildFfmpegArgs({ ...opts, timeOriginS: opts.timeOriginS ?? Date.now() / 1000 });
+  const args = buildFfmpegArgs(opts);
   const videoOn = opts.video ?? true;
   const env = { ...process.env };
   if (opts.pulseServer) env.PULSE_SERVER = opts.pulseServer;

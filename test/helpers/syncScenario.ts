@@ -2,11 +2,12 @@
 // together (see syncProbe.ts), a receiving peer that publishes nothing, and the server's own recorder making a
 // composite MP4 (and, when asked, a live stream read back as HLS). Used by the sync bench and the e2e test.
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { startTestServer } from './server.js';
+import { calibrationFile } from '../../src/recorder/calibration.js';
 import { launchPeerBrowser, openPeerPage, sleep, until, waitJoined } from './meetingPeers.js';
 import { measureMedia, pairOnsets, readPageOnsets, relativeToSource, startPageProbe, summarize, SYNC_SOURCE_SCRIPT, type SyncFigures } from './syncProbe.js';
 
@@ -23,6 +24,8 @@ export interface SyncRun {
   /** the same from COMPOSITE_SETTLE_S into the file: after the recorder's browser has lip-synced what it receives */
   composite_settled_vs_source: SyncFigures | { error: string };
   hls?: SyncFigures | { error: string };
+  /** the recorder's measured capture offset, applied to the composite and HLS (ms the audio was moved later) */
+  capture_offset_ms: number;
   /** mean flash and beep periods at the source (2 s when the fake devices keep time) */
   source_periods_s: { flash: number; beep: number };
   seconds: number;
@@ -54,7 +57,17 @@ async function figures<T>(what: string, fn: () => Promise<T>): Promise<T | { err
 
 export async function runSyncScenario(opts: { seconds: number; hls?: boolean; log?: (m: string) => void }): Promise<SyncRun> {
   const log = opts.log ?? (() => undefined);
-  const s = await startTestServer({ RECORDER_WORKERS: '1' });
+  // the recorder measures this machine's capture offset at start (as a production server does); the
+  // browsers start once that is done, so that the film it makes is not disturbed by them
+  const s = await startTestServer({ RECORDER_WORKERS: '1', RECORDER_AUDIO_OFFSET_MS: 'auto' });
+  const calibration = calibrationFile(s.ctx.config.dataDir);
+  try {
+    await until('the capture calibration', () => existsSync(calibration), 150_000, 500);
+  } catch (err) {
+    await s.stop();
+    throw err;
+  }
+  const captureOffsetMs = (JSON.parse(readFileSync(calibration, 'utf8')) as { audioOffsetMs: number }).audioOffsetMs;
   const workDir = mkdtempSync(join(tmpdir(), 'roomcast-sync-'));
   const pb = await launchPeerBrowser();
   const pages: Page[] = [];
@@ -118,6 +131,7 @@ export async function runSyncScenario(opts: { seconds: number; hls?: boolean; lo
       composite_vs_source: await figures('composite vs source', async () => summarize(compositePairs())),
       composite_settled_vs_source: await figures('composite vs source, settled', async () => summarize(compositePairs().filter((p) => p.at >= COMPOSITE_SETTLE_S))),
       source_periods_s: { flash: meanPeriod(src.flashes), beep: meanPeriod(src.beeps) },
+      capture_offset_ms: captureOffsetMs,
       seconds: opts.seconds,
     };
 

@@ -10,25 +10,23 @@ import { buildFfmpegArgs } from '../../src/recorder/encoder.js';
 import { beepSource, flashSource, measureMedia } from '../helpers/syncProbe.js';
 
 function record(path: string, audioOffsetMs: number): void {
-  // lavfi inputs start at 0: the time origin is 0
-  const args = buildFfmpegArgs({ display: ':0', size: { width: 640, height: 360 }, fps: 30, audioSource: 'unused', audioOffsetMs, timeOriginS: 0, output: { kind: 'mp4', path } });
+  const args = buildFfmpegArgs({ display: ':0', size: { width: 640, height: 360 }, fps: 30, audioSource: 'unused', audioOffsetMs, output: { kind: 'mp4', path } });
   const from = args.indexOf('-thread_queue_size');
-  const to = args.indexOf('-copyts');
-  const inputs = ['-re', '-f', 'lavfi', '-i', flashSource(9), '-re', '-f', 'lavfi', '-i', beepSource(9)];
+  const to = args.indexOf('-map');
+  const shift = args.indexOf('-itsoffset');
+  const inputs = ['-re', '-f', 'lavfi', '-i', flashSource(9), ...(shift >= 0 ? args.slice(shift, shift + 2) : []), '-re', '-f', 'lavfi', '-i', beepSource(9)];
   const full = [...args.slice(0, from), ...inputs, ...args.slice(to)].filter((a, i, all) => !(a === '-progress' || all[i - 1] === '-progress'));
   const r = spawnSync('ffmpeg', full, { stdio: ['ignore', 'ignore', 'pipe'] });
   assert.equal(r.status, 0, r.stderr?.toString());
 }
 
-test('buildFfmpegArgs: both captures keep their wall-clock timestamps on one origin; audioOffsetMs moves the audio', () => {
-  const args = buildFfmpegArgs({ display: ':9', size: { width: 640, height: 360 }, audioSource: 'mon', audioOffsetMs: -80, timeOriginS: 1000.5, output: { kind: 'mp4', path: '/x.mp4' } });
-  assert.ok(args.includes('-copyts'), 'timestamps are not reset per input');
-  assert.equal(args[args.indexOf('-vf') + 1], 'setpts=PTS-1000.500000/TB');
-  const af = args[args.indexOf('-af') + 1];
-  // 80 ms earlier: the audio's origin is 80 ms later
-  assert.ok(af.startsWith('asetpts=PTS-1000.580000/TB,aresample=async='), af);
-  const hls = buildFfmpegArgs({ display: ':9', size: { width: 640, height: 360 }, audioSource: 'mon', timeOriginS: 7, output: { kind: 'hls', dir: '/h', playlist: 'live', layers: [{ name: 'a', width: 640, height: 360, videoBitrateKbps: 500 }] } });
-  assert.ok(hls[hls.indexOf('-filter_complex') + 1].startsWith('[0:v]setpts=PTS-7.000000/TB,split=1'));
+test('buildFfmpegArgs: audioOffsetMs shifts the pulse input, audio follows its timestamps', () => {
+  const args = buildFfmpegArgs({ display: ':9', size: { width: 640, height: 360 }, audioSource: 'mon', audioOffsetMs: -80, output: { kind: 'mp4', path: '/x.mp4' } });
+  const at = args.indexOf('-itsoffset');
+  assert.equal(args[at + 1], '-0.080');
+  assert.ok(args.indexOf('pulse') < at && at < args.indexOf('mon'), 'an option of the pulse input');
+  assert.ok(args.join(' ').includes('aresample=async='));
+  assert.equal(buildFfmpegArgs({ display: ':9', size: { width: 640, height: 360 }, audioSource: 'mon', audioOffsetMs: 0, output: { kind: 'mp4', path: '/x.mp4' } }).includes('-itsoffset'), false);
 });
 
 test('the encoder keeps flash and beep together, and audioOffsetMs moves the beep by that much', async () => {

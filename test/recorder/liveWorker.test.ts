@@ -31,11 +31,10 @@ const lavfiLaunch: LaunchCapture = async (o) => {
     fps: o.fps,
     audioSource: 'unused',
     audioBitrateKbps: o.output.audioBitrateKbps,
-    timeOriginS: 0,
     output: encoderOutputOf(o.output, o.workDir, 0),
   });
   const from = args.indexOf('-thread_queue_size');
-  const to = args.indexOf('-copyts');
+  const to = args.indexOf('-filter_complex');
   const lavfi = ['-re', '-f', 'lavfi', '-i', `testsrc2=size=${top.width}x${top.height}:rate=${o.fps}`, '-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'];
   const full = [...args.slice(0, from), ...lavfi, ...args.slice(to)];
   for (const l of o.output.layers) mkdirSync(join(o.output.dir, l.name), { recursive: true });

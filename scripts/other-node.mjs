@@ -94,7 +94,10 @@ function sqliteAddon(nodeDir, nodeVersion, nodeBin) {
     cpSync(pkgDir, src, { recursive: true, filter: (p) => p !== join(pkgDir, 'build') });
     const args = [nodeGypScript(), 'rebuild', '--release', `--nodedir=${nodeDir}`, `-j`, String(availableParallelism())];
     log(`building better-sqlite3 ${version} for Node ${nodeVersion} (once; about 2 min)`);
-    const build = timed('built', () => spawnSync(process.execPath, args, { cwd: src, encoding: 'utf8', maxBuffer: 64 << 20 }));
+    // under `npm test` npm exports its config as npm_config_*; a machine-wide `nodedir` (here /usr, this Node's
+    // own headers) would then win over --nodedir and build for the wrong Node: it is set to the target's here
+    const env = { ...process.env, npm_config_nodedir: nodeDir };
+    const build = timed('built', () => spawnSync(process.execPath, args, { cwd: src, env, encoding: 'utf8', maxBuffer: 64 << 20 }));
     if (build.status !== 0) {
       process.stderr.write(build.stdout + build.stderr);
       throw new Error(`node-gyp failed building better-sqlite3 for Node ${nodeVersion}`);

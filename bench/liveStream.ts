@@ -159,7 +159,7 @@ export async function benchLiveStream(opts: { measureSeconds?: number } = {}): P
       glass_to_glass_samples: glass.length,
       hls_playing_date_lag_s_median: round(median(samples)),
       cpu_cores: cpu,
-      layers: layersOf(await s.ctx.store.db.selectFrom('live_streams').select('layers').where('id', '=', start.body.id).executeTakeFirstOrThrow()).map((l) => `${l.width}x${l.height}`),
+      layers: layersOf(await s.services.store.db.selectFrom('live_streams').select('layers').where('id', '=', start.body.id).executeTakeFirstOrThrow()).map((l) => `${l.width}x${l.height}`),
       measure_seconds: measureSeconds,
     };
   } finally {

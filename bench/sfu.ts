@@ -77,8 +77,8 @@ export async function benchSfu(opts: { seconds?: number } = {}): Promise<SfuBenc
   const pages: Page[] = [];
   try {
     const room = await server.api('POST', '/v2/rooms', { name: 'bench-sfu' });
-    const code = (await createRoomCode(server.ctx.store.db, room.body.id, 'host')).code;
-    const sfu = server.ctx.sfu;
+    const code = (await createRoomCode(server.services.store.db, room.body.id, 'host')).code;
+    const sfu = server.services.sfu;
     const idle = await measure(sfu, Math.min(5, seconds));
 
     const joinTimes: number[] = [];

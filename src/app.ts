@@ -3,12 +3,11 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { AppContext } from './context.js';
 import { loggerOptions } from './logger.js';
 import { installErrorHandlers } from './api/errors.js';
 import { clientErrorHandler, installInputHooks, installJsonParser } from './api/input.js';
 import { requireManagementToken } from './api/auth.js';
-import type { ApiInstance } from './api/types.js';
+import type { ApiDeps, ApiInstance } from './api/types.js';
 import { roomRoutes } from './api/rooms.js';
 import { templateRoutes } from './api/templates.js';
 import { recordingRoutes } from './api/recordings.js';
@@ -25,18 +24,18 @@ import { liveStreamRoutes } from './api/liveStreams.js';
 import { hlsRoutes } from './api/hls.js';
 
 /** Resource route files under /v2, all behind the management token. */
-const managementRoutes: Array<(app: ApiInstance, ctx: AppContext) => void> = [roomRoutes, templateRoutes, recordingRoutes, recordingAssetRoutes, roomCodeRoutes, sessionRoutes, activeRoomRoutes, liveStreamRoutes, webhookRoutes];
+const managementRoutes: Array<(app: ApiInstance, deps: ApiDeps) => void> = [roomRoutes, templateRoutes, recordingRoutes, recordingAssetRoutes, roomCodeRoutes, sessionRoutes, activeRoomRoutes, liveStreamRoutes, webhookRoutes];
 
 /** TRUST_PROXY=<n>: the n nearest hops are proxies (Fastify's typings omit the number form). */
 const hopsTrusted = (n: number) => (_addr: string, hop: number) => hop < n;
 
-export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
+export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: { ...loggerOptions(ctx.config.logLevel) },
+    logger: { ...loggerOptions(deps.config.logLevel) },
     ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true } },
     bodyLimit: 1024 * 1024,
     // req.ip follows X-Forwarded-For only from trusted proxies (TRUST_PROXY); rate limits key on it
-    trustProxy: typeof ctx.config.trustProxy === 'number' ? hopsTrusted(ctx.config.trustProxy) : ctx.config.trustProxy,
+    trustProxy: typeof deps.config.trustProxy === 'number' ? hopsTrusted(deps.config.trustProxy) : deps.config.trustProxy,
     // router-level refusals (a path parameter over maxParamLength, a malformed URL) get the API's error body too;
     // the message never echoes the URL (it may be a signed asset URL)
     frameworkErrors: (err, _req, reply) => {
@@ -56,7 +55,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     openapi: {
       openapi: '3.0.3',
       info: { title: 'roomcast API', version: '2.0.0', description: 'Rooms, recordings and live streams; 100ms v2 compatible.' },
-      servers: [{ url: ctx.config.publicUrl }],
+      servers: [{ url: deps.config.publicUrl }],
       components: { securitySchemes: { managementToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
       security: [{ managementToken: [] }],
     },
@@ -64,30 +63,30 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   // reply.sendFile for local assets (Range, ETag); other static roots register with decorateReply: false
-  await app.register(fastifyStatic, { root: ctx.localStorage.root, serve: false });
-  localAssetDownloadRoute(app, ctx);
+  await app.register(fastifyStatic, { root: deps.localStorage.root, serve: false });
+  localAssetDownloadRoute(app, deps);
   // live HLS output: public, the playback URL's random key is the authorisation
-  hlsRoutes(app, ctx);
+  hlsRoutes(app, deps);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => {
-    await ctx.store.db.selectFrom('templates').select('id').limit(1).execute();
+    await deps.db.selectFrom('templates').select('id').limit(1).execute();
     return { status: 'ok' };
   });
 
   // Public routes: the room-code exchange (the code is the credential) and the meeting page.
   await app.register(async (pub) => {
-    tokenRoutes(pub as ApiInstance, ctx);
-    await meetingRoutes(pub, ctx);
+    tokenRoutes(pub as ApiInstance, deps);
+    await meetingRoutes(pub, deps);
   });
 
   // The operator dashboard (/dashboard): static pages, sign-in, storage test.
-  await app.register(async (d) => dashboardRoutes(d as ApiInstance, ctx));
+  await app.register(async (d) => dashboardRoutes(d as ApiInstance, deps));
 
   await app.register(
     async (v2) => {
-      v2.addHook('onRequest', requireManagementToken({ accessKey: ctx.config.accessKey, appSecret: ctx.config.appSecret }));
-      for (const routes of managementRoutes) routes(v2 as ApiInstance, ctx);
+      v2.addHook('onRequest', requireManagementToken({ accessKey: deps.config.accessKey, appSecret: deps.config.appSecret }));
+      for (const routes of managementRoutes) routes(v2 as ApiInstance, deps);
     },
     { prefix: '/v2' },
   );

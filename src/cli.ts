@@ -36,9 +36,9 @@ async function main(argv: string[]): Promise<number> {
     const server = await startServer(config);
     if (config.credentialsGenerated) {
       // stdout ends up in log aggregators: say where the secret is, never the secret itself
-      server.ctx.log.info({ credentialsFile: config.credentialsFile }, 'generated workspace credentials (ACCESS_KEY, APP_SECRET); show them with `roomcast credentials`');
+      server.services.log.info({ credentialsFile: config.credentialsFile }, 'generated workspace credentials (ACCESS_KEY, APP_SECRET); show them with `roomcast credentials`');
     }
-    server.ctx.log.info({ url: server.url, publicUrl: config.publicUrl, dataDir: config.dataDir, database: server.ctx.store.kind }, 'roomcast listening');
+    server.services.log.info({ url: server.url, publicUrl: config.publicUrl, dataDir: config.dataDir, database: server.services.store.kind }, 'roomcast listening');
     const stop = async () => {
       await server.close();
       process.exit(0);

@@ -1,68 +1,106 @@
-// Starts roomcast: settings → store (migrations) → default template → HTTP server.
+// The composition root: builds every part of roomcast with the dependencies it names (settings → store →
+// services → HTTP server), starts them in order and stops them in reverse. No other module builds a service.
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, workspaceIds, type Config } from './config.js';
-import { openStore } from './store/db.js';
-import { createLogger } from './logger.js';
+import { openStore, type Db, type Store } from './store/db.js';
+import { createLogger, type Logger } from './logger.js';
 import { EventLog } from './domain/events.js';
-import { DbJobQueue } from './jobs/queue.js';
+import { DbJobQueue, type JobQueue } from './jobs/queue.js';
 import { ensureDefaultTemplate } from './store/templates.js';
 import { defaultTemplateBody } from './domain/templateDefaults.js';
 import { buildApp } from './app.js';
 import { LocalStorage } from './storage/local.js';
-import type { AppContext } from './context.js';
 import { Sfu } from './sfu/index.js';
 import { UploadManager } from './storage/uploads.js';
 import { RetentionSweeper } from './storage/retention.js';
 import { WebhookOutbox } from './webhooks/outbox.js';
 import { JobSupervisor } from './domain/jobSupervisor.js';
 import { UploadEvents } from './domain/uploadEvents.js';
+import { RecordingService } from './domain/recordingService.js';
+import { LiveStreamService } from './domain/liveStreamService.js';
 import { EgressWorker } from './recorder/worker.js';
 
+/** Every part of a running server, built once; tests and the CLI reach the parts through it. */
+export interface Services {
+  config: Config;
+  log: Logger;
+  store: Store;
+  /** store.db */
+  db: Db;
+  events: EventLog;
+  queue: JobQueue;
+  /** workspace ids: customer_id and app_id of API objects and events */
+  customerId: string;
+  appId: string;
+  /** assets on this machine's disk (the default store) */
+  localStorage: LocalStorage;
+  /** WebRTC rooms in this process */
+  sfu: Sfu;
+  /** uploads of recorded assets to the customer's store (S3, GCS, OSS, Azure) */
+  uploads: UploadManager;
+  /** durable webhook deliveries of stored events */
+  webhooks: WebhookOutbox;
+  recordings: RecordingService;
+  liveStreams: LiveStreamService;
+  /** automatic start/stop of recorder jobs */
+  supervisor: JobSupervisor;
+  /** this machine's recorder workers (RECORDER_WORKERS; 0 = it takes no recorder work) */
+  recorder: EgressWorker;
+  retention: RetentionSweeper;
+}
+
 export interface RunningServer {
-  ctx: AppContext;
+  services: Services;
   app: FastifyInstance;
   url: string;
   close(): Promise<void>;
 }
 
-export async function createContext(config: Config): Promise<AppContext> {
+/** Builds the parts; nothing runs yet (startServer starts them). */
+export async function composeServices(config: Config): Promise<Services> {
   const log = createLogger(config.logLevel);
   const store = await openStore(config.databaseUrl, config.dataDir);
+  const { db } = store;
   const { customerId, appId } = workspaceIds(config);
-  await ensureDefaultTemplate(store.db, customerId, defaultTemplateBody());
+  await ensureDefaultTemplate(db, customerId, defaultTemplateBody());
+  const events = new EventLog(db);
+  const queue = new DbJobQueue(db);
   const localStorage = new LocalStorage(config.dataDir, config.appSecret, () => config.publicUrl);
-  const base: Omit<AppContext, 'sfu' | 'uploads' | 'webhooks'> = { config, store, log, events: new EventLog(store.db), queue: new DbJobQueue(store.db), localStorage, customerId, appId };
-  // the SFU reads the rest of the context
-  const ctx = base as AppContext;
-  ctx.sfu = new Sfu(ctx);
+  const sfu = new Sfu({ config, db, events, log });
   // the upload manager reports how uploads end; the jobs' events (beam.*, hls.*) are the domain's to send
-  ctx.uploads = new UploadManager(ctx, new UploadEvents(ctx));
-  ctx.webhooks = new WebhookOutbox(ctx);
-  return ctx;
+  const uploads: UploadManager = new UploadManager(
+    { config, db, log, localStorage, customerId },
+    new UploadEvents({ config, db, events, webhookUrl: (asset, seconds) => uploads.webhookUrl(asset, seconds) }),
+  );
+  const webhooks = new WebhookOutbox({ config, db, log, events, customerId, appId });
+  const jobDeps = { config, db, events, queue, uploads };
+  const recordings = new RecordingService(jobDeps);
+  const liveStreams = new LiveStreamService(jobDeps);
+  const supervisor = new JobSupervisor({ db, events, log, recordings, liveStreams });
+  const recorder = new EgressWorker({ config, db, log, queue, localStorage, customerId, recordings, liveStreams });
+  const retention = new RetentionSweeper({ config, db, log, localStorage });
+  return { config, log, store, db, events, queue, customerId, appId, localStorage, sfu, uploads, webhooks, recordings, liveStreams, supervisor, recorder, retention };
 }
 
 export async function startServer(config: Config = loadConfig()): Promise<RunningServer> {
-  const ctx = await createContext(config);
-  const app = await buildApp(ctx);
-  await ctx.sfu.start(app.server);
+  const services = await composeServices(config);
+  const { sfu, webhooks, uploads, retention, supervisor, recorder, store } = services;
+  const app = await buildApp(services);
+  await sfu.start(app.server);
   await app.listen({ port: config.port, host: config.host });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   // PORT=0 (tests) picks a free port: the public URL follows it.
   if (config.port === 0) config.publicUrl = `http://127.0.0.1:${port}`;
   // background work whose state is in the database: webhook deliveries, uploads, the local retention sweep
-  ctx.webhooks.start();
-  await ctx.uploads.start();
-  const retention = new RetentionSweeper(ctx);
+  webhooks.start();
+  await uploads.start();
   retention.start();
-  // recordings and live streams: automatic start/stop rules, and this machine's recorder workers sharing
-  // one limit (RECORDER_WORKERS; 0 = this server takes no recorder work)
-  const supervisor = new JobSupervisor(ctx);
+  // recordings and live streams: automatic start/stop rules, and this machine's recorder workers
   supervisor.start();
-  const recorder = new EgressWorker(ctx);
   recorder.start();
   return {
-    ctx,
+    services,
     app,
     url: `http://127.0.0.1:${port}`,
     async close() {
@@ -70,12 +108,12 @@ export async function startServer(config: Config = loadConfig()): Promise<Runnin
       // then the HTTP server stops
       supervisor.stop();
       await recorder.stop();
-      await ctx.sfu.close();
+      await sfu.close();
       await app.close();
       await retention.stop();
-      await ctx.uploads.stop();
-      await ctx.webhooks.stop();
-      await ctx.store.close();
+      await uploads.stop();
+      await webhooks.stop();
+      await store.close();
     },
   };
 }

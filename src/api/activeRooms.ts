@@ -1,8 +1,7 @@
 // GET /v2/active-rooms/:room_id: who is in a room right now (the reference's active-rooms shape).
 // The hidden recorder is not listed. A room without an open session answers 404.
 import { Type } from 'typebox';
-import type { ApiInstance } from './types.js';
-import type { AppContext } from '../context.js';
+import type { ApiDeps, ApiInstance } from './types.js';
 import { ApiError, errorSchema, notFound } from './errors.js';
 import { getRoomRow } from '../store/rooms.js';
 
@@ -21,7 +20,7 @@ const ActiveRoomSchema = Type.Object({
   peers: Type.Record(Type.String(), ActivePeerSchema),
 });
 
-export function activeRoomRoutes(app: ApiInstance, ctx: AppContext): void {
+export function activeRoomRoutes(app: ApiInstance, deps: ApiDeps): void {
   app.get(
     '/active-rooms/:room_id',
     {
@@ -34,12 +33,12 @@ export function activeRoomRoutes(app: ApiInstance, ctx: AppContext): void {
     },
     async (req) => {
       const { room_id } = req.params;
-      const room = await getRoomRow(ctx.store.db, room_id);
+      const room = await getRoomRow(deps.db, room_id);
       if (!room) throw notFound('room', room_id);
-      const session = ctx.sfu.activeSession(room_id);
+      const session = deps.sfu.activeSession(room_id);
       if (!session) throw new ApiError(404, 'Room is not active', [`room ${room_id} has no peers`]);
       const peers: Record<string, { id: string; name: string; role: string; user_id: string; joined_at: string }> = {};
-      for (const p of ctx.sfu.activePeers(room_id)) {
+      for (const p of deps.sfu.activePeers(room_id)) {
         peers[p.id] = { id: p.id, name: p.name, role: p.role, user_id: p.user_id, joined_at: p.joined_at };
       }
       return { id: room.id, name: room.name, session_id: session.id, peers };

@@ -15,8 +15,7 @@ import { gzipSync } from 'node:zlib';
 import { Type } from 'typebox';
 import fastifyStatic from '@fastify/static';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ApiInstance } from './types.js';
-import type { AppContext } from '../context.js';
+import type { ApiDeps, ApiInstance } from './types.js';
 import { ApiError, badRequest, notFound } from './errors.js';
 import { TokenBuckets, tooManyRequests } from './rateLimit.js';
 import { requireManagementToken } from './auth.js';
@@ -153,9 +152,9 @@ const SessionBody = Type.Object(
 );
 const StorageTestBody = Type.Object({ template_id: Type.String({ pattern: '^[a-zA-Z0-9_-]{1,64}$' }) }, { additionalProperties: false });
 
-export async function dashboardRoutes(app: ApiInstance, ctx: AppContext): Promise<void> {
+export async function dashboardRoutes(app: ApiInstance, deps: ApiDeps): Promise<void> {
   const dir = dashboardDir();
-  const keys = { accessKey: ctx.config.accessKey, appSecret: ctx.config.appSecret };
+  const keys = { accessKey: deps.config.accessKey, appSecret: deps.config.appSecret };
   const throttle = new TokenBuckets(SIGN_IN_RATE);
 
   app.addHook('onSend', async (_req, reply, payload) => {
@@ -204,13 +203,13 @@ export async function dashboardRoutes(app: ApiInstance, ctx: AppContext): Promis
     const authed = plain as ApiInstance;
     authed.addHook('onRequest', requireManagementToken(keys));
     authed.post('/dashboard/storage-test', { schema: { hide: true, body: StorageTestBody } }, async (req) => {
-      const t = await getTemplate(ctx.store.db, req.body.template_id);
+      const t = await getTemplate(deps.db, req.body.template_id);
       if (!t) throw notFound('template', req.body.template_id);
       const upload = t.settings.recording?.upload;
       if (!upload) {
         throw badRequest('No storage configured', `template ${t.name} keeps assets on this server's disk: settings.recording.upload is not set`);
       }
-      const result = await testUpload(upload, ctx.customerId, tmpdir(), ctx.config.storageAllowPrivate);
+      const result = await testUpload(upload, deps.customerId, tmpdir(), deps.config.storageAllowPrivate);
       req.log.info({ template: t.id, type: upload.type, ok: result.ok, stage: result.ok ? undefined : result.stage }, 'storage test');
       return result;
     });

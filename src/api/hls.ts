@@ -15,7 +15,7 @@ import { createRequire } from 'node:module';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, sep } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { AppContext } from '../context.js';
+import type { ApiDeps } from './types.js';
 import { activeLiveStreams, getLiveStreamRow, playbackUrl, timedMetadataOf } from '../store/liveStreams.js';
 import { TokenError, verifyToken } from '../auth/tokens.js';
 import { liveOutputDir, VodUrlSigner } from '../storage/live.js';
@@ -71,8 +71,8 @@ async function serveFile(reply: FastifyReply, dir: string, rel: string, playlist
   return reply.sendFile(rel, dir, { cacheControl: false, contentType: false });
 }
 
-export function hlsRoutes(app: FastifyInstance, ctx: AppContext): void {
-  const vodSigner = new VodUrlSigner(ctx.config.appSecret, () => ctx.config.publicUrl);
+export function hlsRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  const vodSigner = new VodUrlSigner(deps.config.appSecret, () => deps.config.publicUrl);
 
   // Preflight: hls.js sends plain GETs, but players adding headers (Range, custom ones) trigger one.
   const preflight = async (_req: unknown, reply: FastifyReply) =>
@@ -91,13 +91,13 @@ export function hlsRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get('/hls/:stream_id/:key/*', { schema: { hide: true } }, async (req, reply) => {
     const { stream_id: streamId, key, '*': rel } = req.params as { stream_id: string; key: string; '*': string };
     if (!ID.test(streamId) || !ID.test(key) || !SAFE_PATH.test(rel)) return notFound(reply, 'no such file');
-    const stream = await getLiveStreamRow(ctx.store.db, streamId);
+    const stream = await getLiveStreamRow(deps.db, streamId);
     if (!stream || !sameKey(stream.playback_key, key)) return notFound(reply, 'no such live stream');
-    return serveFile(reply, liveOutputDir(ctx.config.dataDir, streamId), rel, async (text) => {
+    return serveFile(reply, liveOutputDir(deps.config.dataDir, streamId), rel, async (text) => {
       if (text.includes('#EXT-X-STREAM-INF')) return text; // the master
       // media playlists: the encoder writes the whole stream; a `live` stream shows its window
       if (stream.playlist_type === 'live') text = slidingWindow(text, stream.num_playlist_segments);
-      return withDateRanges(text, await timedMetadataOf(ctx.store.db, streamId));
+      return withDateRanges(text, await timedMetadataOf(deps.db, streamId));
     });
   });
 
@@ -106,9 +106,9 @@ export function hlsRoutes(app: FastifyInstance, ctx: AppContext): void {
     if (!ID.test(assetId) || !ID.test(sig)) return notFound(reply, 'no such file');
     const refused = vodSigner.check(assetId, expires, sig);
     if (refused) return cors(reply).status(403).send({ code: 403, message: 'Access denied', details: [refused] });
-    const a = await ctx.store.db.selectFrom('assets').selectAll().where('id', '=', assetId).executeTakeFirst();
+    const a = await deps.db.selectFrom('assets').selectAll().where('id', '=', assetId).executeTakeFirst();
     if (!a || a.type !== 'room-vod' || a.storage !== 'local' || a.deleted_at) return notFound(reply, 'no such VOD asset');
-    return serveFile(reply, dirname(ctx.localStorage.fileOf(a.storage_key)), rel);
+    return serveFile(reply, dirname(deps.localStorage.fileOf(a.storage_key)), rel);
   });
 
   app.get('/live/room/:room_id/playback', { schema: { hide: true } }, async (req, reply) => {
@@ -116,7 +116,7 @@ export function hlsRoutes(app: FastifyInstance, ctx: AppContext): void {
     const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
     if (!m) return reply.status(401).send({ code: 401, message: 'Token validation error', details: ['authorization header must be "Bearer <app token>"'] });
     try {
-      const t = await verifyToken({ accessKey: ctx.config.accessKey, appSecret: ctx.config.appSecret }, m[1]);
+      const t = await verifyToken({ accessKey: deps.config.accessKey, appSecret: deps.config.appSecret }, m[1]);
       if (t.type !== 'app' || t.room_id !== roomId) {
         return reply.status(403).send({ code: 403, message: 'Token not permitted', details: ['an app token of this room is needed'] });
       }
@@ -124,10 +124,10 @@ export function hlsRoutes(app: FastifyInstance, ctx: AppContext): void {
       if (err instanceof TokenError) return reply.status(err.status).send({ code: err.status, message: 'Token validation error', details: [err.detail] });
       throw err;
     }
-    const stream = ID.test(roomId) ? (await activeLiveStreams(ctx.store.db, roomId))[0] : undefined;
+    const stream = ID.test(roomId) ? (await activeLiveStreams(deps.db, roomId))[0] : undefined;
     if (!stream) return reply.status(404).send({ code: 404, message: 'No live stream', details: [`room ${roomId} is not streaming`] });
     reply.header('cache-control', 'no-store');
-    return { id: stream.id, status: stream.status, playback_url: playbackUrl(ctx.config.publicUrl, stream) };
+    return { id: stream.id, status: stream.status, playback_url: playbackUrl(deps.config.publicUrl, stream) };
   });
 
   const hlsJs = createRequire(import.meta.url).resolve('hls.js/dist/hls.min.js');

@@ -1,12 +1,12 @@
 // /v2/live-streams: start/stop HLS live streams of a room, pause/resume their recording, send timed metadata,
 // get and list them (reference §4).
 import { Type } from 'typebox';
-import type { ApiInstance } from './types.js';
-import type { AppContext } from '../context.js';
+import type { ApiDeps, ApiInstance } from './types.js';
 import { notFound } from './errors.js';
 import { envelope, envelopeSchema } from './pagination.js';
 import { LiveStreamService, TIMED_METADATA_MAX_PAYLOAD } from '../domain/liveStreamService.js';
-import { getLiveStreamRow, rowToLiveStream } from '../store/liveStreams.js';
+import { getLiveStreamRow } from '../store/liveStreams.js';
+import { rowToLiveStream } from './presenters/jobs.js';
 import { assetsOfJob } from '../store/jobObjects.js';
 import { JobRows } from '../store/jobRows.js';
 import type { LiveStreamTable } from '../store/schema.js';
@@ -39,12 +39,12 @@ const TimedMetadataBody = Type.Object(
 const ListQuery = JobListQuery;
 const LiveStream = Type.Object({ id: Type.String(), status: Type.String() }, { additionalProperties: true });
 
-export function liveStreamRoutes(app: ApiInstance, ctx: AppContext): void {
-  const service = new LiveStreamService(ctx);
-  const { db } = ctx.store;
+export function liveStreamRoutes(app: ApiInstance, deps: ApiDeps): void {
+  const service = deps.liveStreams;
+  const { db } = deps;
   const jobs = new JobRows(db, 'live_streams');
   // read at response time: the port may be picked after start
-  const show = (r: LiveStreamTable) => rowToLiveStream(r, null, ctx.config.publicUrl);
+  const show = (r: LiveStreamTable) => rowToLiveStream(r, null, deps.config.publicUrl);
   const tags = ['live-streams'];
 
   app.post(
@@ -103,7 +103,7 @@ export function liveStreamRoutes(app: ApiInstance, ctx: AppContext): void {
       const r = await getLiveStreamRow(db, req.params.stream_id);
       if (!r) throw notFound('live stream', req.params.stream_id);
       const assets = await assetsOfJob(db, r.id);
-      return rowToLiveStream(r, assets.length ? assets : null, ctx.config.publicUrl);
+      return rowToLiveStream(r, assets.length ? assets : null, deps.config.publicUrl);
     },
   );
 

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Type } from 'typebox';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../context.js';
+import type { ApiDeps } from './types.js';
 
 function meetingDir(): string {
   for (const rel of ['../web/meeting/', '../../../src/web/meeting/']) {
@@ -29,7 +29,7 @@ const CSP = [
   "form-action 'none'",
 ].join('; ');
 
-export async function meetingRoutes(app: FastifyInstance, _ctx: AppContext): Promise<void> {
+export async function meetingRoutes(app: FastifyInstance, _deps: ApiDeps): Promise<void> {
   const dir = meetingDir();
   // Read once: the page is small and identical for every room.
   const html = readFileSync(`${dir}index.html`, 'utf8');

@@ -2,11 +2,10 @@
 // download route (no management token: the signature and expiry are the authorisation).
 import { Type } from 'typebox';
 import type { FastifyInstance } from 'fastify';
-import type { ApiInstance } from './types.js';
-import type { AppContext } from '../context.js';
+import type { ApiDeps, ApiInstance } from './types.js';
 import { ApiError, notFound } from './errors.js';
 import { envelope, envelopeSchema, pageQuery } from './pagination.js';
-import { rowToAsset } from '../store/jobObjects.js';
+import { rowToAsset } from './presenters/jobs.js';
 import { describeStoreError } from '../storage/index.js';
 import { Id } from './schemas.js';
 
@@ -29,8 +28,8 @@ const Presigned = Type.Object({ id: Type.String(), path: Type.String(), url: Typ
 /** Default validity of a presigned URL: 3 days, as S3/GCS in the reference. */
 export const DEFAULT_PRESIGN_SECONDS = 3 * 86400;
 
-export function recordingAssetRoutes(app: ApiInstance, ctx: AppContext): void {
-  const { db } = ctx.store;
+export function recordingAssetRoutes(app: ApiInstance, deps: ApiDeps): void {
+  const { db } = deps;
 
   async function assetRow(id: string) {
     const a = await db.selectFrom('assets').selectAll().where('id', '=', id).executeTakeFirst();
@@ -79,7 +78,7 @@ export function recordingAssetRoutes(app: ApiInstance, ctx: AppContext): void {
       // from the store the asset is in now: the customer's (3 days, OSS 9 h by default), or this server's disk
       // while its upload is pending or failed
       try {
-        const { url, expiry } = await ctx.uploads.presign(a, req.query.presign_duration);
+        const { url, expiry } = await deps.uploads.presign(a, req.query.presign_duration);
         return { id: a.id, path: a.path, url, expiry };
       } catch (err) {
         req.log.warn({ err: describeStoreError(err), assetId: a.id }, 'presigning failed');
@@ -90,22 +89,22 @@ export function recordingAssetRoutes(app: ApiInstance, ctx: AppContext): void {
 }
 
 /** GET /assets/<key>?expires=…&sig=… streams a locally stored asset (Range supported by @fastify/static). */
-export function localAssetDownloadRoute(app: FastifyInstance, ctx: AppContext): void {
+export function localAssetDownloadRoute(app: FastifyInstance, deps: ApiDeps): void {
   app.get('/assets/*', { schema: { hide: true } }, async (req, reply) => {
     // the router has already percent-decoded the wildcard; decoding again would misread keys holding '%'
     const key = (req.params as { '*': string })['*'];
     const q = req.query as { expires?: string; sig?: string };
-    const refused = ctx.localStorage.checkSignature(key, q.expires, q.sig);
+    const refused = deps.localStorage.checkSignature(key, q.expires, q.sig);
     if (refused) return reply.status(403).send({ code: 403, message: 'Access denied', details: [refused] });
     let file: string;
     try {
-      file = ctx.localStorage.fileOf(key);
+      file = deps.localStorage.fileOf(key);
     } catch {
       return reply.status(400).send({ code: 400, message: 'Invalid asset key', details: ['key escapes the asset store'] });
     }
-    if (!ctx.localStorage.exists(key)) {
+    if (!deps.localStorage.exists(key)) {
       // uploaded to the customer's store since this URL was signed (webhooks may carry it): send the client there
-      const uploaded = await ctx.store.db
+      const uploaded = await deps.db
         .selectFrom('assets')
         .selectAll()
         .where('local_key', '=', key)
@@ -115,7 +114,7 @@ export function localAssetDownloadRoute(app: FastifyInstance, ctx: AppContext): 
       if (uploaded) {
         const left = Math.max(60, Number(q.expires) - Math.floor(Date.now() / 1000));
         try {
-          const { url } = await ctx.uploads.presign(uploaded, left);
+          const { url } = await deps.uploads.presign(uploaded, left);
           return reply.redirect(url, 302);
         } catch (err) {
           req.log.warn({ err: describeStoreError(err), assetId: uploaded.id }, 'presigning failed');
@@ -124,6 +123,6 @@ export function localAssetDownloadRoute(app: FastifyInstance, ctx: AppContext): 
       return reply.status(404).send({ code: 404, message: 'Asset not found', details: [key] });
     }
     reply.header('cache-control', 'private, max-age=0');
-    return reply.sendFile(file.slice(ctx.localStorage.root.length + 1), ctx.localStorage.root);
+    return reply.sendFile(file.slice(deps.localStorage.root.length + 1), deps.localStorage.root);
   });
 }

@@ -1,11 +1,11 @@
 // /v2/recordings: start/stop/pause/resume composite recordings, get and list them (reference §2).
 import { Type } from 'typebox';
-import type { ApiInstance } from './types.js';
-import type { AppContext } from '../context.js';
+import type { ApiDeps, ApiInstance } from './types.js';
 import { notFound } from './errors.js';
 import { envelope, envelopeSchema } from './pagination.js';
 import { RecordingService } from '../domain/recordingService.js';
-import { getRecordingRow, rowToRecording } from '../store/recordings.js';
+import { getRecordingRow } from '../store/recordings.js';
+import { rowToRecording } from './presenters/jobs.js';
 import { assetsOfJob } from '../store/jobObjects.js';
 import { JobRows } from '../store/jobRows.js';
 import { Id, JobListQuery } from './schemas.js';
@@ -26,9 +26,9 @@ const StartBody = Type.Object(
 );
 const ListQuery = JobListQuery;
 const Recording = Type.Object({ id: Type.String(), status: Type.String() }, { additionalProperties: true });
-export function recordingRoutes(app: ApiInstance, ctx: AppContext): void {
-  const service = new RecordingService(ctx);
-  const { db } = ctx.store;
+export function recordingRoutes(app: ApiInstance, deps: ApiDeps): void {
+  const service = deps.recordings;
+  const { db } = deps;
   const jobs = new JobRows(db, 'recordings');
 
   app.post(

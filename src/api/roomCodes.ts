@@ -6,13 +6,13 @@
 // The recorder's hidden role never gets a code: the room-wide create skips it and the per-role create answers
 // 404 "role not found", as if it did not exist.
 import { Type } from 'typebox';
-import type { ApiInstance } from './types.js';
-import type { AppContext } from '../context.js';
+import type { ApiDeps, ApiInstance } from './types.js';
 import { ApiError, badRequest, forbidden, notFound } from './errors.js';
 import { envelope, envelopeSchema, pageQuery } from './pagination.js';
 import { getRoomRow } from '../store/rooms.js';
 import { getTemplate } from '../store/templates.js';
-import { createRoomCode, getRoomCode, listRoomCodes, ROOM_CODE_PATTERN, rowToRoomCode, setRoomCodeEnabled, type RoomCode } from '../store/roomCodes.js';
+import { createRoomCode, getRoomCode, listRoomCodes, ROOM_CODE_PATTERN, setRoomCodeEnabled } from '../store/roomCodes.js';
+import { rowToRoomCode, type RoomCode } from './presenters/roomCodes.js';
 import { isHiddenRole } from '../model/templates.js';
 import type { RoomTable } from '../store/schema.js';
 import { Id } from './schemas.js';
@@ -39,8 +39,8 @@ const ListQuery = Type.Object({
 });
 const UpdateBody = Type.Object({ code: Code, enabled: StrictBoolean }, { additionalProperties: false });
 
-export function roomCodeRoutes(app: ApiInstance, ctx: AppContext): void {
-  const { db } = ctx.store;
+export function roomCodeRoutes(app: ApiInstance, deps: ApiDeps): void {
+  const { db } = deps;
 
   async function roomOrThrow(roomId: string): Promise<RoomTable> {
     const room = await getRoomRow(db, roomId);
@@ -80,7 +80,7 @@ export function roomCodeRoutes(app: ApiInstance, ctx: AppContext): void {
       const data: RoomCode[] = [];
       for (const role of roles) {
         const mine = existing.find((c) => c.role === role);
-        data.push(mine ? rowToRoomCode(mine) : await createRoomCode(db, room.id, role));
+        data.push(rowToRoomCode(mine ?? (await createRoomCode(db, room.id, role))));
       }
       return { data };
     },
@@ -94,7 +94,7 @@ export function roomCodeRoutes(app: ApiInstance, ctx: AppContext): void {
       if (!roles.includes(req.params.role)) {
         throw new ApiError(404, 'role not found', [`role ${req.params.role} is not a role of room ${room.id}'s template`]);
       }
-      return createRoomCode(db, room.id, req.params.role);
+      return rowToRoomCode(await createRoomCode(db, room.id, req.params.role));
     },
   );
 
@@ -120,7 +120,7 @@ export function roomCodeRoutes(app: ApiInstance, ctx: AppContext): void {
         startAfter = from;
       }
       const data = await listRoomCodes(db, { roomId: room.id, role: q.role, enabled: q.enabled, limit, startAfter });
-      return envelope(limit, data, (c) => c.code);
+      return envelope(limit, data.map(rowToRoomCode), (c) => c.code);
     },
   );
 
@@ -130,7 +130,7 @@ export function roomCodeRoutes(app: ApiInstance, ctx: AppContext): void {
     async (req) => {
       const updated = await setRoomCodeEnabled(db, req.body.code, req.body.enabled);
       if (!updated) throw notFound('room code', req.body.code);
-      return updated;
+      return rowToRoomCode(updated);
     },
   );
 }

@@ -1,11 +1,11 @@
 // /v2/rooms: create (same name returns the existing room), get, list, update / enable / disable (reference §6.6).
 import { Type, type Static } from 'typebox';
-import type { ApiInstance } from './types.js';
-import type { AppContext } from '../context.js';
+import type { ApiDeps, ApiInstance } from './types.js';
 import { badRequest, conflict, notFound } from './errors.js';
 import { envelope, envelopeSchema, pageQuery, utcFilter } from './pagination.js';
 import { bit, fromJson, toJson } from '../store/db.js';
-import { getRoomRow, rowToRoom, type Room, type RoomWebhook } from '../store/rooms.js';
+import { getRoomRow } from '../store/rooms.js';
+import { rowToRoom, type Room, type RoomWebhook } from './presenters/rooms.js';
 import { getTemplate, getTemplateByName } from '../store/templates.js';
 import { DEFAULT_TEMPLATE_NAME } from '../model/templates.js';
 import { maskSecret, SECRET_MASK } from '../model/secrets.js';
@@ -104,9 +104,9 @@ function keepStoredSecrets<B extends CreateBody | UpdateBody>(body: B, current: 
   return out;
 }
 
-export function roomRoutes(app: ApiInstance, ctx: AppContext): void {
-  const { db } = ctx.store;
-  const ids = { customerId: ctx.customerId, appId: ctx.appId };
+export function roomRoutes(app: ApiInstance, deps: ApiDeps): void {
+  const { db } = deps;
+  const ids = { customerId: deps.customerId, appId: deps.appId };
 
   async function present(row: RoomTable): Promise<Room> {
     const t = await getTemplate(db, row.template_id);
@@ -127,7 +127,7 @@ export function roomRoutes(app: ApiInstance, ctx: AppContext): void {
   /** A room's own storage endpoint follows the same private-address rule as a template's. */
   async function guardEndpoint(body: CreateBody | UpdateBody): Promise<void> {
     const endpoint = body.recording_info?.upload_info?.options?.endpoint;
-    await refusePrivateEndpoint(endpoint, ctx.config.storageAllowPrivate, 'body/recording_info/upload_info/options/endpoint');
+    await refusePrivateEndpoint(endpoint, deps.config.storageAllowPrivate, 'body/recording_info/upload_info/options/endpoint');
   }
 
   function changes(body: CreateBody | UpdateBody): Partial<RoomTable> {

@@ -1,10 +1,10 @@
 // /v2/sessions: read-only history of a room's sessions and who was in them (100ms Sessions API).
 import { Type } from 'typebox';
-import type { ApiInstance } from './types.js';
-import type { AppContext } from '../context.js';
+import type { ApiDeps, ApiInstance } from './types.js';
 import { badRequest, notFound } from './errors.js';
 import { envelope, envelopeSchema, pageQuery, utcFilter } from './pagination.js';
 import { getSession, getSessionRow, listSessions } from '../store/sessions.js';
+import { presentSession } from './presenters/sessions.js';
 import { Id } from './schemas.js';
 
 const PeerSchema = Type.Object({
@@ -33,8 +33,8 @@ const ListQuery = Type.Object({
 });
 
 /** Stored timestamps are UTC RFC3339 text: normalize a bound so text comparison is time comparison. */
-export function sessionRoutes(app: ApiInstance, ctx: AppContext): void {
-  const { db } = ctx.store;
+export function sessionRoutes(app: ApiInstance, deps: ApiDeps): void {
+  const { db } = deps;
 
   app.get(
     '/sessions',
@@ -57,9 +57,8 @@ export function sessionRoutes(app: ApiInstance, ctx: AppContext): void {
           limit,
           startAfter,
         },
-        ctx.customerId,
       );
-      return envelope(limit, data, (s) => s.id);
+      return envelope(limit, data.map((s) => presentSession(s, deps.customerId)), (s) => s.id);
     },
   );
 
@@ -67,9 +66,9 @@ export function sessionRoutes(app: ApiInstance, ctx: AppContext): void {
     '/sessions/:id',
     { schema: { tags: ['sessions'], summary: 'Get a session', params: Type.Object({ id: Id }), response: { 200: SessionSchema } } },
     async (req) => {
-      const session = await getSession(db, req.params.id, ctx.customerId);
+      const session = await getSession(db, req.params.id);
       if (!session) throw notFound('session', req.params.id);
-      return session;
+      return presentSession(session, deps.customerId);
     },
   );
 }

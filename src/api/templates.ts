@@ -15,8 +15,7 @@
 // - Composite auto-start disables HLS/RTMP (seed): destinations stay stored; GET …/destinations adds
 //   `streamingDisabled: true` and a reason, and start paths check `streamingDisabledByAutoStart`.
 import { Type } from 'typebox';
-import type { ApiInstance } from './types.js';
-import type { AppContext } from '../context.js';
+import type { ApiDeps, ApiInstance } from './types.js';
 import { badRequest, conflict, notFound } from './errors.js';
 import { envelope, envelopeSchema } from './pagination.js';
 import {
@@ -128,14 +127,14 @@ function applyBody(cur: TemplateParts, body: TemplateRequest): TemplateParts {
 
 // ---- routes ------------------------------------------------------------------------------------
 
-export function templateRoutes(app: ApiInstance, ctx: AppContext): void {
-  const { db } = ctx.store;
+export function templateRoutes(app: ApiInstance, deps: ApiDeps): void {
+  const { db } = deps;
   const tags = ['templates'];
 
   /** A storage endpoint on a private address is refused when saved (and checked again at each upload). */
   async function guardEndpoint(settings: SettingsRequest | undefined, path: string) {
     const endpoint = settings?.recording?.upload?.options?.endpoint;
-    await refusePrivateEndpoint(endpoint, ctx.config.storageAllowPrivate, `${path}/recording/upload/options/endpoint`);
+    await refusePrivateEndpoint(endpoint, deps.config.storageAllowPrivate, `${path}/recording/upload/options/endpoint`);
   }
 
   async function load(id: string): Promise<Template> {
@@ -169,7 +168,7 @@ export function templateRoutes(app: ApiInstance, ctx: AppContext): void {
       if (existing) return present(await update(existing, body));
       const parts = applyBody(defaultTemplateBody(), body);
       try {
-        return present(await insertTemplate(db, { name: body.name, customer_id: ctx.customerId, ...parts }));
+        return present(await insertTemplate(db, { name: body.name, customer_id: deps.customerId, ...parts }));
       } catch (err) {
         // Two creates with one name at once: the unique index let one in; the other becomes an update.
         const winner = await getTemplateByName(db, body.name);

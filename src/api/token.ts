@@ -3,8 +3,7 @@
 // itself is the credential. The hidden recorder role has no codes, so it cannot be reached this way.
 import { Type } from 'typebox';
 import { randomUUID } from 'node:crypto';
-import type { ApiInstance } from './types.js';
-import type { AppContext } from '../context.js';
+import type { ApiDeps, ApiInstance } from './types.js';
 import { errorSchema, forbidden, notFound } from './errors.js';
 import { TokenBuckets, tooManyRequests } from './rateLimit.js';
 import { resolveRoomCode } from '../store/roomCodes.js';
@@ -26,8 +25,8 @@ const Body = Type.Object(
   { additionalProperties: false },
 );
 
-export function tokenRoutes(app: ApiInstance, ctx: AppContext): void {
-  const { db } = ctx.store;
+export function tokenRoutes(app: ApiInstance, deps: ApiDeps): void {
+  const { db } = deps;
   const limiter = new TokenBuckets(TOKEN_RATE);
   app.post(
     '/v2/token',
@@ -53,7 +52,7 @@ export function tokenRoutes(app: ApiInstance, ctx: AppContext): void {
       const template = await getTemplate(db, room.template_id);
       if (!template?.roles[resolved.role]) throw forbidden('Role not found', `role ${resolved.role} is no longer in the room's template`);
       const token = await signAppToken(
-        { accessKey: ctx.config.accessKey, appSecret: ctx.config.appSecret },
+        { accessKey: deps.config.accessKey, appSecret: deps.config.appSecret },
         // a peer without a user id gets a fresh one, as the reference's prebuilt links do
         { room_id: room.id, role: resolved.role, user_id: user_id || randomUUID() },
         TOKEN_TTL_SECONDS,

@@ -2,8 +2,7 @@
 // setting; it wins over WEBHOOK_URL), the delivery log (GET /v2/analytics/webhooks) and replay
 // (POST /v2/analytics/webhooks/replay, GET …/replay/<workflow_id>), shaped as the reference.
 import { Type } from 'typebox';
-import type { ApiInstance } from './types.js';
-import type { AppContext } from '../context.js';
+import type { ApiDeps, ApiInstance } from './types.js';
 import { badRequest, notFound } from './errors.js';
 import { utcFilter } from './pagination.js';
 import { fromJson } from '../store/db.js';
@@ -72,20 +71,20 @@ function maskHeaders(h: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(h).map(([k, v]) => [k, maskSecret(v)]));
 }
 
-export function webhookRoutes(app: ApiInstance, ctx: AppContext): void {
-  const { db } = ctx.store;
+export function webhookRoutes(app: ApiInstance, deps: ApiDeps): void {
+  const { db } = deps;
 
   async function presentSettings() {
     const fromApi = await getApiWorkspaceTarget(db);
-    const t: WebhookTarget | null = fromApi ?? (ctx.config.webhookUrl ? { url: ctx.config.webhookUrl, headers: ctx.config.webhookHeaders } : null);
+    const t: WebhookTarget | null = fromApi ?? (deps.config.webhookUrl ? { url: deps.config.webhookUrl, headers: deps.config.webhookHeaders } : null);
     return {
       url: t?.url ?? null,
       // header values are credentials more often than not: shown masked, as template storage secrets
       headers: maskHeaders(t?.headers ?? {}),
       source: fromApi ? 'api' : t ? 'config' : 'none',
-      signature_header: ctx.config.webhookSecret ? SIGNATURE_HEADER : null,
-      allow_private: ctx.config.webhookAllowPrivate,
-      retry_window_seconds: ctx.config.webhookRetryWindowSeconds,
+      signature_header: deps.config.webhookSecret ? SIGNATURE_HEADER : null,
+      allow_private: deps.config.webhookAllowPrivate,
+      retry_window_seconds: deps.config.webhookRetryWindowSeconds,
     };
   }
 
@@ -180,7 +179,7 @@ export function webhookRoutes(app: ApiInstance, ctx: AppContext): void {
         const missing = b.event_ids.filter((id) => !found.some((f) => f.id === id));
         if (missing.length) throw badRequest('Unknown event', ...missing.slice(0, 20).map((id) => `body/event_ids: event ${id} is not stored`));
       }
-      const res = await ctx.webhooks.replay(filters);
+      const res = await deps.webhooks.replay(filters);
       return {
         workflow_id: res.workflowId,
         status: res.alreadyRunning ? 'already_running' : 'started',

@@ -1,24 +1,22 @@
 // Live streams (HLS): start/stop/pause-recording/timed-metadata by REST or automatically, state kept in the
 // `live_streams` table, work handed to recorder workers through the job queue ('live-stream'), hls.* events
-// (their data: domain/hlsEvents.ts) emitted at each step (reference §4, §5.4). The job model and its
-// statuses are the recording job's.
+// (their data: domain/hlsEvents.ts) emitted at each step (reference §4, §5.4). What every job kind shares is
+// domain/jobService.ts.
 import { randomBytes } from 'node:crypto';
-import type { AppContext } from '../context.js';
-import { invalidInput, conflict, forbidden, notFound, type DomainError } from './errors.js';
+import { invalidInput, conflict, notFound } from './errors.js';
 import { objectId, rfc3339 } from '../clock.js';
 import { bit, toJson } from '../store/db.js';
 import type { AssetTable, LiveStreamTable } from '../store/schema.js';
-import { activeLiveStreams, getLiveStreamRow } from '../store/liveStreams.js';
-import { isStoppable, STOP_REASONS, type ErrorType } from './recordingJob.js';
-import type { JobStatus } from '../model/jobStatus.js';
-import { resolveMeetingUrl } from './recordingService.js';
+import type { ErrorType } from './recordingJob.js';
+import { resolveMeetingUrl } from './meetingUrl.js';
 import type { HlsDestination, Template } from '../model/templates.js';
 import { defaultHlsDestination } from './templateDefaults.js';
 import { streamingDisabledByAutoStart } from './templateValidation.js';
-import { closeJob } from './jobClosing.js';
-import { JobRows, newJobColumns, roomAndTemplate } from '../store/jobRows.js';
+import type { JobEnding } from './jobClosing.js';
+import { newJobColumns } from '../store/jobRows.js';
 import { redactOptional } from '../redact.js';
 import { hlsEventBase, hlsFailureData, hlsRecordingSuccessData, type SingleFileOutcome } from './hlsEvents.js';
+import { JobService, type JobServiceDeps } from './jobService.js';
 
 export interface StartLiveStreamInput {
   meeting_url?: string;
@@ -30,14 +28,12 @@ export interface StartLiveStreamInput {
 /** Timed metadata limits (reference §4.3). */
 export const TIMED_METADATA_MAX_PAYLOAD = 100;
 
-export interface LiveStreamOutcome {
+export interface LiveStreamOutcome extends JobEnding {
   vod: { asset: AssetTable; presignedUrl: string | null } | null;
   singleFiles: SingleFileOutcome[];
   /** seconds the stream produced */
   duration: number;
   errorType?: ErrorType;
-  errorMessage?: string;
-  stoppedAt: Date;
 }
 
 /**
@@ -63,23 +59,13 @@ export function pickDestination(template: Template, name: string | undefined, me
   return defaultHlsDestination('default');
 }
 
-export class LiveStreamService {
-  private readonly rows: JobRows<'live_streams'>;
-
-  constructor(private readonly ctx: AppContext) {
-    this.rows = new JobRows(ctx.store.db, 'live_streams');
-  }
-
-  private get db() {
-    return this.ctx.store.db;
+export class LiveStreamService extends JobService<'live_streams', LiveStreamOutcome> {
+  constructor(deps: JobServiceDeps) {
+    super(deps, { table: 'live_streams', queue: 'live-stream', noun: 'live stream', verb: 'stream' });
   }
 
   async start(roomId: string, input: StartLiveStreamInput, startedBy = ''): Promise<LiveStreamTable> {
-    const { room, template } = await roomAndTemplate(this.db, roomId);
-    if (room.enabled !== 1) throw forbidden('Room is disabled', `room ${roomId} is disabled: enable it to stream`);
-    if (input.transcription?.enabled) {
-      throw invalidInput('Transcription is not available', 'body/transcription/enabled: transcription is not supported by this server');
-    }
+    const { template } = await this.startable(roomId, input);
     if (streamingDisabledByAutoStart(template)) {
       throw conflict(
         'Live streaming is disabled for this template',
@@ -87,10 +73,9 @@ export class LiveStreamService {
       );
     }
     const dest = pickDestination(template, input.destination, !!input.meeting_url);
-    const meetingUrl = resolveMeetingUrl(this.ctx, roomId, input.meeting_url);
-    const active = await activeLiveStreams(this.db, roomId);
-    if (active.length > 0) throw this.alreadyStreaming(roomId, active[0]);
-    const row: LiveStreamTable = {
+    const meetingUrl = resolveMeetingUrl(this.deps.config, roomId, input.meeting_url);
+    await this.refuseIfActive(roomId);
+    return this.insertAndQueue({
       ...(await newJobColumns(this.db, {
         room_id: roomId,
         meeting_url: meetingUrl,
@@ -110,53 +95,16 @@ export class LiveStreamService {
       video_frame_rate: dest.videoFrameRate,
       metadata_insertion: bit(dest.enableMetadataInsertion),
       recording_paused: 0,
-    };
-    try {
-      await this.db.insertInto('live_streams').values(row).execute();
-    } catch (err) {
-      // two starts racing: the unique index on the room's active stream let the other one win
-      const winner = (await activeLiveStreams(this.db, roomId)).find((r) => r.id !== row.id);
-      if (winner) throw this.alreadyStreaming(roomId, winner);
-      throw err;
-    }
-    await this.ctx.queue.enqueue('live-stream', row.id);
-    return row;
-  }
-
-  private alreadyStreaming(roomId: string, r: LiveStreamTable): DomainError {
-    return conflict('Live stream already running', `live stream ${r.id} of room ${roomId} is ${r.status}: stop it before starting another`);
-  }
-
-  /** Asks every starting/running live stream of the room to stop. */
-  async stopRoom(roomId: string, reason: string = STOP_REASONS.clientRequest, stoppedBy = ''): Promise<LiveStreamTable[]> {
-    await roomAndTemplate(this.db, roomId);
-    const stoppable = (await activeLiveStreams(this.db, roomId)).filter((r) => isStoppable(r.status));
-    if (stoppable.length === 0) throw notFound('active live stream', `in room ${roomId}`);
-    const out: LiveStreamTable[] = [];
-    for (const r of stoppable) out.push(await this.requestStop(r, reason, stoppedBy));
-    return out;
-  }
-
-  async stopById(id: string, reason: string = STOP_REASONS.clientRequest, stoppedBy = ''): Promise<LiveStreamTable> {
-    const r = await getLiveStreamRow(this.db, id);
-    if (!r) throw notFound('live stream', id);
-    if (r.status === 'stopping') return r;
-    if (!isStoppable(r.status)) throw conflict('Live stream is not running', `live stream ${id} is ${r.status}`);
-    return this.requestStop(r, reason, stoppedBy);
-  }
-
-  private requestStop(r: LiveStreamTable, reason: string, stoppedBy: string): Promise<LiveStreamTable> {
-    return this.rows.requestStop(r, reason, stoppedBy);
+    });
   }
 
   /** The stream, which must be running for the request to act on it. */
   private async runningStream(id: string): Promise<LiveStreamTable> {
-    const r = await getLiveStreamRow(this.db, id);
+    const r = await this.get(id);
     if (!r) throw notFound('live stream', id);
     if (r.status !== 'running') throw conflict('Live stream is not running', `live stream ${id} is ${r.status}`);
     return r;
   }
-
   async setRecordingPaused(id: string, paused: boolean): Promise<LiveStreamTable> {
     const r = await this.runningStream(id);
     if (r.hls_vod !== 1 && r.single_file_per_layer !== 1) {
@@ -183,22 +131,13 @@ export class LiveStreamService {
 
   // ---- moves reported by the live-stream worker ----
 
-  async get(id: string): Promise<LiveStreamTable | undefined> {
-    return getLiveStreamRow(this.db, id);
-  }
-
-  /** Moves a stream's status if the move is allowed from where it is now; returns the row after, or null. */
-  move(id: string, to: JobStatus, set: Partial<LiveStreamTable> = {}): Promise<LiveStreamTable | null> {
-    return this.rows.move(id, to, set);
-  }
-
   /** Every layer has playable segments: the stream is running. */
   async markRunning(id: string, startedAt: Date): Promise<LiveStreamTable | null> {
     const r = await this.move(id, 'running', { started_at: startedAt.toISOString() });
     if (!r) return null;
-    await this.ctx.events.emit('hls.started.success', r.room_id, {
-      ...(await hlsEventBase(this.db, this.ctx.config.publicUrl, r)),
-      start_delay: Math.max(0, Math.round((startedAt.getTime() - Date.parse(r.created_at)) / 1000)),
+    await this.deps.events.emit('hls.started.success', r.room_id, {
+      ...(await hlsEventBase(this.db, this.deps.config.publicUrl, r)),
+      start_delay: this.startDelay(r, startedAt),
       state_name: 'HLSStarted',
       state_timestamp: startedAt.toISOString(),
     });
@@ -210,17 +149,18 @@ export class LiveStreamService {
    * or failed with the error type, and emit hls.stopped.success / hls.recording.success / hls.failure.
    */
   async finish(id: string, outcome: LiveStreamOutcome): Promise<LiveStreamTable | null> {
-    const before = await getLiveStreamRow(this.db, id);
-    if (!before) return null;
-    const assets = [...(outcome.vod ? [outcome.vod.asset] : []), ...outcome.singleFiles.map((f) => f.asset)];
-    if (assets.length) await this.db.insertInto('assets').values(assets).execute();
-    const { after, failed, reason } = await closeJob(this.rows, before, outcome);
-    if (!after) return null;
-    const base = await hlsEventBase(this.db, this.ctx.config.publicUrl, after);
+    const vod = outcome.vod && { ...outcome.vod, asset: await this.forUpload(outcome.vod.asset) };
+    const singleFiles: SingleFileOutcome[] = [];
+    for (const f of outcome.singleFiles) singleFiles.push({ ...f, asset: await this.forUpload(f.asset) });
+    return this.close(id, [...(vod ? [vod.asset] : []), ...singleFiles.map((f) => f.asset)], { ...outcome, vod, singleFiles });
+  }
+
+  protected async closeEvents(_before: LiveStreamTable, after: LiveStreamTable, reason: string, failed: boolean, outcome: LiveStreamOutcome): Promise<void> {
+    const base = await hlsEventBase(this.db, this.deps.config.publicUrl, after);
     const duration = Math.round(outcome.duration);
     const stoppedAt = outcome.stoppedAt.toISOString();
     if (after.started_at) {
-      await this.ctx.events.emit('hls.stopped.success', after.room_id, {
+      await this.deps.events.emit('hls.stopped.success', after.room_id, {
         ...base,
         duration,
         stopped_at: stoppedAt,
@@ -236,15 +176,14 @@ export class LiveStreamService {
     // with the bucket's paths (domain/uploadEvents.ts); without one it goes out here with this server's.
     const uploading = [...(vod ? [vod.asset] : []), ...files.map((f) => f.asset)].some((a) => a.upload_state === 'pending');
     if ((vod || files.length) && !uploading) {
-      await this.ctx.events.emit('hls.recording.success', after.room_id, hlsRecordingSuccessData(after, base, { vod, singleFiles: files, duration, stoppedAt }));
+      await this.deps.events.emit('hls.recording.success', after.room_id, hlsRecordingSuccessData(after, base, { vod, singleFiles: files, duration, stoppedAt }));
     }
     if (failed) {
-      await this.ctx.events.emit(
+      await this.deps.events.emit(
         'hls.failure',
         after.room_id,
         hlsFailureData(base, { message: redactOptional(outcome.errorMessage) ?? outcome.errorType, type: outcome.errorType, at: stoppedAt, duration }),
       );
     }
-    return after;
   }
 }

@@ -2,7 +2,7 @@
 // only to join), and the SFU asks `recorderJoinDecision` whether a token may join hidden. A hidden join needs a
 // job claim naming a live job of the same room; a token for the hidden recorder role without one (made by
 // hand, even signed with the right secret) is refused, so nobody can listen in invisibly.
-import type { AppContext } from '../context.js';
+import type { Config } from '../config.js';
 import type { Db } from '../store/db.js';
 import { signRecorderToken, type RecorderJobKind, type VerifiedToken } from '../auth/tokens.js';
 import { isHiddenRole, RECORDER_ROLE } from '../model/templates.js';
@@ -58,13 +58,13 @@ export interface RecorderJobRef {
  * (valid for the launch plus the join timeout and some slack); other pages, or one that brings its own
  * auth_token, are opened as given.
  */
-export async function recorderJoinUrl(ctx: AppContext, job: RecorderJobRef): Promise<string> {
+export async function recorderJoinUrl(config: Pick<Config, 'publicUrl' | 'recorderJoinTimeoutMs' | 'accessKey' | 'appSecret'>, job: RecorderJobRef): Promise<string> {
   const u = new URL(job.meetingUrl);
-  const own = new URL(ctx.config.publicUrl);
+  const own = new URL(config.publicUrl);
   if (u.host !== own.host || u.searchParams.has('auth_token')) return u.toString();
-  const ttl = Math.ceil(ctx.config.recorderJoinTimeoutMs / 1000) + BROWSER_LAUNCH_SECONDS + TOKEN_SLACK_SECONDS;
+  const ttl = Math.ceil(config.recorderJoinTimeoutMs / 1000) + BROWSER_LAUNCH_SECONDS + TOKEN_SLACK_SECONDS;
   const token = await signRecorderToken(
-    { accessKey: ctx.config.accessKey, appSecret: ctx.config.appSecret },
+    { accessKey: config.accessKey, appSecret: config.appSecret },
     {
       room_id: job.roomId,
       role: recorderRoleOfUrl(u),

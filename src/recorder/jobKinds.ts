@@ -1,12 +1,13 @@
 // The two REST resources as egress jobs: how a recording row and a live-stream row become one JobSpec, and
 // how the worker's reports (running, post-processing, finished with asset drafts) reach each resource's
 // service, which owns its row and its events (beam.* or hls.*). Everything else about a job is shared.
-import type { AppContext } from '../context.js';
+import type { Config } from '../config.js';
+import type { Db } from '../store/db.js';
 import type { ErrorType } from '../domain/recordingJob.js';
 import type { JobStatus } from '../model/jobStatus.js';
 import type { JobColumns } from '../store/schema.js';
-import { RecordingService } from '../domain/recordingService.js';
-import { LiveStreamService } from '../domain/liveStreamService.js';
+import type { RecordingService } from '../domain/recordingService.js';
+import type { LiveStreamService } from '../domain/liveStreamService.js';
 import { webhookPresignSeconds } from '../model/templates.js';
 import { getTemplate } from '../store/templates.js';
 import { layersOf, recordedLayersOf } from '../store/liveStreams.js';
@@ -44,9 +45,17 @@ export interface EgressJobKindAdapter {
   finish(id: string, outcome: JobOutcome): Promise<void>;
 }
 
-async function templateOfRoom(ctx: AppContext, roomId: string) {
-  const room = await ctx.store.db.selectFrom('rooms').select('template_id').where('id', '=', roomId).executeTakeFirst();
-  return room ? getTemplate(ctx.store.db, room.template_id) : null;
+/** What the job kinds are built with (server.ts): the resources' services, and where files go. */
+export interface JobKindDeps {
+  config: Pick<Config, 'dataDir'>;
+  db: Db;
+  recordings: RecordingService;
+  liveStreams: LiveStreamService;
+}
+
+async function templateOfRoom(db: Db, roomId: string) {
+  const room = await db.selectFrom('rooms').select('template_id').where('id', '=', roomId).executeTakeFirst();
+  return room ? getTemplate(db, room.template_id) : null;
 }
 
 /** specOf's answer: the job spec, and the size, frame rate and audio of the capture. */
@@ -69,7 +78,7 @@ interface JobKind<R extends JobColumns> {
 }
 
 /** The adapter of one kind: the row lookups and moves are the same for both kinds. */
-function adapterOf<R extends JobColumns>(ctx: AppContext, k: JobKind<R>): EgressJobKindAdapter {
+function adapterOf<R extends JobColumns>(db: Db, k: JobKind<R>): EgressJobKindAdapter {
   const { service } = k;
   return {
     kind: k.kind,
@@ -86,15 +95,15 @@ function adapterOf<R extends JobColumns>(ctx: AppContext, k: JobKind<R>): Egress
     move: (id, to) => service.move(id, to),
     async presignSeconds(id) {
       const r = await service.get(id);
-      return webhookPresignSeconds(r ? await templateOfRoom(ctx, r.room_id) : null, r && k.presignDestination(r));
+      return webhookPresignSeconds(r ? await templateOfRoom(db, r.room_id) : null, r && k.presignDestination(r));
     },
     finish: (id, outcome) => k.finish(id, outcome),
   };
 }
 
-export function recordingJobs(ctx: AppContext): EgressJobKindAdapter {
-  const service = new RecordingService(ctx);
-  return adapterOf(ctx, {
+export function recordingJobs(deps: JobKindDeps): EgressJobKindAdapter {
+  const service = deps.recordings;
+  return adapterOf(deps.db, {
     kind: 'recording',
     label: 'recording',
     service,
@@ -107,14 +116,14 @@ export function recordingJobs(ctx: AppContext): EgressJobKindAdapter {
     presignDestination: () => undefined,
     async finish(id, o) {
       const mp4 = o.drafts.find((d) => d.output === 'mp4File');
-      await service.finish(id, { asset: mp4?.asset ?? null, presignedUrl: mp4?.presignedUrl ?? null, errorType: o.errorType, errorMessage: o.errorMessage, stoppedAt: o.stoppedAt });
+      await service.finish(id, { ...o, asset: mp4?.asset ?? null, presignedUrl: mp4?.presignedUrl ?? null });
     },
   });
 }
 
-export function liveStreamJobs(ctx: AppContext): EgressJobKindAdapter {
-  const service = new LiveStreamService(ctx);
-  return adapterOf(ctx, {
+export function liveStreamJobs(deps: JobKindDeps): EgressJobKindAdapter {
+  const service = deps.liveStreams;
+  return adapterOf(deps.db, {
     kind: 'live-stream',
     label: 'live stream',
     service,
@@ -126,7 +135,7 @@ export function liveStreamJobs(ctx: AppContext): EgressJobKindAdapter {
       const outputs: OutputSpec[] = [
         {
           kind: 'hlsLive',
-          dir: liveOutputDir(ctx.config.dataDir, r.id),
+          dir: liveOutputDir(deps.config.dataDir, r.id),
           layers: encoderLayers(layers),
           audioBitrateKbps: layers[0]?.audioBitrate ?? 128,
           segmentSeconds: SEGMENT_SECONDS,
@@ -143,23 +152,11 @@ export function liveStreamJobs(ctx: AppContext): EgressJobKindAdapter {
     // webhook URLs live as long as the destination (or the recording config) says
     presignDestination: (r) => r.destination,
     async finish(id, o) {
-      // the room's own bucket, when it has one: uploaded after the rows exist; the local copies stay until then,
-      // and hls.recording.success waits for the uploads (it names the bucket's paths)
-      const prepared = [];
-      for (const d of o.drafts) prepared.push({ ...d, asset: await ctx.uploads.prepare(d.asset, d.asset.status === 'completed') });
-      const vod = prepared.find((d) => d.output === 'hlsVod');
-      const singleFiles = prepared
+      const vod = o.drafts.find((d) => d.output === 'hlsVod');
+      const singleFiles = o.drafts
         .filter((d) => d.output === 'layerFiles' && d.layer)
         .map((d) => ({ asset: d.asset, presignedUrl: d.presignedUrl, layer: d.layer!.index, width: d.layer!.width, height: d.layer!.height }));
-      await service.finish(id, {
-        vod: vod ? { asset: vod.asset, presignedUrl: vod.presignedUrl } : null,
-        singleFiles,
-        duration: o.duration,
-        errorType: o.errorType,
-        errorMessage: o.errorMessage,
-        stoppedAt: o.stoppedAt,
-      });
-      for (const d of prepared) if (d.asset.upload_state === 'pending') await ctx.uploads.schedule(d.asset.id);
+      await service.finish(id, { ...o, vod: vod ? { asset: vod.asset, presignedUrl: vod.presignedUrl } : null, singleFiles });
     },
   });
 }

@@ -1,14 +1,21 @@
 // Takes jobs of some kinds from the queue and runs them, at most `concurrency` at once, with a heartbeat per
 // job and stale jobs (dead worker) put back in the queue. One loop can serve several kinds, so recordings and
-// live streams on a machine share one limit: new JobLoop(ctx, { recording: w.runJob, 'live-stream': l.runJob }).
-import type { AppContext } from '../context.js';
-import type { JobKind, QueuedJob } from '../jobs/queue.js';
+// live streams on a machine share one limit: new JobLoop(deps, { recording: w.runJob, 'live-stream': l.runJob }).
+import type { Logger } from '../logger.js';
+import type { JobKind, JobQueue, QueuedJob } from '../jobs/queue.js';
 import { objectId } from '../clock.js';
 import { redactedError } from '../redact.js';
 
 export type JobHandler = (job: QueuedJob, workerId: string) => Promise<void>;
 
 const HEARTBEAT_MS = 5000;
+
+export interface JobLoopDeps {
+  queue: JobQueue;
+  log: Logger;
+  /** a job whose worker has not heartbeaten for this long is put back in the queue (RECORDER_TAKEOVER) */
+  takeoverMs: number;
+}
 
 export class JobLoop {
   private readonly running = new Map<string, Promise<void>>();
@@ -19,14 +26,14 @@ export class JobLoop {
   readonly workerId = `worker-${objectId()}`;
 
   constructor(
-    private readonly ctx: AppContext,
+    private readonly deps: JobLoopDeps,
     private readonly handlers: Partial<Record<JobKind, JobHandler>>,
-    private readonly concurrency = ctx.config.recorderWorkers,
+    private readonly concurrency: number,
   ) {}
 
   start(): void {
     if (this.concurrency <= 0) return;
-    this.offEnqueue = this.ctx.queue.onEnqueue(() => this.wake?.());
+    this.offEnqueue = this.deps.queue.onEnqueue(() => this.wake?.());
     this.loopDone = this.loop();
   }
 
@@ -44,21 +51,21 @@ export class JobLoop {
     let lastStaleCheck = 0;
     while (!this.stopped) {
       try {
-        const staleMs = this.ctx.config.recorderTakeoverMs;
+        const staleMs = this.deps.takeoverMs;
         if (Date.now() - lastStaleCheck > staleMs / 2) {
           lastStaleCheck = Date.now();
-          await this.ctx.queue.requeueStale(staleMs);
+          await this.deps.queue.requeueStale(staleMs);
         }
         while (this.running.size < this.concurrency && !this.stopped) {
-          const job = await this.ctx.queue.claim(this.workerId, kinds);
+          const job = await this.deps.queue.claim(this.workerId, kinds);
           if (!job) break;
           const p = this.run(job)
-            .catch((err) => this.ctx.log.error({ err: redactedError(err), jobId: job.jobId, kind: job.kind }, 'recorder job crashed'))
+            .catch((err) => this.deps.log.error({ err: redactedError(err), jobId: job.jobId, kind: job.kind }, 'recorder job crashed'))
             .finally(() => this.running.delete(job.id));
           this.running.set(job.id, p);
         }
       } catch (err) {
-        this.ctx.log.error({ err }, 'recorder job loop error');
+        this.deps.log.error({ err }, 'recorder job loop error');
       }
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, 1000);
@@ -72,12 +79,12 @@ export class JobLoop {
   }
 
   private async run(job: QueuedJob): Promise<void> {
-    const heartbeat = setInterval(() => void this.ctx.queue.heartbeat(job.id, this.workerId).catch(() => undefined), HEARTBEAT_MS);
+    const heartbeat = setInterval(() => void this.deps.queue.heartbeat(job.id, this.workerId).catch(() => undefined), HEARTBEAT_MS);
     try {
       await this.handlers[job.kind]!(job, this.workerId);
     } finally {
       clearInterval(heartbeat);
-      await this.ctx.queue.complete(job.id).catch(() => undefined);
+      await this.deps.queue.complete(job.id).catch(() => undefined);
     }
   }
 }

@@ -4,10 +4,10 @@
 // restart found a job whose worker died (its files are still in the job's work and live dirs).
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AppContext } from '../context.js';
+import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import type { QueuedJob } from '../jobs/queue.js';
-import { recorderAllowedHosts } from '../domain/recordingService.js';
+import type { JobQueue, QueuedJob } from '../jobs/queue.js';
+import { recorderAllowedHosts } from '../domain/meetingUrl.js';
 import { JOIN_ATTEMPTS, type ErrorType } from '../domain/recordingJob.js';
 import { recorderJoinUrl } from '../domain/recorderAccess.js';
 import { redactOptional, redactSecrets } from '../redact.js';
@@ -17,9 +17,10 @@ import { launchInHandler } from './handlerClient.js';
 import { ffmpegMediaTools, type MediaTools } from './mediaTools.js';
 import { encodedOutputOf, type Capture, type CaptureSpec, type JobSpec, type LaunchCapture } from './jobSpec.js';
 import { liveOutputOf, finaliseOutputs } from './outputs/index.js';
+import type { OutputDeps } from './outputs/finalise.js';
 import { hlsReady, pruneLiveWindow, streamSeconds } from './outputs/hlsLive.js';
 import type { PausedSpan } from './outputs/finalise.js';
-import { recordingJobs, liveStreamJobs, type EgressJobKindAdapter, type JobView } from './jobKinds.js';
+import { recordingJobs, liveStreamJobs, type EgressJobKindAdapter, type JobKindDeps, type JobView } from './jobKinds.js';
 import { CaptureCalibrator, calibrationFile, type CaptureCalibration } from './calibration.js';
 
 const POLL_MS = 300;
@@ -30,6 +31,13 @@ const LIVE_DIR_GRACE_MS = 30_000;
 
 type Ending = { errorType?: ErrorType; errorMessage?: string };
 
+/** What the worker is built with (server.ts): the queue, the resources' services, where files go. */
+export interface EgressWorkerDeps extends JobKindDeps, OutputDeps {
+  config: Config;
+  log: Logger;
+  queue: JobQueue;
+}
+
 export class EgressWorker {
   private readonly kinds: Record<EgressJobKindAdapter['kind'], EgressJobKindAdapter>;
   private readonly loop: JobLoop;
@@ -38,15 +46,15 @@ export class EgressWorker {
   private readonly calibrator: CaptureCalibrator;
 
   constructor(
-    private readonly ctx: AppContext,
+    private readonly deps: EgressWorkerDeps,
     private readonly launch: LaunchCapture = launchInHandler,
     private readonly media: MediaTools = ffmpegMediaTools,
-    private readonly concurrency = ctx.config.recorderWorkers,
+    private readonly concurrency = deps.config.recorderWorkers,
   ) {
-    this.kinds = { recording: recordingJobs(ctx), 'live-stream': liveStreamJobs(ctx) };
+    this.kinds = { recording: recordingJobs(deps), 'live-stream': liveStreamJobs(deps) };
     // recordings and live streams on this machine share one limit
-    this.loop = new JobLoop(ctx, { recording: (job) => this.runJob(job), 'live-stream': (job) => this.runJob(job) }, concurrency);
-    this.calibrator = new CaptureCalibrator({ file: calibrationFile(ctx.config.dataDir), fixedMs: ctx.config.recorderAudioOffsetMs, logger: ctx.log });
+    this.loop = new JobLoop({ queue: deps.queue, log: deps.log, takeoverMs: deps.config.recorderTakeoverMs }, { recording: (job) => this.runJob(job), 'live-stream': (job) => this.runJob(job) }, concurrency);
+    this.calibrator = new CaptureCalibrator({ file: calibrationFile(deps.config.dataDir), fixedMs: deps.config.recorderAudioOffsetMs, logger: deps.log });
   }
 
   start(): void {
@@ -73,12 +81,12 @@ export class EgressWorker {
   }
 
   private workDir(id: string): string {
-    return join(this.ctx.config.dataDir, 'work', id);
+    return join(this.deps.config.dataDir, 'work', id);
   }
 
   readonly runJob = async (job: QueuedJob): Promise<void> => {
     const kind = this.kinds[job.kind];
-    const log = this.ctx.log.child(job.kind === 'recording' ? { recordingId: job.jobId } : { streamId: job.jobId });
+    const log = this.deps.log.child(job.kind === 'recording' ? { recordingId: job.jobId } : { streamId: job.jobId });
     const r = await kind.get(job.jobId);
     const planned = await kind.specOf(job.jobId);
     if (!r || !planned) return;
@@ -112,9 +120,9 @@ export class EgressWorker {
       try {
         const captureSpec: CaptureSpec = {
           // a fresh short-lived token per attempt: it is only needed until the page has joined
-          url: await recorderJoinUrl(this.ctx, { id: r.id, kind: job.kind, roomId: r.room_id, meetingUrl: r.meeting_url }),
-          allowedHosts: recorderAllowedHosts(this.ctx),
-          joinTimeoutMs: this.ctx.config.recorderJoinTimeoutMs,
+          url: await recorderJoinUrl(this.deps.config, { id: r.id, kind: job.kind, roomId: r.room_id, meetingUrl: r.meeting_url }),
+          allowedHosts: recorderAllowedHosts(this.deps.config),
+          joinTimeoutMs: this.deps.config.recorderJoinTimeoutMs,
           audioOffsetMs: this.calibrator.audioOffsetMs(),
           size: planned.size,
           fps: planned.fps,
@@ -210,7 +218,7 @@ export class EgressWorker {
     if (r.status === 'stopping') await kind.move(r.id, 'post_processing');
     const workDir = this.workDir(r.id);
     const { drafts, problems } = await finaliseOutputs({
-      ctx: this.ctx,
+      ctx: this.deps,
       media: this.media,
       spec,
       job: r,

@@ -1,8 +1,11 @@
 // The SFU inside the server process: active rooms, joining with an app token, leaving for any reason.
-// Other code uses `activePeers`, `activeSession` and the events on ctx.events (session.*, peer.*).
+// Other code uses `activePeers`, `activeSession` and the event log (session.*, peer.*).
 import type { Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import type { AppContext } from '../context.js';
+import type { Config } from '../config.js';
+import type { Db } from '../store/db.js';
+import type { EventLog } from '../domain/events.js';
+import type { Logger } from '../logger.js';
 import { TokenError, verifyToken } from '../auth/tokens.js';
 import { getRoomRow } from '../store/rooms.js';
 import { getTemplate } from '../store/templates.js';
@@ -47,6 +50,14 @@ export interface JoinRequest {
   userData?: unknown;
 }
 
+/** What the SFU is built with (server.ts). */
+export interface SfuDeps {
+  config: Config;
+  db: Db;
+  events: EventLog;
+  log: Logger;
+}
+
 export class Sfu {
   readonly rooms = new Map<string, Room>();
   readonly sessions: SessionTracker;
@@ -55,16 +66,16 @@ export class Sfu {
   /** peers whose leave is being recorded, so a second cause (socket close after leave) is ignored */
   private readonly leaving = new Set<string>();
 
-  constructor(private readonly ctx: AppContext) {
-    this.sessions = new SessionTracker(ctx.store.db, ctx.events, ctx.config.sessionMaxSeconds);
+  constructor(private readonly deps: SfuDeps) {
+    this.sessions = new SessionTracker(deps.db, deps.events, deps.config.sessionMaxSeconds);
     this.sessions.onLimit = (roomId, sessionId) => void this.endSession(roomId, sessionId, 'session max duration reached');
   }
 
   /** Closes sessions a previous process left open, then accepts WebSocket upgrades on `/ws`. */
   async start(server: Server): Promise<void> {
     const closed = await this.sessions.closeStale();
-    if (closed > 0) this.ctx.log.info({ sessions: closed }, 'closed sessions left open by a previous run');
-    this.signaling = new Signaling(this, this.ctx.log, this.ctx.config.peerTimeoutSeconds);
+    if (closed > 0) this.deps.log.info({ sessions: closed }, 'closed sessions left open by a previous run');
+    this.signaling = new Signaling(this, this.deps.log, this.deps.config.peerTimeoutSeconds);
     this.signaling.attach(server);
   }
 
@@ -75,7 +86,7 @@ export class Sfu {
   async check(req: Pick<JoinRequest, 'token' | 'expectRoomId' | 'expectRole'>): Promise<JoinCheck> {
     let token;
     try {
-      token = await verifyToken({ accessKey: this.ctx.config.accessKey, appSecret: this.ctx.config.appSecret }, req.token);
+      token = await verifyToken({ accessKey: this.deps.config.accessKey, appSecret: this.deps.config.appSecret }, req.token);
     } catch (err) {
       if (err instanceof TokenError) throw new JoinError(401, err.detail);
       throw err;
@@ -83,13 +94,13 @@ export class Sfu {
     if (token.type !== 'app' || !token.room_id || !token.role) throw new JoinError(403, 'only app tokens can join a room');
     if (req.expectRoomId !== undefined && req.expectRoomId !== token.room_id) throw new JoinError(403, 'token is for another room');
     if (req.expectRole !== undefined && req.expectRole !== token.role) throw new JoinError(403, 'token is for another role');
-    const room = await getRoomRow(this.ctx.store.db, token.room_id);
+    const room = await getRoomRow(this.deps.db, token.room_id);
     if (!room) throw new JoinError(404, 'room not found');
     if (Number(room.enabled) !== 1) throw new JoinError(403, 'room is disabled');
-    const template = await getTemplate(this.ctx.store.db, room.template_id);
+    const template = await getTemplate(this.deps.db, room.template_id);
     const role = template?.roles[token.role];
     if (!role) throw new JoinError(403, `role ${token.role} is not in the room's template`);
-    const access = await recorderJoinDecision(this.ctx.store.db, token);
+    const access = await recorderJoinDecision(this.deps.db, token);
     if (access.refused !== undefined) throw new JoinError(403, access.refused);
     return {
       roomId: room.id,
@@ -122,7 +133,7 @@ export class Sfu {
     if (!identity.hidden && full) throw new JoinError(403, `role ${c.roleName} is full`);
     if (!identity.hidden && c.roomSize > 0 && present.visible >= c.roomSize) throw new JoinError(403, 'room is full');
     if (!room) {
-      room = new Room(c.roomId, c.roomName, c.templateId, this.ctx.log);
+      room = new Room(c.roomId, c.roomName, c.templateId, this.deps.log);
       room.onPeerLost = (peer, state) => void this.leave(peer, state === 'closed' || state === 'failed' || state === 'disconnected' ? 'ice connection state closed' : 'server removed peer', `transport ${state}`);
       this.rooms.set(c.roomId, room);
     }
@@ -130,7 +141,7 @@ export class Sfu {
       camera: role.publishParams.video?.bitRate ?? 1500,
       screen: role.publishParams.screen?.bitRate ?? 2000,
     };
-    const peer = new Peer(identity, send, room, hints, this.ctx.log.child({ peerId: identity.id, roomId: c.roomId }), this.ctx.config.peerTimeoutSeconds * 1000);
+    const peer = new Peer(identity, send, room, hints, this.deps.log.child({ peerId: identity.id, roomId: c.roomId }), this.deps.config.peerTimeoutSeconds * 1000);
     // The room object exists before the first await so concurrent joins share it; it is dropped if left empty.
     room.joining.add(peer);
     try {
@@ -160,7 +171,7 @@ export class Sfu {
     }
     room.joining.delete(peer);
     room.add(peer);
-    this.ctx.log.info({ peerId: peer.id, roomId: c.roomId, role: c.roleName, hidden: identity.hidden }, 'peer joined');
+    this.deps.log.info({ peerId: peer.id, roomId: c.roomId, role: c.roleName, hidden: identity.hidden }, 'peer joined');
     return { peer, room };
   }
 
@@ -178,9 +189,9 @@ export class Sfu {
       }
       this.signaling?.disconnect(peer, reason);
       if (peer.session) await this.sessions.leave(peer.session, reason, message);
-      this.ctx.log.info({ peerId: peer.id, roomId: room?.id, reason }, 'peer left');
+      this.deps.log.info({ peerId: peer.id, roomId: room?.id, reason }, 'peer left');
     } catch (err) {
-      this.ctx.log.error({ err, peerId: peer.id }, 'peer leave failed');
+      this.deps.log.error({ err, peerId: peer.id }, 'peer leave failed');
     } finally {
       this.leaving.delete(peer.id);
     }
@@ -219,7 +230,7 @@ export class Sfu {
   /** Ends a session from here (its limit): everyone, the recorder too, is removed, so the session closes. */
   async endSession(roomId: string, sessionId: string, message: string): Promise<void> {
     if (this.closing || this.activeSession(roomId)?.id !== sessionId) return;
-    this.ctx.log.info({ roomId, sessionId, message }, 'ending session');
+    this.deps.log.info({ roomId, sessionId, message }, 'ending session');
     const room = this.rooms.get(roomId);
     await Promise.all([...(room?.peers.keys() ?? [])].map((id) => this.removePeer(roomId, id, 'server removed peer', message)));
     // a join that was already under way entered the session meanwhile: it is removed too

@@ -5,20 +5,23 @@
 // Runs at start and hourly; RETENTION_DAYS=0 keeps local assets forever.
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { AppContext } from '../context.js';
+import type { UploadDeps } from './uploads.js';
 import { now, rfc3339 } from '../clock.js';
 import { localNodeId } from './uploads.js';
 
 const EVERY_MS = 3600_000;
 
-export async function sweepLocalAssets(ctx: AppContext): Promise<{ expired: number; leftovers: number }> {
-  const { db } = ctx.store;
+/** What the sweep needs: the settings, the store, this disk's assets. */
+export type RetentionDeps = Pick<UploadDeps, 'config' | 'db' | 'log' | 'localStorage'>;
+
+export async function sweepLocalAssets(deps: RetentionDeps): Promise<{ expired: number; leftovers: number }> {
+  const { db } = deps;
   let expired = 0;
   let leftovers = 0;
   // servers sharing a database sweep the files on their own disk (rows without a node predate uploads)
-  const node = localNodeId(ctx);
-  if (ctx.config.retentionDays > 0) {
-    const cutoff = rfc3339(new Date(now().getTime() - ctx.config.retentionDays * 86400_000));
+  const node = localNodeId(deps);
+  if (deps.config.retentionDays > 0) {
+    const cutoff = rfc3339(new Date(now().getTime() - deps.config.retentionDays * 86400_000));
     const old = await db
       .selectFrom('assets')
       .select(['id', 'type', 'storage_key'])
@@ -31,10 +34,10 @@ export async function sweepLocalAssets(ctx: AppContext): Promise<{ expired: numb
     for (const a of old) {
       try {
         // an HLS VOD asset is its master playlist plus a directory of playlists and segments: all of it goes
-        if (a.type === 'room-vod' && a.storage_key.endsWith('/master.m3u8')) rmSync(ctx.localStorage.fileOf(dirname(a.storage_key)), { recursive: true, force: true });
-        else ctx.localStorage.remove(a.storage_key);
+        if (a.type === 'room-vod' && a.storage_key.endsWith('/master.m3u8')) rmSync(deps.localStorage.fileOf(dirname(a.storage_key)), { recursive: true, force: true });
+        else deps.localStorage.remove(a.storage_key);
       } catch (err) {
-        ctx.log.warn({ err, assetId: a.id }, 'could not delete an expired asset file');
+        deps.log.warn({ err, assetId: a.id }, 'could not delete an expired asset file');
         continue;
       }
       await db.updateTable('assets').set({ deleted_at: rfc3339() }).where('id', '=', a.id).execute();
@@ -49,12 +52,12 @@ export async function sweepLocalAssets(ctx: AppContext): Promise<{ expired: numb
     .where('local_key', 'is not', null)
     .execute();
   for (const a of uploaded) {
-    if (a.local_key && ctx.localStorage.exists(a.local_key)) {
-      ctx.localStorage.remove(a.local_key);
+    if (a.local_key && deps.localStorage.exists(a.local_key)) {
+      deps.localStorage.remove(a.local_key);
       leftovers++;
     }
   }
-  if (expired || leftovers) ctx.log.info({ expired, leftovers, retentionDays: ctx.config.retentionDays }, 'local asset retention sweep');
+  if (expired || leftovers) deps.log.info({ expired, leftovers, retentionDays: deps.config.retentionDays }, 'local asset retention sweep');
   return { expired, leftovers };
 }
 
@@ -62,7 +65,7 @@ export class RetentionSweeper {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> | null = null;
 
-  constructor(private readonly ctx: AppContext) {}
+  constructor(private readonly deps: RetentionDeps) {}
 
   start(): void {
     this.run();
@@ -72,8 +75,8 @@ export class RetentionSweeper {
 
   private run(): void {
     if (this.running) return;
-    this.running = sweepLocalAssets(this.ctx)
-      .catch((err) => this.ctx.log.error({ err }, 'retention sweep failed'))
+    this.running = sweepLocalAssets(this.deps)
+      .catch((err) => this.deps.log.error({ err }, 'retention sweep failed'))
       .finally(() => {
         this.running = null;
       });

@@ -13,7 +13,10 @@ import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { VodUrlSigner } from './live.js';
 import { hostname } from 'node:os';
-import type { AppContext } from '../context.js';
+import type { Config } from '../config.js';
+import type { Db } from '../store/db.js';
+import type { Logger } from '../logger.js';
+import type { LocalStorage } from './local.js';
 import type { AssetTable } from '../store/schema.js';
 import { fromJson, toJson } from '../store/db.js';
 import { now, rfc3339 } from '../clock.js';
@@ -78,6 +81,16 @@ export interface AssetUploadFailed {
   givenUp: boolean;
 }
 
+/** What the upload manager is built with (server.ts). */
+export interface UploadDeps {
+  config: Config;
+  db: Db;
+  log: Logger;
+  localStorage: LocalStorage;
+  /** the workspace: remote keys start with it */
+  customerId: string;
+}
+
 /** Who hears how uploads end (domain/uploadEvents.ts); a report that throws is logged, the upload's state stands. */
 export interface UploadReports {
   uploaded(report: AssetUploaded): Promise<void>;
@@ -85,15 +98,15 @@ export interface UploadReports {
 }
 
 /** This server's identity for local copies: servers sharing a database each upload the files on their own disk. */
-export function localNodeId(ctx: Pick<AppContext, 'localStorage'>): string {
-  return `${hostname()}:${ctx.localStorage.root}`;
+export function localNodeId(deps: Pick<UploadDeps, 'localStorage'>): string {
+  return `${hostname()}:${deps.localStorage.root}`;
 }
 
 export class UploadManager extends EventEmitter {
   private stopped = true;
   private readonly runner = new CoalescingRunner(
     () => this.tick(),
-    (err) => this.ctx.log.error({ err }, 'upload manager error'),
+    (err) => this.deps.log.error({ err }, 'upload manager error'),
     () => !this.stopped,
   );
   private readonly inFlight = new Map<string, Promise<unknown>>();
@@ -105,18 +118,18 @@ export class UploadManager extends EventEmitter {
   private readonly vodSigner: VodUrlSigner;
 
   constructor(
-    private readonly ctx: AppContext,
+    private readonly deps: UploadDeps,
     private readonly reports: UploadReports,
     /** builds a store client for a target (tests may wrap it) */
-    private readonly storeOf: (t: UploadTarget) => AssetStore = (t) => storeFor(t, { allowPrivateEndpoint: ctx.config.storageAllowPrivate }),
+    private readonly storeOf: (t: UploadTarget) => AssetStore = (t) => storeFor(t, { allowPrivateEndpoint: deps.config.storageAllowPrivate }),
   ) {
     super();
-    this.nodeId = localNodeId(ctx);
-    this.vodSigner = new VodUrlSigner(ctx.config.appSecret, () => ctx.config.publicUrl);
+    this.nodeId = localNodeId(deps);
+    this.vodSigner = new VodUrlSigner(deps.config.appSecret, () => deps.config.publicUrl);
   }
 
   private get db() {
-    return this.ctx.store.db;
+    return this.deps.db;
   }
 
   async start(): Promise<void> {
@@ -164,7 +177,7 @@ export class UploadManager extends EventEmitter {
       if (this.inFlight.size >= CONCURRENCY || this.stopped) break;
       if (this.inFlight.has(a.id)) continue;
       const p = this.attempt(a)
-        .catch((err) => this.ctx.log.error({ err, assetId: a.id }, 'upload bookkeeping failed'))
+        .catch((err) => this.deps.log.error({ err, assetId: a.id }, 'upload bookkeeping failed'))
         .finally(() => {
           this.inFlight.delete(a.id);
           this.kick();
@@ -178,10 +191,10 @@ export class UploadManager extends EventEmitter {
     const room = await this.db.selectFrom('rooms').select(['recording_info', 'template_id']).where('id', '=', roomId).executeTakeFirst();
     if (!room) return null;
     const info = fromJson<{ upload_info?: RoomUploadInfo } | null>(room.recording_info, null);
-    if (info?.upload_info?.type) return targetFromRoom(info.upload_info, this.ctx.customerId);
+    if (info?.upload_info?.type) return targetFromRoom(info.upload_info, this.deps.customerId);
     const template = await getTemplate(this.db, room.template_id);
     const upload = template?.settings.recording?.upload;
-    return upload?.type ? targetFromTemplate(upload, this.ctx.customerId) : null;
+    return upload?.type ? targetFromTemplate(upload, this.deps.customerId) : null;
   }
 
   /**
@@ -197,7 +210,7 @@ export class UploadManager extends EventEmitter {
       hasStore = (await this.targetForRoom(asset.room_id)) !== null;
     } catch (err) {
       // an unusable configuration (unknown type): still an upload to attempt, it fails as UPLOAD_ERROR
-      this.ctx.log.warn({ err: describeStoreError(err), roomId: asset.room_id }, 'room storage configuration is invalid');
+      this.deps.log.warn({ err: describeStoreError(err), roomId: asset.room_id }, 'room storage configuration is invalid');
       hasStore = true;
     }
     if (!hasStore) return local;
@@ -230,7 +243,7 @@ export class UploadManager extends EventEmitter {
       const secs = seconds ?? defaultPresignSeconds('local');
       // a local VOD plays through path-signed URLs, so its relative playlist and segment links work
       if (a.type === 'room-vod') return this.vodSigner.presign(a.id, secs);
-      return this.ctx.localStorage.presign(a.storage_key, secs);
+      return this.deps.localStorage.presign(a.storage_key, secs);
     }
     const store = await this.storeOfUploaded(a);
     try {
@@ -245,7 +258,7 @@ export class UploadManager extends EventEmitter {
     try {
       return (await this.presign(a, seconds)).url;
     } catch (err) {
-      this.ctx.log.warn({ err: describeStoreError(err), assetId: a.id }, 'could not presign the asset for its webhook');
+      this.deps.log.warn({ err: describeStoreError(err), assetId: a.id }, 'could not presign the asset for its webhook');
       return null;
     }
   }
@@ -264,26 +277,26 @@ export class UploadManager extends EventEmitter {
         await this.report(a.id, () => this.reports.uploaded({ asset: { ...a, ...local }, recovered: false }));
         return { assetId: a.id, ok: true, tries };
       }
-      if (!a.local_key || !existsSync(this.ctx.localStorage.fileOf(a.local_key))) {
+      if (!a.local_key || !existsSync(this.deps.localStorage.fileOf(a.local_key))) {
         const error = `the local copy ${a.local_key ?? ''} is missing`;
         await this.markFailed(a, tries, error, null);
         await this.report(a.id, () => this.reports.failed({ asset: a, tries, error, givenUp: a.upload_state !== 'failed' }));
         return { assetId: a.id, ok: false, tries, error: 'local copy missing' };
       }
       store = this.storeOf(target);
-      const key = remoteKeyOf(target, a.local_key, this.ctx.customerId);
+      const key = remoteKeyOf(target, a.local_key, this.deps.customerId);
       let size = 0;
       if (a.type === 'room-vod') {
         // an unzipped VOD: every playlist and segment under the master's directory, the master last (a master
         // in the bucket means the whole VOD is there); small files, so a retry sends them all again
         const localDir = dirname(a.local_key);
-        const files = filesUnder(this.ctx.localStorage.fileOf(localDir)).sort((x, y) => Number(x.endsWith('master.m3u8')) - Number(y.endsWith('master.m3u8')));
+        const files = filesUnder(this.deps.localStorage.fileOf(localDir)).sort((x, y) => Number(x.endsWith('master.m3u8')) - Number(y.endsWith('master.m3u8')));
         for (const rel of files) {
-          const r = await store.upload(remoteKeyOf(target, `${localDir}/${rel}`, this.ctx.customerId), this.ctx.localStorage.fileOf(`${localDir}/${rel}`), { signal: this.abort.signal });
+          const r = await store.upload(remoteKeyOf(target, `${localDir}/${rel}`, this.deps.customerId), this.deps.localStorage.fileOf(`${localDir}/${rel}`), { signal: this.abort.signal });
           size += r.size;
         }
       } else {
-        ({ size } = await store.upload(key, this.ctx.localStorage.fileOf(a.local_key), {
+        ({ size } = await store.upload(key, this.deps.localStorage.fileOf(a.local_key), {
           resumeId: a.upload_id,
           onResumeId: async (id) => {
             await this.db.updateTable('assets').set({ upload_id: id }).where('id', '=', a.id).execute();
@@ -306,10 +319,10 @@ export class UploadManager extends EventEmitter {
       };
       await this.db.updateTable('assets').set(done).where('id', '=', a.id).execute();
       // the store confirmed the whole object and the row points at it: the local copy can go
-      if (a.type === 'room-vod') rmSync(this.ctx.localStorage.fileOf(dirname(a.local_key)), { recursive: true, force: true });
-      else this.ctx.localStorage.remove(a.local_key);
+      if (a.type === 'room-vod') rmSync(this.deps.localStorage.fileOf(dirname(a.local_key)), { recursive: true, force: true });
+      else this.deps.localStorage.remove(a.local_key);
       const seconds = (Date.now() - started) / 1000;
-      this.ctx.log.info({ assetId: a.id, path: done.path, size, seconds, mbPerSecond: Math.round(size / 1e6 / Math.max(seconds, 0.001)) }, 'asset uploaded');
+      this.deps.log.info({ assetId: a.id, path: done.path, size, seconds, mbPerSecond: Math.round(size / 1e6 / Math.max(seconds, 0.001)) }, 'asset uploaded');
       await this.report(a.id, () => this.reports.uploaded({ asset: { ...a, ...done }, recovered: a.upload_state === 'failed' }));
       const res: UploadAttempt = { assetId: a.id, ok: true, tries, size, seconds };
       this.emit('attempt', res);
@@ -322,7 +335,7 @@ export class UploadManager extends EventEmitter {
       }
       const error = describeStoreError(err);
       const configError = isConfigError(err);
-      this.ctx.log.warn({ assetId: a.id, tries, error, configError }, 'asset upload failed; the local copy is kept');
+      this.deps.log.warn({ assetId: a.id, tries, error, configError }, 'asset upload failed; the local copy is kept');
       const exhausted = configError ? tries >= CONFIG_ERROR_TRIES : now().getTime() - Date.parse(a.created_at) > UNREACHABLE_WINDOW_MS;
       const givenUp = a.upload_state !== 'failed' && exhausted;
       if (givenUp) {
@@ -358,7 +371,7 @@ export class UploadManager extends EventEmitter {
     try {
       await send();
     } catch (err) {
-      this.ctx.log.error({ err, assetId }, 'upload report failed');
+      this.deps.log.error({ err, assetId }, 'upload report failed');
     }
   }
 }

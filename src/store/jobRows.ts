@@ -7,7 +7,7 @@ import type { JobColumns, LiveStreamTable, RecordingTable } from './schema.js';
 import { getTemplate } from './templates.js';
 import { objectId, rfc3339 } from '../clock.js';
 import { notFound } from '../domain/errors.js';
-import { canMove, type JobStatus } from '../model/jobStatus.js';
+import { ACTIVE_STATUSES, canMove, type JobStatus } from '../model/jobStatus.js';
 
 export type JobTableName = 'recordings' | 'live_streams';
 export type RowOf<T extends JobTableName> = T extends 'recordings' ? RecordingTable : LiveStreamTable;
@@ -55,6 +55,25 @@ export class JobRows<T extends JobTableName> {
 
   async get(id: string): Promise<RowOf<T> | undefined> {
     return (await this.db.selectFrom(this.t).selectAll().where('id', '=', id).executeTakeFirst()) as RowOf<T> | undefined;
+  }
+
+  async insert(row: RowOf<T>): Promise<void> {
+    await this.db.insertInto(this.t).values(row as RecordingTable).execute();
+  }
+
+  /** The room's jobs that are not finished (starting, running, stopping, post-processing). */
+  async active(roomId: string): Promise<RowOf<T>[]> {
+    return (await this.db.selectFrom(this.t).selectAll().where('room_id', '=', roomId).where('status', 'in', ACTIVE_STATUSES).execute()) as RowOf<T>[];
+  }
+
+  /** Jobs in every room that are starting or running: what the auto-stop rules look at. */
+  async startingOrRunning(): Promise<RowOf<T>[]> {
+    return (await this.db.selectFrom(this.t).selectAll().where('status', 'in', ['starting', 'running']).execute()) as RowOf<T>[];
+  }
+
+  /** A job started before anyone joined belongs to the session that opens when someone does. */
+  async linkSession(roomId: string, sessionId: string): Promise<void> {
+    await this.db.updateTable(this.t).set({ session_id: sessionId }).where('room_id', '=', roomId).where('session_id', '=', '').where('status', 'in', ['starting', 'running']).execute();
   }
 
   /** A page of jobs, newest first. */

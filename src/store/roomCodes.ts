@@ -6,29 +6,8 @@ import { bit } from './db.js';
 import type { RoomCodeTable } from './schema.js';
 import { rfc3339 } from '../clock.js';
 
-export interface RoomCode {
-  code: string;
-  room_id: string;
-  role: string;
-  enabled: boolean;
-  created_at: string;
-  updated_at: string;
-}
-
 /** Three dash-separated groups of 3–4 lowercase letters, like `wpi-srjb-wer`. */
 export const ROOM_CODE_PATTERN = '^[a-z]{3,4}-[a-z]{3,4}-[a-z]{3,4}$';
-
-export function rowToRoomCode(r: RoomCodeTable): RoomCode {
-  return {
-    code: r.code,
-    room_id: r.room_id,
-    role: r.role,
-    // pg and SQLite both hand back the 0/1 integer; compare by value so a driver returning a string still works
-    enabled: Number(r.enabled) === 1,
-    created_at: r.created_at,
-    updated_at: r.updated_at,
-  };
-}
 
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
 
@@ -44,13 +23,13 @@ export function generateRoomCode(): string {
 }
 
 /** Inserts a new enabled code for room+role; a collision with an existing code is retried with a fresh one. */
-export async function createRoomCode(db: Db, roomId: string, role: string): Promise<RoomCode> {
+export async function createRoomCode(db: Db, roomId: string, role: string): Promise<RoomCodeTable> {
   for (let attempt = 0; ; attempt++) {
     const at = rfc3339();
     const row: RoomCodeTable = { code: generateRoomCode(), room_id: roomId, role, enabled: 1, created_at: at, updated_at: at };
     try {
       await db.insertInto('room_codes').values(row).execute();
-      return rowToRoomCode(row);
+      return row;
     } catch (err) {
       // The unique-violation error differs between SQLite and PostgreSQL; asking the table is portable.
       const taken = await db.selectFrom('room_codes').select('code').where('code', '=', row.code).executeTakeFirst();
@@ -59,12 +38,12 @@ export async function createRoomCode(db: Db, roomId: string, role: string): Prom
   }
 }
 
-export async function getRoomCode(db: Db, code: string): Promise<RoomCode | null> {
+export async function getRoomCode(db: Db, code: string): Promise<RoomCodeTable | null> {
   const r = await db.selectFrom('room_codes').selectAll().where('code', '=', code).executeTakeFirst();
-  return r ? rowToRoomCode(r) : null;
+  return r ?? null;
 }
 
-export async function setRoomCodeEnabled(db: Db, code: string, enabled: boolean): Promise<RoomCode | null> {
+export async function setRoomCodeEnabled(db: Db, code: string, enabled: boolean): Promise<RoomCodeTable | null> {
   await db.updateTable('room_codes').set({ enabled: bit(enabled), updated_at: rfc3339() }).where('code', '=', code).execute();
   return getRoomCode(db, code);
 }
@@ -79,7 +58,7 @@ export interface RoomCodeFilter {
 }
 
 /** Newest first; codes made in the same millisecond are ordered by code, so the page bound is (created_at, code). */
-export async function listRoomCodes(db: Db, f: RoomCodeFilter): Promise<RoomCode[]> {
+export async function listRoomCodes(db: Db, f: RoomCodeFilter): Promise<RoomCodeTable[]> {
   let q = db.selectFrom('room_codes').selectAll().where('room_id', '=', f.roomId);
   if (f.role !== undefined) q = q.where('role', '=', f.role);
   if (f.enabled !== undefined) q = q.where('enabled', '=', bit(f.enabled));
@@ -87,12 +66,12 @@ export async function listRoomCodes(db: Db, f: RoomCodeFilter): Promise<RoomCode
   if (s) {
     q = q.where((eb) => eb.or([eb('created_at', '<', s.created_at), eb.and([eb('created_at', '=', s.created_at), eb('code', '<', s.code)])]));
   }
-  const rows = await q.orderBy('created_at', 'desc').orderBy('code', 'desc').limit(f.limit).execute();
-  return rows.map(rowToRoomCode);
+  return q.orderBy('created_at', 'desc').orderBy('code', 'desc').limit(f.limit).execute();
 }
 
 /** The meeting page's token exchange: which room and role a code opens, or null for an unknown code. */
 export async function resolveRoomCode(db: Db, code: string): Promise<{ room_id: string; role: string; enabled: boolean } | null> {
   const c = await getRoomCode(db, code);
-  return c ? { room_id: c.room_id, role: c.role, enabled: c.enabled } : null;
+  // pg and SQLite both hand back the 0/1 integer; compare by value so a driver returning a string still works
+  return c ? { room_id: c.room_id, role: c.role, enabled: Number(c.enabled) === 1 } : null;
 }

@@ -1,44 +1,12 @@
-// Session rows (+ their peers) ⇄ Session objects, 100ms-shaped: peers keyed by peer id.
+// Session rows and their peers (the API object: api/presenters/sessions.ts).
 // A session is one continuous use of a room: opened by the first peer, closed when the last one leaves.
 import type { Db } from './db.js';
 import type { PeerTable, SessionTable } from './schema.js';
-import { isHiddenRole } from '../model/templates.js';
 
-export interface SessionPeer {
-  id: string;
-  name: string;
-  role: string;
-  user_id: string;
-  joined_at: string;
-  left_at: string | null;
-}
-
-export interface Session {
-  id: string;
-  room_id: string;
-  customer_id: string;
-  active: boolean;
-  peers: Record<string, SessionPeer>;
-  created_at: string;
-  updated_at: string;
-}
-
-export function rowToSession(r: SessionTable, peers: PeerTable[], customerId: string): Session {
-  const out: Record<string, SessionPeer> = {};
-  for (const p of peers) {
-    // the recorder is a hidden participant: never listed
-    if (isHiddenRole(p.role)) continue;
-    out[p.id] = { id: p.id, name: p.name, role: p.role, user_id: p.user_id, joined_at: p.joined_at, left_at: p.left_at ?? null };
-  }
-  return {
-    id: r.id,
-    room_id: r.room_id,
-    customer_id: customerId,
-    active: Number(r.active) === 1,
-    peers: out,
-    created_at: r.created_at,
-    updated_at: r.updated_at,
-  };
+/** A session row and the peers that were in it, oldest first. */
+export interface SessionWithPeers {
+  row: SessionTable;
+  peers: PeerTable[];
 }
 
 async function peersOf(db: Db, sessionIds: string[]): Promise<Map<string, PeerTable[]>> {
@@ -53,11 +21,11 @@ export async function getSessionRow(db: Db, id: string): Promise<SessionTable | 
   return db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export async function getSession(db: Db, id: string, customerId: string): Promise<Session | null> {
+export async function getSession(db: Db, id: string): Promise<SessionWithPeers | null> {
   const row = await getSessionRow(db, id);
   if (!row) return null;
   const peers = await peersOf(db, [row.id]);
-  return rowToSession(row, peers.get(row.id) ?? [], customerId);
+  return { row, peers: peers.get(row.id) ?? [] };
 }
 
 export interface SessionFilter {
@@ -72,7 +40,7 @@ export interface SessionFilter {
 }
 
 /** Newest first by (created_at, id): a page bound that does not depend on how ids are made. */
-export async function listSessions(db: Db, f: SessionFilter, customerId: string): Promise<Session[]> {
+export async function listSessions(db: Db, f: SessionFilter): Promise<SessionWithPeers[]> {
   let q = db.selectFrom('sessions').selectAll();
   if (f.roomId !== undefined) q = q.where('room_id', '=', f.roomId);
   if (f.active !== undefined) q = q.where('active', '=', f.active ? 1 : 0);
@@ -82,5 +50,5 @@ export async function listSessions(db: Db, f: SessionFilter, customerId: string)
   if (s) q = q.where((eb) => eb.or([eb('created_at', '<', s.created_at), eb.and([eb('created_at', '=', s.created_at), eb('id', '<', s.id)])]));
   const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit).execute();
   const peers = await peersOf(db, rows.map((r) => r.id));
-  return rows.map((r) => rowToSession(r, peers.get(r.id) ?? [], customerId));
+  return rows.map((row) => ({ row, peers: peers.get(row.id) ?? [] }));
 }

@@ -2,7 +2,10 @@
 // database so a restart loses nothing. Deliveries of one room go out one at a time in event order (the next
 // waits until the previous one succeeded or was given up); rooms do not wait for each other.
 // Retries: +1 s, +3 s, +10 s as the reference, then 20 s doubling up to 10 min until WEBHOOK_RETRY_WINDOW_SECONDS.
-import type { AppContext } from '../context.js';
+import type { Config } from '../config.js';
+import type { Db } from '../store/db.js';
+import type { Logger } from '../logger.js';
+import type { EventLog } from '../domain/events.js';
 import { fromJson, toJson } from '../store/db.js';
 import type { EventTable, WebhookDeliveryTable } from '../store/schema.js';
 import { now, objectId, rfc3339 } from '../clock.js';
@@ -73,28 +76,39 @@ export interface ReplayFilters {
 
 class CursorMoved extends Error {}
 
+/** What the outbox is built with (server.ts). */
+export interface OutboxDeps {
+  config: Config;
+  db: Db;
+  log: Logger;
+  events: EventLog;
+  /** the workspace ids the envelope names */
+  customerId: string;
+  appId: string;
+}
+
 export class WebhookOutbox {
   private stopped = true;
   private readonly runner = new CoalescingRunner(
     () => this.tick(),
-    (err) => this.ctx.log.error({ err }, 'webhook dispatcher error'),
+    (err) => this.deps.log.error({ err }, 'webhook dispatcher error'),
     () => !this.stopped,
   );
   private readonly inFlight = new Map<string, Promise<void>>();
   private timers: NodeJS.Timeout[] = [];
   private offEvents: (() => void) | null = null;
 
-  constructor(private readonly ctx: AppContext) {}
+  constructor(private readonly deps: OutboxDeps) {}
 
   private get db() {
-    return this.ctx.store.db;
+    return this.deps.db;
   }
 
   start(): void {
     this.stopped = false;
-    this.offEvents = this.ctx.events.on(() => this.kick());
+    this.offEvents = this.deps.events.on(() => this.kick());
     this.timers.push(setInterval(() => this.kick(), POLL_MS));
-    this.timers.push(setInterval(() => void this.prune().catch((err) => this.ctx.log.warn({ err }, 'webhook log prune failed')), 3600_000));
+    this.timers.push(setInterval(() => void this.prune().catch((err) => this.deps.log.warn({ err }, 'webhook log prune failed')), 3600_000));
     for (const t of this.timers) t.unref();
     this.kick();
   }
@@ -125,7 +139,7 @@ export class WebhookOutbox {
   async workspaceTarget(): Promise<WebhookTarget | null> {
     const fromApi = await getApiWorkspaceTarget(this.db);
     if (fromApi) return fromApi;
-    if (this.ctx.config.webhookUrl) return { url: this.ctx.config.webhookUrl, headers: this.ctx.config.webhookHeaders };
+    if (this.deps.config.webhookUrl) return { url: this.deps.config.webhookUrl, headers: this.deps.config.webhookHeaders };
     return null;
   }
 
@@ -244,7 +258,7 @@ export class WebhookOutbox {
         .executeTakeFirst();
       if (Number(claimed.numUpdatedRows) !== 1) continue;
       const p = this.send(d)
-        .catch((err) => this.ctx.log.error({ err, delivery: d.id }, 'webhook delivery bookkeeping failed'))
+        .catch((err) => this.deps.log.error({ err, delivery: d.id }, 'webhook delivery bookkeeping failed'))
         .finally(() => {
           this.inFlight.delete(d.lane);
           this.kick();
@@ -260,26 +274,26 @@ export class WebhookOutbox {
       await this.finish(d, 'failed', tries, null, 'the event is no longer stored');
       return;
     }
-    const body = JSON.stringify(webhookEnvelope(this.ctx, e, d.workflow_id !== null));
+    const body = JSON.stringify(webhookEnvelope(this.deps, e, d.workflow_id !== null));
     const res = await postJson(d.url, body, {
       headers: fromJson<Record<string, string>>(d.headers, {}),
-      secret: this.ctx.config.webhookSecret,
-      allowPrivate: this.ctx.config.webhookAllowPrivate,
+      secret: this.deps.config.webhookSecret,
+      allowPrivate: this.deps.config.webhookAllowPrivate,
     });
     if (res.ok) {
       await this.finish(d, 'success', tries, res.status, null);
       return;
     }
     const next = now().getTime() + retryDelaySeconds(tries) * 1000;
-    const deadline = Date.parse(d.created_at) + this.ctx.config.webhookRetryWindowSeconds * 1000;
+    const deadline = Date.parse(d.created_at) + this.deps.config.webhookRetryWindowSeconds * 1000;
     const giveUp = !res.retryable || (tries >= MIN_TRIES && next > deadline);
     // the origin only: a URL's path or query may carry a token
     const target = safeOrigin(d.url);
     if (giveUp) {
-      this.ctx.log.warn({ target, event: d.event_type, tries, error: res.error }, 'webhook delivery given up');
+      this.deps.log.warn({ target, event: d.event_type, tries, error: res.error }, 'webhook delivery given up');
       await this.finish(d, 'failed', tries, res.status, res.error);
     } else {
-      this.ctx.log.debug({ target, event: d.event_type, tries, error: res.error }, 'webhook delivery failed; will retry');
+      this.deps.log.debug({ target, event: d.event_type, tries, error: res.error }, 'webhook delivery failed; will retry');
       await this.db
         .updateTable('webhook_deliveries')
         .set({ attempts: tries, next_attempt_at: rfc3339(new Date(next)), last_status_code: res.status, last_error: res.error, updated_at: rfc3339() })
@@ -326,7 +340,7 @@ export class WebhookOutbox {
       const filter: DeliveryFilter = { start: f.start_time, end: f.end_time, roomId: f.room_id, status: f.status, eventNames: f.event_names };
       eventIds = await eventIdsOfDeliveries(this.db, filter, f.offset, f.limit);
     }
-    const workflowId = `webhook-replay-${this.ctx.customerId.slice(0, 8)}-${objectId().slice(-8)}`;
+    const workflowId = `webhook-replay-${this.deps.customerId.slice(0, 8)}-${objectId().slice(-8)}`;
     const rows: Omit<WebhookDeliveryTable, 'seq'>[] = [];
     for (let i = 0; i < eventIds.length; i += 500) {
       const events = await this.db.selectFrom('events').selectAll().where('id', 'in', eventIds.slice(i, i + 500)).orderBy('seq', 'asc').execute();

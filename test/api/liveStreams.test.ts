@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { objectId, rfc3339 } from '../../src/clock.js';
-import { LiveStreamService } from '../../src/domain/liveStreamService.js';
+import type { LiveStreamService } from '../../src/domain/liveStreamService.js';
 import { JobSupervisor } from '../../src/domain/jobSupervisor.js';
 import { liveOutputDir } from '../../src/storage/live.js';
 import type { AssetTable } from '../../src/store/schema.js';
@@ -16,7 +16,7 @@ let s: TestServer;
 let service: LiveStreamService;
 before(async () => {
   s = await startTestServer({ RECORDER_WORKERS: '0', RECORDER_ALLOWED_HOSTS: 'meet.example.com' });
-  service = new LiveStreamService(s.ctx);
+  service = s.services.liveStreams;
 });
 after(() => s.stop());
 
@@ -216,7 +216,7 @@ test('timed metadata: only while running, payload ≤ 100 characters without quo
     assert.equal((await s.api('POST', path, bad)).status, 400, JSON.stringify(bad));
   }
   assert.equal((await s.api('POST', '/v2/live-streams/aaaaaaaaaaaaaaaaaaaaaaaa/timed-metadata', { payload: 'a', duration: 1 })).status, 404);
-  const stored = await s.ctx.store.db.selectFrom('timed_metadata').selectAll().where('stream_id', '=', start.id).execute();
+  const stored = await s.services.store.db.selectFrom('timed_metadata').selectAll().where('stream_id', '=', start.id).execute();
   assert.deepEqual(stored.map((m) => [m.payload.length, m.duration]), [[100, 5]]);
   await s.api('POST', `/v2/live-streams/${start.id}/stop`);
   assert.equal((await s.api('POST', path, { payload: 'late', duration: 1 })).status, 409);
@@ -264,14 +264,14 @@ test('list filters and pagination; get by id with recording_assets; hls.* events
   assert.equal((await s.api('GET', '/v2/live-streams?status=paused')).status, 400);
   assert.equal((await s.api('GET', '/v2/live-streams?limit=5')).status, 400);
   assert.equal((await s.api('GET', '/v2/live-streams/aaaaaaaaaaaaaaaaaaaaaaaa')).status, 404);
-  const failure = (await s.ctx.events.list({ type: 'hls.failure', roomId: id })).at(-1)!;
+  const failure = (await s.services.events.list({ type: 'hls.failure', roomId: id })).at(-1)!;
   assert.equal(failure.data.error_type, 'BEAM_STOPPED');
   assert.equal(failure.data.beam_id, made[11]);
   assert.equal(failure.data.state_name, 'HLSFailed');
 
   // a stream that ran and made assets: completed, with recording_assets and the hls.* events
   const r = await running(id, { recording: { hls_vod: true, single_file_per_layer: true } });
-  const startedEv = (await s.ctx.events.list({ type: 'hls.started.success', roomId: id })).at(-1)!;
+  const startedEv = (await s.services.events.list({ type: 'hls.started.success', roomId: id })).at(-1)!;
   assert.equal(startedEv.data.job_id, r.id);
   assert.equal(startedEv.data.url, r.playback.url);
   assert.equal(startedEv.data.recording_vod_playlist_enabled, true);
@@ -304,12 +304,12 @@ test('list filters and pagination; get by id with recording_assets; hls.* events
   assert.ok(got.body.stopped_at);
   assert.deepEqual(got.body.recording_assets.map((a: any) => a.type).sort(), ['room-composite', 'room-composite', 'room-vod']);
   assert.equal('job_id' in got.body.recording_assets[0], false);
-  const stopped = (await s.ctx.events.list({ type: 'hls.stopped.success', roomId: id })).at(-1)!;
+  const stopped = (await s.services.events.list({ type: 'hls.stopped.success', roomId: id })).at(-1)!;
   assert.equal(stopped.data.job_id, r.id);
   assert.equal(stopped.data.duration, 42);
   assert.equal(stopped.data.reason, 'client request');
   assert.equal(stopped.data.state_name, 'HLSStopped');
-  const recEv = (await s.ctx.events.list({ type: 'hls.recording.success', roomId: id })).at(-1)!;
+  const recEv = (await s.services.events.list({ type: 'hls.recording.success', roomId: id })).at(-1)!;
   assert.equal(recEv.data.recording_id, r.id);
   assert.equal(recEv.data.hls_vod_recording_path, vod.path);
   assert.equal(recEv.data.hls_vod_recording_presigned_url, 'http://x/vod');
@@ -320,7 +320,7 @@ test('list filters and pagination; get by id with recording_assets; hls.* events
 });
 
 test('auto-stop: room empty for autoStopTimeout → last peer left; maxDuration → max duration reached', async () => {
-  const sup = new JobSupervisor(s.ctx);
+  const sup = new JobSupervisor(s.services);
   const id = await room('ls-auto');
   const r = (await s.api('POST', `/v2/live-streams/room/${id}/start`, {})).body;
   await sup.sweep(Date.now() + 10_000);
@@ -333,8 +333,8 @@ test('auto-stop: room empty for autoStopTimeout → last peer left; maxDuration 
   // someone is in the room: only maxDuration stops it
   const id2 = await room('ls-maxdur');
   const sessionId = objectId();
-  await s.ctx.store.db.insertInto('sessions').values({ id: sessionId, room_id: id2, active: 1, created_at: rfc3339(), updated_at: rfc3339(), ended_at: null }).execute();
-  await s.ctx.store.db
+  await s.services.store.db.insertInto('sessions').values({ id: sessionId, room_id: id2, active: 1, created_at: rfc3339(), updated_at: rfc3339(), ended_at: null }).execute();
+  await s.services.store.db
     .insertInto('peers')
     .values({ id: objectId(), session_id: sessionId, room_id: id2, user_id: 'u', name: 'n', role: 'host', user_data: '', type: 'regular', joined_at: rfc3339(), left_at: null, leave_reason: null, leave_message: null })
     .execute();

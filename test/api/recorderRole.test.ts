@@ -67,10 +67,10 @@ test('RecordingConfig.role: the recorder opens the page as that role and joins h
   const roomId = (await s.api('POST', '/v2/rooms', { name: 'rec-role-room', template_id: t.id })).body.id;
   const start = await s.api('POST', `/v2/recordings/room/${roomId}/start`, {});
   assert.equal(start.status, 200, JSON.stringify(start.body));
-  const row = await s.ctx.store.db.selectFrom('recordings').selectAll().where('id', '=', start.body.id).executeTakeFirstOrThrow();
+  const row = await s.services.store.db.selectFrom('recordings').selectAll().where('id', '=', start.body.id).executeTakeFirstOrThrow();
   assert.equal(new URL(row.meeting_url).pathname, `/preview/${roomId}/recbot`);
 
-  const url = new URL(await recorderJoinUrl(s.ctx, { id: row.id, kind: 'recording', roomId, meetingUrl: row.meeting_url }));
+  const url = new URL(await recorderJoinUrl(s.config, { id: row.id, kind: 'recording', roomId, meetingUrl: row.meeting_url }));
   const token = url.searchParams.get('auth_token')!;
   const claims = await verifyToken(TEST_KEYS, token);
   assert.equal(claims.role, 'recbot');

@@ -104,17 +104,17 @@ test('stop by id, pause/resume need a running recording, list filters and pagina
 test('recording assets: list, get, presigned URL downloads with Range; tampered or expired URLs refused', async () => {
   const id = await room('rec-assets');
   const jobId = objectId();
-  const key = `${s.ctx.customerId}/beam/${id}/20261120/Rec-${id}-1.mp4`;
+  const key = `${s.services.customerId}/beam/${id}/20261120/Rec-${id}-1.mp4`;
   const src = join(mkdtempSync(join(tmpdir(), 'asset-')), 'a.mp4');
   const bytes = Buffer.from(Array.from({ length: 4096 }, (_, i) => i % 251));
   writeFileSync(src, bytes);
-  const { size } = s.ctx.localStorage.put(key, src);
+  const { size } = s.services.localStorage.put(key, src);
   const assetId = objectId();
-  await s.ctx.store.db
+  await s.services.store.db
     .insertInto('assets')
     .values({
       id: assetId, job_id: jobId, room_id: id, session_id: '', type: 'room-composite', status: 'completed',
-      path: s.ctx.localStorage.pathOf(key), storage: 'local', storage_key: key, size, duration: 8,
+      path: s.services.localStorage.pathOf(key), storage: 'local', storage_key: key, size, duration: 8,
       metadata: JSON.stringify({ resolution: { width: 1280, height: 720 } }), thumbnails: null, error_message: null,
       created_at: rfc3339(), deleted_at: null,
     })
@@ -149,7 +149,7 @@ test('recording assets: list, get, presigned URL downloads with Range; tampered 
   assert.equal((await fetch(longer)).status, 403);
   const other = new URL(u.toString().replace('Rec-', 'Rex-'));
   assert.equal((await fetch(other)).status, 403);
-  const expired = s.ctx.localStorage.presign(key, 60, Date.now() - 3600_000);
+  const expired = s.services.localStorage.presign(key, 60, Date.now() - 3600_000);
   assert.equal((await fetch(expired.url)).status, 403);
   assert.equal((await s.api('GET', `/v2/recording-assets/${assetId}/presigned-url?presign_duration=5`)).status, 400);
 });

@@ -63,8 +63,8 @@ test('room-wide create: one code per public role, none for the recorder; a secon
 
   // the meeting page's exchange sees the same room and role
   const guest = r.body.data.find((c: any) => c.role === 'guest');
-  assert.deepEqual(await resolveRoomCode(s.ctx.store.db, guest.code), { room_id: roomId, role: 'guest', enabled: true });
-  assert.equal(await resolveRoomCode(s.ctx.store.db, 'zzz-zzzz-zzz'), null);
+  assert.deepEqual(await resolveRoomCode(s.services.store.db, guest.code), { room_id: roomId, role: 'guest', enabled: true });
+  assert.equal(await resolveRoomCode(s.services.store.db, 'zzz-zzzz-zzz'), null);
 });
 
 test('per-role create mints a new code each time; unknown or hidden role → 404, bad role → 400', async () => {
@@ -133,7 +133,7 @@ test('disable and re-enable a code; filters see it; the room-wide create replace
   assert.equal(off.body.role, 'guest');
   assert.equal(off.body.created_at, guest.created_at);
   assert.ok(off.body.updated_at >= guest.updated_at);
-  assert.equal((await resolveRoomCode(s.ctx.store.db, guest.code))?.enabled, false);
+  assert.equal((await resolveRoomCode(s.services.store.db, guest.code))?.enabled, false);
 
   const disabled = await s.api('GET', `/v2/room-codes/room/${roomId}?enabled=false`);
   assert.deepEqual(disabled.body.data.map((c: any) => c.code), [guest.code]);
@@ -174,7 +174,7 @@ test('update body errors: extra field, non-boolean, missing field, bad format �
   assert.equal(unknown.status, 404);
   assert.equal(unknown.body.code, 404);
   // the failed updates changed nothing
-  assert.equal((await resolveRoomCode(s.ctx.store.db, body.code))?.enabled, true);
+  assert.equal((await resolveRoomCode(s.services.store.db, body.code))?.enabled, true);
 });
 
 test('listing: newest first, pagination visits every code once, role filter, limit and start checked', async () => {

@@ -27,15 +27,15 @@ test('room webhook headers: masked in every response, the stored value kept and 
   const shown = [created.body, (await s.api('GET', `/v2/rooms/${id}`)).body, (await s.api('GET', '/v2/rooms?limit=100')).body];
   for (const body of shown) assert.equal(JSON.stringify(body).includes('hook-secret'), false, JSON.stringify(body));
   assert.deepEqual(created.body.webhook.headers, { authorization: '****TAIL', 'x-short': '****' });
-  assert.equal(JSON.parse((await getRoomRow(s.ctx.store.db, id))!.webhook!).headers.authorization, HOOK_SECRET, 'stored in full');
+  assert.equal(JSON.parse((await getRoomRow(s.services.store.db, id))!.webhook!).headers.authorization, HOOK_SECRET, 'stored in full');
 
   // what GET showed, sent back with another change: the stored values stay
   const back = await s.api('POST', `/v2/rooms/${id}`, { description: 'd', webhook: created.body.webhook });
   assert.equal(back.status, 200);
-  assert.deepEqual(JSON.parse((await getRoomRow(s.ctx.store.db, id))!.webhook!).headers, { authorization: HOOK_SECRET, 'x-short': 'abc' });
+  assert.deepEqual(JSON.parse((await getRoomRow(s.services.store.db, id))!.webhook!).headers, { authorization: HOOK_SECRET, 'x-short': 'abc' });
   // the same through the create-by-name path
   assert.equal((await s.api('POST', '/v2/rooms', { name: 'hooked', webhook: created.body.webhook })).status, 200);
-  assert.equal(JSON.parse((await getRoomRow(s.ctx.store.db, id))!.webhook!).headers.authorization, HOOK_SECRET);
+  assert.equal(JSON.parse((await getRoomRow(s.services.store.db, id))!.webhook!).headers.authorization, HOOK_SECRET);
 
   // a masked value that is not the stored one's mask is refused, never stored as the value
   const wrong = await s.api('POST', `/v2/rooms/${id}`, { webhook: { url: 'https://hooks.example.com/x', headers: { authorization: '****XXXX' } } });
@@ -45,7 +45,7 @@ test('room webhook headers: masked in every response, the stored value kept and 
   assert.equal(fresh.status, 400);
   // a new full value replaces it
   await s.api('POST', `/v2/rooms/${id}`, { webhook: { url: 'https://hooks.example.com/x', headers: { authorization: 'Bearer another-secret-value' } } });
-  assert.equal(JSON.parse((await getRoomRow(s.ctx.store.db, id))!.webhook!).headers.authorization, 'Bearer another-secret-value');
+  assert.equal(JSON.parse((await getRoomRow(s.services.store.db, id))!.webhook!).headers.authorization, 'Bearer another-secret-value');
 });
 
 test('room upload secret: masked value sent back keeps the stored secret', async () => {
@@ -56,7 +56,7 @@ test('room upload secret: masked value sent back keeps the stored secret', async
   assert.equal(r.body.recording_info.upload_info.credentials.secret, '****WXYZ');
   const back = await s.api('POST', `/v2/rooms/${r.body.id}`, { recording_info: r.body.recording_info });
   assert.equal(back.status, 200);
-  const stored = JSON.parse((await getRoomRow(s.ctx.store.db, r.body.id))!.recording_info!);
+  const stored = JSON.parse((await getRoomRow(s.services.store.db, r.body.id))!.recording_info!);
   assert.equal(stored.upload_info.credentials.secret, secret);
   assert.equal((await s.api('POST', `/v2/rooms/${r.body.id}`, { recording_info: { upload_info: { ...upload_info, credentials: { key: 'AK', secret: '****NOPE' } } } })).status, 400);
 });
@@ -114,8 +114,8 @@ test('storage endpoint at upload time: a private endpoint is refused before conn
   // a template that got a private endpoint past the save-time check (e.g. its name resolves elsewhere now):
   // the dashboard's storage test is refused at the write, naming the setting
   const t = (await s.api('POST', '/v2/templates', { name: 'later-private' })).body;
-  const row = (await getTemplate(s.ctx.store.db, t.id))!;
-  await saveTemplate(s.ctx.store.db, { ...row, settings: { ...row.settings, recording: { upload: { type: 's3', location: 'b', options: { region: 'us-east-1', endpoint: 'http://127.0.0.1:1' }, credentials: { key: 'k', secretKey: 'secret-0123456789' } } } } as any });
+  const row = (await getTemplate(s.services.store.db, t.id))!;
+  await saveTemplate(s.services.store.db, { ...row, settings: { ...row.settings, recording: { upload: { type: 's3', location: 'b', options: { region: 'us-east-1', endpoint: 'http://127.0.0.1:1' }, credentials: { key: 'k', secretKey: 'secret-0123456789' } } } } as any });
   const probe = await s.api('POST', '/dashboard/storage-test', { template_id: t.id });
   assert.equal(probe.status, 200);
   assert.equal(probe.body.ok, false);

@@ -22,7 +22,7 @@ function hasDetail(body: any, part: string) {
 
 async function insertSession(roomId: string, createdAt: string, active: boolean): Promise<SessionTable> {
   const row: SessionTable = { id: objectId(), room_id: roomId, active: active ? 1 : 0, created_at: createdAt, updated_at: createdAt, ended_at: active ? null : createdAt };
-  await s.ctx.store.db.insertInto('sessions').values(row).execute();
+  await s.services.store.db.insertInto('sessions').values(row).execute();
   return row;
 }
 
@@ -42,7 +42,7 @@ async function insertPeer(session: SessionTable, over: Partial<PeerTable>): Prom
     leave_message: null,
     ...over,
   };
-  await s.ctx.store.db.insertInto('peers').values(row).execute();
+  await s.services.store.db.insertInto('peers').values(row).execute();
   return row;
 }
 
@@ -57,7 +57,7 @@ test('get a session: 100ms shape, peers keyed by peer id, the recorder left out'
   assert.deepEqual(r.body, {
     id: sess.id,
     room_id: roomA,
-    customer_id: s.ctx.customerId,
+    customer_id: s.services.customerId,
     active: true,
     peers: {
       [alice.id]: { id: alice.id, name: 'Alice', role: 'host', user_id: 'user-alice', joined_at: '2024-03-01T10:00:01.000Z', left_at: null },

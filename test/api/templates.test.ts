@@ -156,7 +156,7 @@ test('role CRUD: partial updates keep stored values; subscriptions, bounds and i
   const room = (await s.api('POST', '/v2/rooms', { name: 'roles-crud-room', template_id: t.id })).body;
   const code = `zz${objectId().slice(-8)}`;
   const at = rfc3339();
-  await s.ctx.store.db
+  await s.services.store.db
     .insertInto('room_codes')
     .values({ code, room_id: room.id, role: 'moderator', enabled: 1, created_at: at, updated_at: at })
     .execute();
@@ -167,7 +167,7 @@ test('role CRUD: partial updates keep stored values; subscriptions, bounds and i
   assert.equal(del.status, 204);
   assert.equal((await s.api('GET', `${base}/moderator`)).status, 404);
   assert.deepEqual((await s.api('GET', `${base}/host`)).body.subscribeParams.subscribeToRoles, ['host', 'guest']);
-  const row = await s.ctx.store.db.selectFrom('room_codes').select('enabled').where('code', '=', code).executeTakeFirstOrThrow();
+  const row = await s.services.store.db.selectFrom('room_codes').select('enabled').where('code', '=', code).executeTakeFirstOrThrow();
   assert.equal(row.enabled, 0);
   assert.equal((await s.api('DELETE', `${base}/moderator`)).status, 404);
 
@@ -213,7 +213,7 @@ test('recording config: exactly one element, auto-start round trip, false boolea
   assert.equal(off.body[0].maxDuration, 1800);
   assert.equal((await s.api('GET', `/v2/templates/${t.id}/destinations`)).body.streamingDisabled, undefined);
   // Stored form keeps the false values for the code that reads it.
-  const stored = await getTemplate(s.ctx.store.db, t.id);
+  const stored = await getTemplate(s.services.store.db, t.id);
   assert.equal(stored!.recordings[0].compositeRecording.browserComposite.autoStart, false);
 
   const bc = (o: Record<string, unknown>) => [{ name: 'r', role: RECORDER_ROLE, compositeRecording: { browserComposite: o } }];
@@ -309,7 +309,7 @@ test('storage secret: stored, never echoed in full, masked value keeps it', asyn
   assert.equal(kept.status, 200, JSON.stringify(kept.body));
   assert.equal(kept.body.recording.upload.prefix, 'other/');
   assert.equal(kept.body.recording.upload.credentials.secretKey, '****EKEY');
-  let stored = await getTemplate(s.ctx.store.db, id);
+  let stored = await getTemplate(s.services.store.db, id);
   assert.equal(stored!.settings.recording!.upload!.credentials!.secretKey, secret);
   assert.equal(stored!.settings.region, 'in');
 
@@ -321,7 +321,7 @@ test('storage secret: stored, never echoed in full, masked value keeps it', asyn
   // A short secret shows nothing of itself.
   const short = await s.api('POST', `/v2/templates/${id}/settings`, { recording: { upload: { ...upload, credentials: { key: 'k', secretKey: 'tiny-secret' } } } });
   assert.equal(short.body.recording.upload.credentials.secretKey, '****');
-  stored = await getTemplate(s.ctx.store.db, id);
+  stored = await getTemplate(s.services.store.db, id);
   assert.equal(stored!.settings.recording!.upload!.credentials!.secretKey, 'tiny-secret');
 
   assertNames(await s.api('POST', `/v2/templates/${id}/settings`, { recording: { upload: { ...upload, type: 'dropbox' } } }), 'body/recording/upload/type');

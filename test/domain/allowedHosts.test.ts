@@ -3,7 +3,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { isAllowedUrl, parseHostRule } from '../../src/domain/allowedHosts.js';
-import { recorderAllowedHosts } from '../../src/domain/recordingService.js';
+import { recorderAllowedHosts } from '../../src/domain/meetingUrl.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 test('matcher: host:port exact, bare host = default port of the scheme, URLs as entries', () => {
@@ -43,7 +43,7 @@ test('API: a meeting_url on an allowed host but another port is 400; this server
   const s = await startTestServer({ RECORDER_WORKERS: '0', RECORDER_ALLOWED_HOSTS: 'meet.example.com,media.example.com:8443' });
   servers.push(s);
   const own = new URL(s.url);
-  assert.deepEqual(recorderAllowedHosts(s.ctx).slice(0, 1), [`127.0.0.1:${own.port}`]);
+  assert.deepEqual(recorderAllowedHosts(s.config).slice(0, 1), [`127.0.0.1:${own.port}`]);
   const room = (await s.api('POST', '/v2/rooms', { name: 'ports' })).body.id;
   const start = (meeting_url: string) => s.api('POST', `/v2/recordings/room/${room}/start`, { meeting_url });
   for (const bad of ['https://meet.example.com:8443/r', 'http://meet.example.com:6379/', 'https://media.example.com/r', `http://127.0.0.1:${Number(own.port) + 1}/`, 'http://localhost:22/', 'http://169.254.169.254/latest']) {

@@ -27,10 +27,10 @@ const joining = (name: string, role = 'host'): JoiningPeer => ({
   role,
 });
 
-const eventsOf = async (type: string) => s.ctx.events.list({ type, roomId: room.id });
+const eventsOf = async (type: string) => s.services.events.list({ type, roomId: room.id });
 
 test('the first peer opens a session, the last one out closes it', async () => {
-  const tracker = new SessionTracker(s.ctx.store.db, s.ctx.events);
+  const tracker = new SessionTracker(s.services.store.db, s.services.events);
   const before = (await eventsOf('session.open.success')).length;
   // two first peers at once still make one session
   const [a, b] = await Promise.all([tracker.join(joining('a')), tracker.join(joining('b'))]);
@@ -51,7 +51,7 @@ test('the first peer opens a session, the last one out closes it', async () => {
   const leaves = (await eventsOf('peer.leave.success')).filter((e) => e.data.session_id === a.sessionId);
   assert.deepEqual(leaves.map((e) => e.data.reason), ['client request', 'websocket closed']);
   assert.equal(leaves[1].data.message, 'gone');
-  const rows = await s.ctx.store.db.selectFrom('peers').selectAll().where('session_id', '=', a.sessionId).execute();
+  const rows = await s.services.store.db.selectFrom('peers').selectAll().where('session_id', '=', a.sessionId).execute();
   assert.equal(rows.length, 2);
   assert.ok(rows.every((r) => r.left_at !== null));
 
@@ -62,21 +62,21 @@ test('the first peer opens a session, the last one out closes it', async () => {
 });
 
 test('the recorder never joins a session', async () => {
-  const tracker = new SessionTracker(s.ctx.store.db, s.ctx.events);
+  const tracker = new SessionTracker(s.services.store.db, s.services.events);
   assert.throws(() => tracker.join(joining('beam', RECORDER_ROLE)));
   assert.equal(tracker.activeSession(room.id), null);
 });
 
 test('sessions a previous process left open are closed at start, with leave events', async () => {
-  const crashed = new SessionTracker(s.ctx.store.db, s.ctx.events);
+  const crashed = new SessionTracker(s.services.store.db, s.services.events);
   const p = await crashed.join(joining('stale'));
   // a new process: its tracker knows nothing of the open session
-  const restarted = new SessionTracker(s.ctx.store.db, s.ctx.events);
+  const restarted = new SessionTracker(s.services.store.db, s.services.events);
   assert.equal(await restarted.closeStale(), 1);
   const leave = (await eventsOf('peer.leave.success')).find((e) => e.data.peer_id === p.peerId);
   assert.equal(leave?.data.reason, 'server removed peer');
   assert.ok((await eventsOf('session.close.success')).some((e) => e.data.session_id === p.sessionId));
-  const row = await s.ctx.store.db.selectFrom('sessions').selectAll().where('id', '=', p.sessionId).executeTakeFirstOrThrow();
+  const row = await s.services.store.db.selectFrom('sessions').selectAll().where('id', '=', p.sessionId).executeTakeFirstOrThrow();
   assert.equal(Number(row.active), 0);
   assert.equal(await restarted.closeStale(), 0);
 });

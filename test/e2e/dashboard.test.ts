@@ -381,7 +381,7 @@ test('sessions: find the session, see its peers, download and play an asset thro
   const bytes = readFileSync(mp4);
   const recId = objectId();
   const at = rfc3339();
-  await s.ctx.store.db
+  await s.services.store.db
     .insertInto('recordings')
     .values({
       id: recId, room_id: state.roomId!, session_id: state.sessionId!, status: 'completed', meeting_url: `${s.url}/preview/${state.roomId}/x`,
@@ -390,14 +390,14 @@ test('sessions: find the session, see its peers, download and play an asset thro
       created_at: at, started_at: at, stopped_at: at, updated_at: at,
     })
     .execute();
-  const key = `${s.ctx.customerId}/beam/${state.roomId}/20261120/Rec-${state.roomId}-1.mp4`;
-  const { size } = s.ctx.localStorage.put(key, mp4);
+  const key = `${s.services.customerId}/beam/${state.roomId}/20261120/Rec-${state.roomId}-1.mp4`;
+  const { size } = s.services.localStorage.put(key, mp4);
   const assetId = objectId();
-  await s.ctx.store.db
+  await s.services.store.db
     .insertInto('assets')
     .values({
       id: assetId, job_id: recId, room_id: state.roomId!, session_id: state.sessionId!, type: 'room-composite', status: 'completed',
-      path: s.ctx.localStorage.pathOf(key), storage: 'local', storage_key: key, size, duration: 2,
+      path: s.services.localStorage.pathOf(key), storage: 'local', storage_key: key, size, duration: 2,
       metadata: JSON.stringify({ resolution: { width: 320, height: 240 } }), thumbnails: null, error_message: null, created_at: at, deleted_at: null,
     })
     .execute();
@@ -431,8 +431,8 @@ test('sessions: find the session, see its peers, download and play an asset thro
 
 test('HLS player: hls.js (light build, loaded on demand) plays a room-vod asset through the signed /vod URL', async (t) => {
   // a room-vod asset of the session: master playlist + one layer of 1-s segments, in the local store
-  const vodKey = `${s.ctx.customerId}/hls/${state.roomId}/20261120/1/vod/master.m3u8`;
-  const dir = dirname(s.ctx.localStorage.fileOf(vodKey));
+  const vodKey = `${s.services.customerId}/hls/${state.roomId}/20261120/1/vod/master.m3u8`;
+  const dir = dirname(s.services.localStorage.fileOf(vodKey));
   mkdirSync(join(dir, '0'), { recursive: true });
   const ff = spawnSync(
     'ffmpeg',
@@ -443,16 +443,16 @@ test('HLS player: hls.js (light build, loaded on demand) plays a room-vod asset 
   assert.equal(ff.status, 0, String(ff.stderr));
   writeFileSync(join(dir, 'master.m3u8'), '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=400000,RESOLUTION=320x240,CODECS="avc1.42c01e"\n0/index.m3u8\n');
   const assetId = objectId();
-  await s.ctx.store.db
+  await s.services.store.db
     .insertInto('assets')
     .values({
       id: assetId, job_id: objectId(), room_id: state.roomId!, session_id: state.sessionId!, type: 'room-vod', status: 'completed',
-      path: s.ctx.localStorage.pathOf(vodKey), storage: 'local', storage_key: vodKey, size: 1, duration: 4,
+      path: s.services.localStorage.pathOf(vodKey), storage: 'local', storage_key: vodKey, size: 1, duration: 4,
       metadata: JSON.stringify({ num_layers: '1', max_width: 320, max_height: 240 }), thumbnails: null, error_message: null, created_at: rfc3339(), deleted_at: null,
     })
     .execute();
 
-  const url = new VodUrlSigner(TEST_KEYS.appSecret, () => s.ctx.config.publicUrl).presign(assetId, 600).url;
+  const url = new VodUrlSigner(TEST_KEYS.appSecret, () => s.services.config.publicUrl).presign(assetId, 600).url;
   // the same hash would not load the page again: reload it
   await page.goto(`${s.url}/dashboard/#/sessions/${state.sessionId}`);
   await page.reload();

@@ -79,12 +79,12 @@ test('SIGKILL of a recording\'s handler process: server and peers unharmed, part
   assert.equal(done.recording_assets.length, 1, 'what was captured is kept');
   const asset = done.recording_assets[0];
   assert.equal(asset.metadata.partial, true);
-  const file = s.ctx.localStorage.fileOf(asset.path.replace('local://roomcast/', ''));
+  const file = s.services.localStorage.fileOf(asset.path.replace('local://roomcast/', ''));
   const info = await probe(file);
   assert.ok(info.duration > 3, `partial duration ${info.duration}`);
   assert.equal(info.streams.find((x) => x.type === 'video')?.codec, 'h264');
   assert.equal((await sampleFrames(file, 2)).length, 2, 'frames decode');
-  const failure = (await s.ctx.events.list({ roomId, type: 'beam.failure' }))[0];
+  const failure = (await s.services.events.list({ roomId, type: 'beam.failure' }))[0];
   assert.ok(failure, 'beam.failure sent');
   assert.equal(failure.data.error_type, 'INTERNAL_ERROR');
   for (const p of children) assert.ok(!alive(p.pid), `${p.name} ${p.pid} of the killed handler still runs`);
@@ -92,7 +92,7 @@ test('SIGKILL of a recording\'s handler process: server and peers unharmed, part
 
   // the server and the SFU did not notice: both peers are still in the room, still joined, still answered
   assert.equal((await fetch(`${s.url}/healthz`)).status, 200);
-  const visible = s.ctx.sfu.activePeers(roomId).map((p) => p.name).sort();
+  const visible = s.services.sfu.activePeers(roomId).map((p) => p.name).sort();
   assert.deepEqual(visible, ['Alice', 'Bob']);
   for (const page of [alice, bob]) assert.equal(await page.evaluate(() => document.body.dataset.joined), 'true');
   // and recording again in the same room works

@@ -111,7 +111,7 @@ test('the seed start → running; hls.js on another origin plays it; ffprobe see
   }, 150_000, 500);
   console.log(`time to running: ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
   assert.ok(running.started_at);
-  const started = (await s.ctx.events.list({ type: 'hls.started.success', roomId })).at(-1)!;
+  const started = (await s.services.events.list({ type: 'hls.started.success', roomId })).at(-1)!;
   assert.equal(started.data.url, playback);
 
   // ffprobe on the master: every layer at its resolution
@@ -150,8 +150,8 @@ test('the seed start → running; hls.js on another origin plays it; ffprobe see
     return ['completed', 'failed'].includes(g.body.status) ? g.body : null;
   }, 180_000, 500);
   assert.equal(done.status, 'completed', JSON.stringify(done));
-  const stopped = (await s.ctx.events.list({ type: 'hls.stopped.success', roomId })).at(-1)!;
-  const rec = (await s.ctx.events.list({ type: 'hls.recording.success', roomId })).at(-1)!;
+  const stopped = (await s.services.events.list({ type: 'hls.stopped.success', roomId })).at(-1)!;
+  const rec = (await s.services.events.list({ type: 'hls.recording.success', roomId })).at(-1)!;
   const vodUrl = String(rec.data.hls_vod_recording_presigned_url);
 
   // room-vod: every layer, each playlist ends with ENDLIST, and the whole thing plays (ffprobe reads it through)
@@ -172,13 +172,13 @@ test('the seed start → running; hls.js on another origin plays it; ffprobe see
   const files = rec.data.recording_single_files as Array<{ layer: string; width: number; height: number; recording_path: string }>;
   assert.deepEqual(files.map((f) => [f.layer, f.width, f.height]), [['0', 1280, 720], ['1', 854, 480], ['2', 640, 360]]);
   for (const f of files) {
-    const info = await probe(s.ctx.localStorage.fileOf(f.recording_path.replace('local://roomcast/', '')));
+    const info = await probe(s.services.localStorage.fileOf(f.recording_path.replace('local://roomcast/', '')));
     const v = info.streams.find((x) => x.type === 'video')!;
     assert.deepEqual([v.width, v.height], [f.width, f.height]);
     assert.ok(Math.abs(info.duration - vodSeconds) <= 1, `layer ${f.layer}: ${info.duration} s vs ${vodSeconds} s`);
   }
   // what was streamed is the meeting with the host's moving camera, not a blank or frozen page
-  const frames = await sampleFrames(s.ctx.localStorage.fileOf(files[0].recording_path.replace('local://roomcast/', '')), 4);
+  const frames = await sampleFrames(s.services.localStorage.fileOf(files[0].recording_path.replace('local://roomcast/', '')), 4);
   assert.equal(frames.length, 4);
   assert.ok(frames.every((f) => f.variance > 100), `picture has detail: ${frames.map((f) => f.variance.toFixed(0))}`);
   assert.ok(frames.slice(1).some((f, i) => frameDifference(f, frames[i]) > 1), 'the picture changes over time');

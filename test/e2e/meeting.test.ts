@@ -35,7 +35,7 @@ async function diagnose(page: Page): Promise<string> {
     transceivers: (window as any).roomcast.pc?.getTransceivers().map((t: RTCRtpTransceiver) => [t.mid, t.direction, t.currentDirection, t.receiver.track.muted]),
     videos: [...document.querySelectorAll('video')].map((v) => [v.closest('[data-peer-id]')?.getAttribute('data-peer-id'), v.videoWidth, v.getVideoPlaybackQuality().totalVideoFrames, !!v.srcObject]),
   }));
-  const server = [...(s.ctx.sfu.rooms.get(roomId)?.peers.values() ?? [])].map((p) => ({
+  const server = [...(s.services.sfu.rooms.get(roomId)?.peers.values() ?? [])].map((p) => ({
     id: p.id,
     pubs: [...p.publications.values()].map((x) => [x.kind, x.ended, x.forwarder?.stats]),
     subs: [...p.subscriptions.values()].map((x) => [x.kind, x.transceiver.mid, x.ended]),
@@ -44,7 +44,7 @@ async function diagnose(page: Page): Promise<string> {
   return JSON.stringify({ view, stats: await rtpStats(page), server });
 }
 
-const events = async (type: string): Promise<DomainEvent[]> => (await s.ctx.events.list({ type, roomId })).filter((e) => e.room_id === roomId);
+const events = async (type: string): Promise<DomainEvent[]> => (await s.services.events.list({ type, roomId })).filter((e) => e.room_id === roomId);
 
 before(async () => {
   s = await startTestServer({ PEER_TIMEOUT_SECONDS: String(PEER_TIMEOUT_SECONDS) });
@@ -52,7 +52,7 @@ before(async () => {
   const room = await s.api('POST', '/v2/rooms', { name: 'e2e-meeting' });
   assert.equal(room.status, 200);
   roomId = room.body.id;
-  code = (await createRoomCode(s.ctx.store.db, roomId, 'host')).code;
+  code = (await createRoomCode(s.services.store.db, roomId, 'host')).code;
   [browserA, browserB] = await Promise.all([launchPeerBrowser(media), launchPeerBrowser(media)]);
 });
 
@@ -151,7 +151,7 @@ test('the hidden recorder receives everyone, is never announced, and keeps askin
   // recorder-role token is refused (test/sfu/recorderAccess.test.ts)
   const job = await s.api('POST', `/v2/recordings/room/${roomId}/start`, {});
   assert.equal(job.status, 200, JSON.stringify(job.body));
-  const url = await recorderJoinUrl(s.ctx, { id: job.body.id, kind: 'recording', roomId, meetingUrl: `${s.url}/preview/${roomId}/${RECORDER_ROLE}?skip_preview=true&ui_mode=activespeaker` });
+  const url = await recorderJoinUrl(s.config, { id: job.body.id, kind: 'recording', roomId, meetingUrl: `${s.url}/preview/${roomId}/${RECORDER_ROLE}?skip_preview=true&ui_mode=activespeaker` });
   recorder = await openPeerPage(browserA, url);
   await waitJoined(recorder);
   // clean full-window layout: no header, no controls, no scrollbars
@@ -171,14 +171,14 @@ test('the hidden recorder receives everyone, is never announced, and keeps askin
   // nobody sees a tile for it, the API does not list it, no event names it
   assert.equal(await alice.locator('#grid .tile').count(), 2);
   assert.equal(await bob.locator('#grid .tile').count(), 2);
-  assert.equal(s.ctx.sfu.activePeers(roomId).length, 2);
-  assert.equal(s.ctx.sfu.activePeers(roomId, { includeHidden: true }).length, 3);
+  assert.equal(s.services.sfu.activePeers(roomId).length, 2);
+  assert.equal(s.services.sfu.activePeers(roomId, { includeHidden: true }).length, 3);
   const active = await s.api('GET', `/v2/active-rooms/${roomId}`);
   assert.equal(Object.keys(active.body.peers).length, 2);
   assert.equal((await events('peer.join.success')).length, 2);
 
   // while the recorder watches, the publisher gets a keyframe request every ~2 s
-  const room = s.ctx.sfu.rooms.get(roomId);
+  const room = s.services.sfu.rooms.get(roomId);
   const camera = [...(room?.peers.get(alicePeer)?.publications.values() ?? [])].find((p) => p.kind === 'camera' && !p.ended);
   assert.ok(camera?.forwarder);
   const plis = camera.forwarder.stats.plis;
@@ -215,12 +215,12 @@ test('a token for another room, a bad token and an unknown code are refused', as
 });
 
 test('an hls-viewer waits for the live stream: no media, no tile for the others', async () => {
-  const viewerCode = (await createRoomCode(s.ctx.store.db, roomId, 'hls-viewer')).code;
+  const viewerCode = (await createRoomCode(s.services.store.db, roomId, 'hls-viewer')).code;
   const viewer = await openPeerPage(browserA, `${s.url}/meeting/${viewerCode}?skip_preview=true&name=Viewer`);
   await waitJoined(viewer);
   assert.equal(await viewer.getByText('Waiting for the live stream').isVisible(), true);
   assert.equal(await viewer.evaluate(() => (window as any).roomcast.pc), null);
-  const peers = s.ctx.sfu.activePeers(roomId);
+  const peers = s.services.sfu.activePeers(roomId);
   assert.equal(peers.length, 3);
   const viewerPeer = peers.find((p) => p.role === 'hls-viewer');
   assert.ok(viewerPeer);
@@ -228,7 +228,7 @@ test('an hls-viewer waits for the live stream: no media, no tile for the others'
   // the stage roles do not subscribe to viewers: no tile appears for them
   assert.equal(await alice.locator('#grid .tile').count(), 2);
   await viewer.context().close();
-  await until('viewer left', () => !s.ctx.sfu.activePeers(roomId).some((p) => p.id === viewerPeer.id));
+  await until('viewer left', () => !s.services.sfu.activePeers(roomId).some((p) => p.id === viewerPeer.id));
 });
 
 test('killing a browser makes its peer leave within seconds', async () => {
@@ -244,7 +244,7 @@ test('killing a browser makes its peer leave within seconds', async () => {
   assert.ok(['websocket closed', 'server removed peer', 'ice connection state closed'].includes(String(leave.data.reason)), String(leave.data.reason));
   for (const field of ['left_at', 'duration', 'reason', 'message', 'session_id', 'joined_at']) assert.ok(field in leave.data, `peer.leave.success has ${field}`);
   await until("Bob's tile removed", async () => (await alice.locator(`#grid .tile[data-peer-id="${bobPeer}"]`).count()) === 0);
-  assert.equal(s.ctx.sfu.activePeers(roomId).length, 1);
+  assert.equal(s.services.sfu.activePeers(roomId).length, 1);
   // one visible peer is still here: the session stays open
   assert.equal((await events('session.close.success')).length, 0);
 });
@@ -259,12 +259,12 @@ test('the session closes when the last visible peer leaves, even with the record
   assert.equal(typeof closed.data.session_duration, 'number');
   assert.ok(closed.data.session_stopped_at);
   // the recorder is still connected, but it does not keep the session or the room "active"
-  assert.equal(s.ctx.sfu.activePeers(roomId, { includeHidden: true }).length, 1);
+  assert.equal(s.services.sfu.activePeers(roomId, { includeHidden: true }).length, 1);
   assert.equal((await s.api('GET', `/v2/active-rooms/${roomId}`)).status, 404);
-  const row = await s.ctx.store.db.selectFrom('sessions').selectAll().where('id', '=', String(closed.data.session_id)).executeTakeFirstOrThrow();
+  const row = await s.services.store.db.selectFrom('sessions').selectAll().where('id', '=', String(closed.data.session_id)).executeTakeFirstOrThrow();
   assert.equal(Number(row.active), 0);
   assert.ok(row.ended_at);
-  const peers = await s.ctx.store.db.selectFrom('peers').selectAll().where('session_id', '=', row.id).execute();
+  const peers = await s.services.store.db.selectFrom('peers').selectAll().where('session_id', '=', row.id).execute();
   assert.equal(peers.length, 3, 'Alice, Bob and the viewer; never the recorder');
   assert.ok(peers.every((p) => p.left_at && p.leave_reason));
   // the sessions API shows the same history
@@ -272,7 +272,7 @@ test('the session closes when the last visible peer leaves, even with the record
   assert.equal(viaApi.status, 200);
   assert.equal(viaApi.body.active, false);
   await recorder.context().close();
-  await until('recorder gone', () => s.ctx.sfu.activePeers(roomId, { includeHidden: true }).length === 0);
+  await until('recorder gone', () => s.services.sfu.activePeers(roomId, { includeHidden: true }).length === 0);
   await sleep(200);
   assert.equal((await events('session.close.success')).length, 1);
 });

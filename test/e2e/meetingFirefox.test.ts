@@ -247,7 +247,7 @@ test('Firefox joins through the meeting URL next to Chromium; each decodes and h
   assert.notEqual(foxPeer, crowPeer);
 
   // the SFU has Firefox's camera and microphone
-  const published = () => [...(s.ctx.sfu.rooms.get(roomId)?.peers.get(foxPeer)?.publications.values() ?? [])].filter((p) => !p.ended).map((p) => p.kind).sort();
+  const published = () => [...(s.services.sfu.rooms.get(roomId)?.peers.get(foxPeer)?.publications.values() ?? [])].filter((p) => !p.ended).map((p) => p.kind).sort();
   await until("Firefox's tracks published", () => published().length === 2);
   assert.deepEqual(published(), ['audio', 'camera']);
 
@@ -260,7 +260,7 @@ test('Firefox joins through the meeting URL next to Chromium; each decodes and h
       })),
       foxStats: await foxStats(fox),
       crow: await rtpStats(crow),
-      server: [...(s.ctx.sfu.rooms.get(roomId)?.peers.values() ?? [])].map((p) => ({
+      server: [...(s.services.sfu.rooms.get(roomId)?.peers.values() ?? [])].map((p) => ({
         id: p.id,
         pubs: [...p.publications.values()].map((x) => [x.kind, x.ended, x.forwarder?.stats]),
         subs: [...p.subscriptions.values()].map((x) => [x.kind, x.transceiver.mid, x.ended]),
@@ -308,7 +308,7 @@ test('Firefox joins through the meeting URL next to Chromium; each decodes and h
 test('Firefox leaves with the Leave button and the room sees it go', async () => {
   await fox.evaluate(() => (document.getElementById('leave') as HTMLButtonElement).click());
   const left = await until("Fox's peer.leave.success", async () =>
-    (await s.ctx.events.list({ type: 'peer.leave.success', roomId })).find((e) => e.data.peer_id === foxPeer),
+    (await s.services.events.list({ type: 'peer.leave.success', roomId })).find((e) => e.data.peer_id === foxPeer),
   );
   assert.equal(left.data.reason, 'client request');
   await until("Fox's tile removed", async () => (await crow.locator(`#grid .tile[data-peer-id="${foxPeer}"]`).count()) === 0);

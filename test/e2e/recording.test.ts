@@ -122,7 +122,7 @@ test('seed: start with {"resolution":{"width":1280,"height":720}}, two peers and
   assert.deepEqual(asset.metadata.resolution, { width: 1280, height: 720 });
 
   // the file itself
-  const file = s.ctx.localStorage.fileOf(asset.path.replace('local://roomcast/', ''));
+  const file = s.services.localStorage.fileOf(asset.path.replace('local://roomcast/', ''));
   const info = await probe(file);
   const v = info.streams.find((x) => x.type === 'video');
   const a = info.streams.find((x) => x.type === 'audio');
@@ -151,9 +151,9 @@ test('seed: start with {"resolution":{"width":1280,"height":720}}, two peers and
   assert.ok(level.maxDb > -40, `audio is silent (max ${level.maxDb} dB)`);
 
   // events of the job, in order
-  const events = (await s.ctx.events.list({ roomId })).map((e) => e.type).filter((t) => t.startsWith('beam.'));
+  const events = (await s.services.events.list({ roomId })).map((e) => e.type).filter((t) => t.startsWith('beam.'));
   assert.deepEqual(events, ['beam.started.success', 'beam.stopped.success', 'beam.recording.success']);
-  const recEvent = (await s.ctx.events.list({ roomId, type: 'beam.recording.success' }))[0];
+  const recEvent = (await s.services.events.list({ roomId, type: 'beam.recording.success' }))[0];
   assert.equal(recEvent.data.recording_id, start.body.id);
   assert.equal(recEvent.data.size, asset.size);
 
@@ -186,7 +186,7 @@ test('auto-start on join and auto-stop after the last peer left (template config
   const done = await waitStatus(rec.id, ['completed', 'failed'], 60_000);
   assert.equal(done.status, 'completed');
   assert.equal(done.stop_reason, 'last peer left');
-  const stopped = (await s.ctx.events.list({ roomId, type: 'beam.stopped.success' }))[0];
+  const stopped = (await s.services.events.list({ roomId, type: 'beam.stopped.success' }))[0];
   assert.equal(stopped.data.reason, 'last peer left');
   assert.equal(done.recording_assets.length, 1);
 });
@@ -208,7 +208,7 @@ test('pause and resume: the paused span is left out of the one MP4', async () =>
   await s.api('POST', `/v2/recordings/room/${roomId}/stop`);
   const done = await waitStatus(start.body.id, ['completed', 'failed']);
   assert.equal(done.status, 'completed', JSON.stringify(done));
-  const file = s.ctx.localStorage.fileOf(done.recording_assets[0].path.replace('local://roomcast/', ''));
+  const file = s.services.localStorage.fileOf(done.recording_assets[0].path.replace('local://roomcast/', ''));
   const info = await probe(file);
   const wall = (Date.parse(done.stopped_at) - Date.parse(done.started_at)) / 1000;
   // about 6 s recorded of about 11 s of wall time: the 5 s pause is not in the file
@@ -235,13 +235,13 @@ test('the encoder killed mid-way: the recording fails but a playable partial ass
   assert.equal(done.recording_assets.length, 1, 'what was captured is kept');
   const asset = done.recording_assets[0];
   assert.equal(asset.metadata.partial, true);
-  const file = s.ctx.localStorage.fileOf(asset.path.replace('local://roomcast/', ''));
+  const file = s.services.localStorage.fileOf(asset.path.replace('local://roomcast/', ''));
   const info = await probe(file);
   assert.ok(info.duration > 2, `partial duration ${info.duration}`);
   const frames = await sampleFrames(file, 2, { pixFmt: 'rgb24' });
   assert.equal(frames.length, 2);
   for (const f of frames) assert.ok(share(f, isBlue) > 0.002, `partial frame at ${f.at}s does not show Alice's camera (luma ${f.meanLuma})`);
-  const failure = (await s.ctx.events.list({ roomId, type: 'beam.failure' }))[0];
+  const failure = (await s.services.events.list({ roomId, type: 'beam.failure' }))[0];
   assert.equal(failure.data.error_type, 'INTERNAL_ERROR');
   await alice.close();
 });
@@ -259,7 +259,7 @@ test('a recorder that cannot join fails with MAX_RETRIES_REACHED; a stop while s
     }, 120_000, 500);
     assert.equal(r.error_type, 'MAX_RETRIES_REACHED');
     assert.equal(r.recording_assets, null);
-    const failure = (await s2.ctx.events.list({ roomId, type: 'beam.failure' }))[0];
+    const failure = (await s2.services.events.list({ roomId, type: 'beam.failure' }))[0];
     assert.equal(failure.data.error_type, 'MAX_RETRIES_REACHED');
 
     const second = await s2.api('POST', `/v2/recordings/room/${roomId}/start`, { meeting_url: `${s2.url}/healthz` });

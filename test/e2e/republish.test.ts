@@ -74,7 +74,7 @@ const sendRaw = (page: Page, msg: unknown) => page.evaluate((m) => (window as un
 const transceiverCount = (page: Page) => page.evaluate(() => (window as unknown as { roomcast: { pc: RTCPeerConnection } }).roomcast.pc.getTransceivers().length);
 
 const serverPeer = (id: string): Peer => {
-  const peer = s.ctx.sfu.rooms.get(roomId)?.peers.get(id);
+  const peer = s.services.sfu.rooms.get(roomId)?.peers.get(id);
   assert.ok(peer, `peer ${id} in the room`);
   return peer;
 };
@@ -105,7 +105,7 @@ async function diagnose(): Promise<string> {
     transceivers: (window as any).roomcast.pc?.getTransceivers().map((t: RTCRtpTransceiver) => [t.mid, t.direction, t.currentDirection]),
   }));
   const server = [aliceId, bobId].map((id) => {
-    const p = s.ctx.sfu.rooms.get(roomId)?.peers.get(id);
+    const p = s.services.sfu.rooms.get(roomId)?.peers.get(id);
     if (!p) return `${id} gone`;
     return {
       pubs: [...p.publications.values()].map((x) => [x.trackId.slice(0, 8), x.kind, x.transceiver.mid, x.ended, !!x.forwarder]),
@@ -131,7 +131,7 @@ async function joinPair(name: string): Promise<void> {
   const room = await s.api('POST', '/v2/rooms', { name });
   assert.equal(room.status, 200);
   roomId = room.body.id;
-  const code = (await createRoomCode(s.ctx.store.db, roomId, 'host')).code;
+  const code = (await createRoomCode(s.services.store.db, roomId, 'host')).code;
   alice = await openTappedPage(`${s.url}/meeting/${code}?skip_preview_headful=true&name=Alice`);
   bob = await openTappedPage(`${s.url}/meeting/${code}?skip_preview_headful=true&name=Bob`);
   await Promise.all([waitJoined(alice), waitJoined(bob)]);

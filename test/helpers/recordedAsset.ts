@@ -9,8 +9,6 @@ import { objectId, rfc3339 } from '../../src/clock.js';
 import { toJson } from '../../src/store/db.js';
 import type { AssetTable, JobColumns, LiveStreamTable, RecordingTable } from '../../src/store/schema.js';
 import { beamKey } from '../../src/storage/local.js';
-import { RecordingService } from '../../src/domain/recordingService.js';
-import { LiveStreamService } from '../../src/domain/liveStreamService.js';
 import { hlsLayerFileKey, hlsVodKeyDir } from '../../src/storage/live.js';
 
 export interface Recorded {
@@ -73,7 +71,7 @@ function localAsset(
     session_id: '',
     type: a.type,
     status: 'completed',
-    path: s.ctx.localStorage.pathOf(a.key),
+    path: s.services.localStorage.pathOf(a.key),
     storage: 'local',
     storage_key: a.key,
     size: a.size,
@@ -87,7 +85,7 @@ function localAsset(
 }
 
 export async function recordAsset(s: TestServer, roomId: string, size: number, opts: { createdAt?: string } = {}): Promise<Recorded> {
-  const db = s.ctx.store.db;
+  const db = s.services.store.db;
   const startedMs = Date.now() - 5000;
   const rec: RecordingTable = {
     ...jobColumns(roomId, `${s.url}/preview/${roomId}/beam`, 'running', startedMs),
@@ -101,20 +99,20 @@ export async function recordAsset(s: TestServer, roomId: string, size: number, o
   const bytes = randomBytes(size);
   const file = join(mkdtempSync(join(tmpdir(), 'rec-')), 'joined.mp4');
   writeFileSync(file, bytes);
-  const key = beamKey(s.ctx.customerId, roomId, startedMs);
-  s.ctx.localStorage.put(key, file);
+  const key = beamKey(s.services.customerId, roomId, startedMs);
+  s.services.localStorage.put(key, file);
   const metadata = { resolution: { width: 1280, height: 720 } };
   const asset = localAsset(s, rec, { type: 'room-composite', key, size, duration: 5, metadata, createdAt: opts.createdAt });
-  await new RecordingService(s.ctx).finish(rec.id, {
+  await s.services.recordings.finish(rec.id, {
     asset,
-    presignedUrl: s.ctx.localStorage.presign(key, 24 * 3600).url,
+    presignedUrl: s.services.localStorage.presign(key, 24 * 3600).url,
     stoppedAt: new Date(),
   });
   return { recordingId: rec.id, assetId: asset.id, localKey: key, bytes, sha256: sha256(bytes) };
 }
 
 export async function assetRow(s: TestServer, id: string): Promise<AssetTable> {
-  return s.ctx.store.db.selectFrom('assets').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  return s.services.store.db.selectFrom('assets').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 }
 
 export async function download(url: string): Promise<{ status: number; body: Buffer; redirected: boolean }> {
@@ -135,7 +133,7 @@ export interface RecordedLiveStream {
  * for upload, the service's finish(), schedule the uploads.
  */
 export async function recordLiveStream(s: TestServer, roomId: string): Promise<RecordedLiveStream> {
-  const db = s.ctx.store.db;
+  const db = s.services.store.db;
   const startedMs = Date.now() - 8000;
   const row: LiveStreamTable = {
     ...jobColumns(roomId, `${s.url}/preview/${roomId}/__internal_recorder?skip_preview=true`, 'stopping', startedMs, 'client request'),
@@ -151,14 +149,14 @@ export async function recordLiveStream(s: TestServer, roomId: string): Promise<R
     recording_paused: 0,
   };
   await db.insertInto('live_streams').values(row).execute();
-  const ls = s.ctx.localStorage;
+  const ls = s.services.localStorage;
   const tmp = mkdtempSync(join(tmpdir(), 'live-'));
   const mp4 = join(tmp, 'layer-0.mp4');
   const bytes = randomBytes(50_000);
   writeFileSync(mp4, bytes);
-  const fileKey = hlsLayerFileKey(s.ctx.customerId, roomId, startedMs, 0);
+  const fileKey = hlsLayerFileKey(s.services.customerId, roomId, startedMs, 0);
   const fileSize = ls.put(fileKey, mp4).size;
-  const dir = hlsVodKeyDir(s.ctx.customerId, roomId, startedMs);
+  const dir = hlsVodKeyDir(s.services.customerId, roomId, startedMs);
   const vodFiles: Record<string, string> = {
     '720p/seg_00000.ts': 'x'.repeat(4000),
     '720p/index.m3u8': '#EXTM3U\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\nseg_00000.ts\n#EXT-X-ENDLIST\n',
@@ -172,14 +170,14 @@ export async function recordLiveStream(s: TestServer, roomId: string): Promise<R
     vodSize += text.length;
   }
   const asset = (type: string, key: string, size: number, metadata: unknown) => localAsset(s, row, { type, key, size, duration: 8, metadata });
-  const file = await s.ctx.uploads.prepare(asset('room-composite', fileKey, fileSize, { layer: '0', resolution: { width: 1280, height: 720 } }), true);
-  const vod = await s.ctx.uploads.prepare(asset('room-vod', `${dir}/master.m3u8`, vodSize, { num_layers: '1', max_width: 1280, max_height: 720 }), true);
-  await new LiveStreamService(s.ctx).finish(row.id, {
+  const file = await s.services.uploads.prepare(asset('room-composite', fileKey, fileSize, { layer: '0', resolution: { width: 1280, height: 720 } }), true);
+  const vod = await s.services.uploads.prepare(asset('room-vod', `${dir}/master.m3u8`, vodSize, { num_layers: '1', max_width: 1280, max_height: 720 }), true);
+  await s.services.liveStreams.finish(row.id, {
     vod: { asset: vod, presignedUrl: null },
     singleFiles: [{ asset: file, presignedUrl: null, layer: 0, width: 1280, height: 720 }],
     duration: 8,
     stoppedAt: new Date(),
   });
-  for (const a of [file, vod]) if (a.upload_state === 'pending') await s.ctx.uploads.schedule(a.id);
+  for (const a of [file, vod]) if (a.upload_state === 'pending') await s.services.uploads.schedule(a.id);
   return { streamId: row.id, vodAssetId: vod.id, fileAssetId: file.id, fileSha256: sha256(bytes) };
 }

@@ -60,7 +60,7 @@ export async function runSyncScenario(opts: { seconds: number; hls?: boolean; lo
   // the recorder measures this machine's capture offset at start (as a production server does); the
   // browsers start once that is done, so that the film it makes is not disturbed by them
   const s = await startTestServer({ RECORDER_WORKERS: '1', RECORDER_AUDIO_OFFSET_MS: 'auto' });
-  const calibration = calibrationFile(s.ctx.config.dataDir);
+  const calibration = calibrationFile(s.services.config.dataDir);
   try {
     await until('the capture calibration', () => existsSync(calibration), 150_000, 500);
   } catch (err) {
@@ -112,7 +112,7 @@ export async function runSyncScenario(opts: { seconds: number; hls?: boolean; lo
     const recv = await readPageOnsets(receiver);
     const done = await status(['completed', 'failed']);
     if (done.status !== 'completed') throw new Error(`recording ended ${done.status}: ${done.error_message}`);
-    const file = s.ctx.localStorage.fileOf(done.recording_assets[0].path.replace('local://roomcast/', ''));
+    const file = s.services.localStorage.fileOf(done.recording_assets[0].path.replace('local://roomcast/', ''));
     if (process.env.SYNC_KEEP) copyFileSync(file, join(process.env.SYNC_KEEP, 'composite.mp4'));
     const srcPairs = pairOnsets(src);
     const recvPairs = pairOnsets(recv);

@@ -63,7 +63,7 @@ const lavfiLaunch: LaunchCapture = async (o) => {
 
 before(async () => {
   s = await startTestServer({ RECORDER_WORKERS: '0' });
-  worker = new EgressWorker(s.ctx, lavfiLaunch, ffmpegMediaTools, 1);
+  worker = new EgressWorker(s.services, lavfiLaunch, ffmpegMediaTools, 1);
   worker.start();
 });
 after(async () => {
@@ -138,7 +138,7 @@ test('a recorded live stream: running with every layer playable, live window, me
     return ['completed', 'failed'].includes(g.body.status) && g.body;
   });
   assert.equal(done.status, 'completed', JSON.stringify(done));
-  const stoppedEv = (await s.ctx.events.list({ type: 'hls.stopped.success', roomId: room })).at(-1)!;
+  const stoppedEv = (await s.services.events.list({ type: 'hls.stopped.success', roomId: room })).at(-1)!;
   const streamSeconds = Number(stoppedEv.data.duration);
   assert.ok(streamSeconds >= 16, `stream duration ${streamSeconds}`);
 
@@ -153,7 +153,7 @@ test('a recorded live stream: running with every layer playable, live window, me
     { layer: '2', resolution: { width: 640, height: 360 } },
   ]);
 
-  const recEv = (await s.ctx.events.list({ type: 'hls.recording.success', roomId: room })).at(-1)!;
+  const recEv = (await s.services.events.list({ type: 'hls.recording.success', roomId: room })).at(-1)!;
   const vodUrl = String(recEv.data.hls_vod_recording_presigned_url);
   const vodMaster = await text(vodUrl);
   assert.deepEqual(variantUris(vodMaster), variants);
@@ -181,7 +181,7 @@ test('a recorded live stream: running with every layer playable, live window, me
   for (const f of single) {
     const asset = files.find((a) => a.id === f.asset_id);
     assert.ok(asset);
-    const file = s.ctx.localStorage.fileOf(String(f.recording_path).replace('local://roomcast/', ''));
+    const file = s.services.localStorage.fileOf(String(f.recording_path).replace('local://roomcast/', ''));
     assert.ok(existsSync(file));
     const info = await probe(file);
     const v = info.streams.find((x) => x.type === 'video')!;
@@ -204,6 +204,6 @@ test('stop before the stream is running → failed BEAM_STOPPED, hls.failure', a
   });
   assert.equal(done.status, 'failed');
   assert.equal(done.error_type, 'BEAM_STOPPED');
-  const ev = (await s.ctx.events.list({ type: 'hls.failure', roomId: room })).at(-1)!;
+  const ev = (await s.services.events.list({ type: 'hls.failure', roomId: room })).at(-1)!;
   assert.equal(ev.data.error_type, 'BEAM_STOPPED');
 });

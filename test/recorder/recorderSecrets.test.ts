@@ -23,7 +23,7 @@ const JWT = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\./;
 before(async () => {
   s = await startTestServer({ RECORDER_WORKERS: '0', RECORDER_JOIN_TIMEOUT_SECONDS: '5' });
   // every log line of the server from here on, at every level
-  (s.ctx as { log: unknown }).log = pino({ level: 'trace' }, { write: (line: string) => void logLines.push(line) });
+  (s.services as { log: unknown }).log = pino({ level: 'trace' }, { write: (line: string) => void logLines.push(line) });
 });
 after(async () => {
   await s?.stop();
@@ -48,10 +48,10 @@ async function finished(id: string) {
 
 test('a navigation that fails on a URL carrying the minted token: error_message, events and logs have no token', async () => {
   const roomId = (await s.api('POST', '/v2/rooms', { name: 'secret-nav' })).body.id;
-  const realPublicUrl = s.ctx.config.publicUrl;
+  const realPublicUrl = s.services.config.publicUrl;
   // "our own" page on a port nothing listens on: the recorder mints its token for it, Chromium cannot connect
-  s.ctx.config.publicUrl = `http://127.0.0.1:${await closedPort()}`;
-  const worker = new EgressWorker(s.ctx, launchBeam, ffmpegMediaTools, 1);
+  s.services.config.publicUrl = `http://127.0.0.1:${await closedPort()}`;
+  const worker = new EgressWorker(s.services, launchBeam, ffmpegMediaTools, 1);
   try {
     const start = await s.api('POST', `/v2/recordings/room/${roomId}/start`, {});
     assert.equal(start.status, 200, JSON.stringify(start.body));
@@ -63,7 +63,7 @@ test('a navigation that fails on a URL carrying the minted token: error_message,
     assert.match(done.error_message, /ERR_CONNECTION_REFUSED/);
     assert.match(done.error_message, /auth_token=\[redacted\]/, 'a token was minted and taken out');
     assert.doesNotMatch(done.error_message, JWT);
-    const events = await s.ctx.events.list({ roomId });
+    const events = await s.services.events.list({ roomId });
     const failure = events.find((e) => e.type === 'beam.failure');
     assert.ok(failure, JSON.stringify(events.map((e) => e.type)));
     assert.match(String((failure.data as any).error_message), /ERR_CONNECTION_REFUSED/);
@@ -74,7 +74,7 @@ test('a navigation that fails on a URL carrying the minted token: error_message,
     assert.deepEqual(leaking, [], 'no log line carries a token');
   } finally {
     await worker.stop();
-    s.ctx.config.publicUrl = realPublicUrl;
+    s.services.config.publicUrl = realPublicUrl;
   }
 });
 
@@ -97,14 +97,14 @@ test('beam.recording.success (this server\'s storage): the URL expires after the
     };
   };
   const media: MediaTools = { durationOf: async () => 3, joinSegments: async () => undefined };
-  const worker = new EgressWorker(s.ctx, fakeLaunch, media, 1);
+  const worker = new EgressWorker(s.services, fakeLaunch, media, 1);
   worker.start();
   try {
     const start = await s.api('POST', `/v2/recordings/room/${roomId}/start`, {});
     await waitFor('running', async () => (await s.api('GET', `/v2/recordings/${start.body.id}`)).body.status === 'running', 30_000);
     const before = Math.floor(Date.now() / 1000);
     assert.equal((await s.api('POST', `/v2/recordings/${start.body.id}/stop`)).status, 200);
-    const ev = await waitFor('beam.recording.success', async () => (await s.ctx.events.list({ type: 'beam.recording.success', roomId }))[0], 30_000);
+    const ev = await waitFor('beam.recording.success', async () => (await s.services.events.list({ type: 'beam.recording.success', roomId }))[0], 30_000);
     const u = new URL(String((ev.data as any).recording_presigned_url));
     const expires = Number(u.searchParams.get('expires'));
     assert.ok(expires >= before + 5400 && expires <= Math.floor(Date.now() / 1000) + 5400, `expires ${expires - before} s after stop`);

@@ -33,11 +33,11 @@ test('a role with maxPeerCount N: of many concurrent joins exactly N get in', as
   const { outcomes, clients } = await joinAtOnce(12, await s.appToken(roomId, 'seat'));
   assert.equal(outcomes.filter((o) => o === 'joined').length, 3);
   assert.deepEqual(outcomes.filter((o) => o !== 'joined'), Array(9).fill(403));
-  assert.equal(s.ctx.sfu.activePeers(roomId).length, 3);
+  assert.equal(s.services.sfu.activePeers(roomId).length, 3);
   // a place freed is a place taken again
   const first = clients.find((c) => c.received.some((m) => m.type === 'joined'))!;
   first.ws.close();
-  await until('a seat freed', () => s.ctx.sfu.activePeers(roomId).length === 2);
+  await until('a seat freed', () => s.services.sfu.activePeers(roomId).length === 2);
   const again = await joinAtOnce(3, await s.appToken(roomId, 'seat'));
   assert.equal(again.outcomes.filter((o) => o === 'joined').length, 1);
   await closeAll([...clients, ...again.clients]);
@@ -49,7 +49,7 @@ test('a room of size N: of many concurrent joins exactly N get in', async () => 
   assert.equal(outcomes.filter((o) => o === 'joined').length, 2);
   const refused = clients.find((c) => c.received.some((m) => m.type === 'error'))!;
   assert.match(refused.received.find((m) => m.type === 'error').message, /room is full/);
-  assert.equal(s.ctx.sfu.activePeers(roomId).length, 2);
+  assert.equal(s.services.sfu.activePeers(roomId).length, 2);
   await closeAll(clients);
 });
 
@@ -64,7 +64,7 @@ test('user_data is limited by its serialized size, objects too', async () => {
   const ok = await wsClient(s.url);
   ok.send({ type: 'join', token, user_data: { team: 'blue', seat: 4 } });
   const joined = await ok.next('joined');
-  const event = await until('join event', async () => (await s.ctx.events.list({ type: 'peer.join.success', roomId })).find((e) => e.data.peer_id === joined.peer_id));
+  const event = await until('join event', async () => (await s.services.events.list({ type: 'peer.join.success', roomId })).find((e) => e.data.peer_id === joined.peer_id));
   assert.deepEqual(JSON.parse(String(event.data.user_data)), { team: 'blue', seat: 4 });
   await closeAll([big, ok]);
 });
@@ -112,11 +112,11 @@ test('the session limit ends a session: peers removed with a reason, session clo
     assert.equal(removed.reason, 'server removed peer');
     assert.match(removed.message, /session max duration/);
     assert.equal(await a.closed, 1000);
-    const close = await until('session close', async () => (await short.ctx.events.list({ type: 'session.close.success', roomId })).find((e) => e.data.session_id === joined.session_id));
+    const close = await until('session close', async () => (await short.services.events.list({ type: 'session.close.success', roomId })).find((e) => e.data.session_id === joined.session_id));
     assert.ok(Number(close.data.session_duration) >= 2);
-    const leave = (await short.ctx.events.list({ type: 'peer.leave.success', roomId })).find((e) => e.data.peer_id === joined.peer_id);
+    const leave = (await short.services.events.list({ type: 'peer.leave.success', roomId })).find((e) => e.data.peer_id === joined.peer_id);
     assert.equal(leave?.data.reason, 'server removed peer');
-    assert.equal(short.ctx.sfu.activeSession(roomId), null);
+    assert.equal(short.services.sfu.activeSession(roomId), null);
     // a new session can start afterwards
     const b = await wsClient(short.url);
     b.send({ type: 'join', token: await short.appToken(roomId, 'hls-viewer'), name: 'B' });

@@ -45,12 +45,12 @@ test('a hand-made recorder-role token is refused at preview and join, whatever i
     assert.match(m.message, /recorder role only joins with a token the server minted/);
   }
   // no peer of the room, hidden or not
-  assert.deepEqual(s.ctx.sfu.activePeers(roomId, { includeHidden: true }), []);
+  assert.deepEqual(s.services.sfu.activePeers(roomId, { includeHidden: true }), []);
 });
 
 test('a minted token names its job; it joins hidden while the job is live, and is refused once the job ended or for another job', async () => {
   const id = await liveStream();
-  const url = new URL(await recorderJoinUrl(s.ctx, { id, kind: 'live-stream', roomId, meetingUrl: `${s.url}/preview/${roomId}/${RECORDER_ROLE}?skip_preview=true` }));
+  const url = new URL(await recorderJoinUrl(s.config, { id, kind: 'live-stream', roomId, meetingUrl: `${s.url}/preview/${roomId}/${RECORDER_ROLE}?skip_preview=true` }));
   const token = url.searchParams.get('auth_token')!;
   const claims = await verifyToken(TEST_KEYS, token);
   assert.deepEqual(claims.job, { job_id: id, job_kind: 'live-stream' });
@@ -61,14 +61,14 @@ test('a minted token names its job; it joins hidden while the job is live, and i
   const ok = await ask('preview', token, RECORDER_ROLE);
   assert.equal(ok.type, 'preview', JSON.stringify(ok));
   assert.deepEqual(ok.role.publish, [], 'a hidden peer publishes nothing');
-  assert.deepEqual(await recorderJoinDecision(s.ctx.store.db, claims), { hidden: true });
+  assert.deepEqual(await recorderJoinDecision(s.services.store.db, claims), { hidden: true });
 
   // the same claim for a job that does not exist, or in another room
   const forged = await signRecorderToken(TEST_KEYS, { room_id: roomId, role: RECORDER_ROLE, user_id: 'x', job_id: '000000000000000000000000', job_kind: 'recording' }, 60);
   assert.equal((await ask('preview', forged, RECORDER_ROLE)).code, 403);
 
   assert.equal((await s.api('POST', `/v2/live-streams/${id}/stop`)).status, 200);
-  await s.ctx.store.db.updateTable('live_streams').set({ status: 'completed' }).where('id', '=', id).execute();
+  await s.services.store.db.updateTable('live_streams').set({ status: 'completed' }).where('id', '=', id).execute();
   const late = await ask('preview', token, RECORDER_ROLE);
   assert.equal(late.code, 403);
   assert.match(late.message, /which is completed/);
@@ -77,9 +77,9 @@ test('a minted token names its job; it joins hidden while the job is live, and i
 test('a job token for an ordinary role joins hidden; the same role without a claim joins visible', async () => {
   const id = await liveStream();
   const minted = await signRecorderToken(TEST_KEYS, { room_id: roomId, role: 'guest', user_id: `beam-${id}`, job_id: id, job_kind: 'live-stream' }, 60);
-  assert.deepEqual(await recorderJoinDecision(s.ctx.store.db, await verifyToken(TEST_KEYS, minted)), { hidden: true });
+  assert.deepEqual(await recorderJoinDecision(s.services.store.db, await verifyToken(TEST_KEYS, minted)), { hidden: true });
   const plain = await s.appToken(roomId, 'guest');
-  assert.deepEqual(await recorderJoinDecision(s.ctx.store.db, await verifyToken(TEST_KEYS, plain)), { hidden: false });
+  assert.deepEqual(await recorderJoinDecision(s.services.store.db, await verifyToken(TEST_KEYS, plain)), { hidden: false });
   const p = await ask('preview', plain, 'guest');
   assert.ok(p.role.publish.length > 0, 'a visible guest still publishes');
   await s.api('POST', `/v2/live-streams/${id}/stop`);
@@ -88,8 +88,8 @@ test('a job token for an ordinary role joins hidden; the same role without a cla
 test('the recorder URL: role from our preview path, own pages only, a given auth_token kept', async () => {
   assert.equal(recorderRoleOfUrl(new URL('http://h/preview/r/viewer-rec?skip_preview=true')), 'viewer-rec');
   assert.equal(recorderRoleOfUrl(new URL('http://h/meeting/abc-def')), RECORDER_ROLE);
-  const other = await recorderJoinUrl(s.ctx, { id: 'j', kind: 'recording', roomId, meetingUrl: 'http://elsewhere.example/x' });
+  const other = await recorderJoinUrl(s.config, { id: 'j', kind: 'recording', roomId, meetingUrl: 'http://elsewhere.example/x' });
   assert.equal(other, 'http://elsewhere.example/x', 'no token for a page of another host');
   const given = `${s.url}/preview/${roomId}/guest?auth_token=mine`;
-  assert.equal(await recorderJoinUrl(s.ctx, { id: 'j', kind: 'recording', roomId, meetingUrl: given }), given);
+  assert.equal(await recorderJoinUrl(s.config, { id: 'j', kind: 'recording', roomId, meetingUrl: given }), given);
 });

@@ -50,7 +50,7 @@ async function client(opts: { autoPong?: boolean } = {}): Promise<Client> {
 }
 
 test('POST /v2/token exchanges a room code for an app token, without a management token', async () => {
-  const code = await createRoomCode(s.ctx.store.db, roomId, 'guest');
+  const code = await createRoomCode(s.services.store.db, roomId, 'guest');
   const ok = await s.api('POST', '/v2/token', { code: code.code, user_id: 'user-7' }, '');
   assert.equal(ok.status, 200);
   const claims = await verifyToken(TEST_KEYS, ok.body.token);
@@ -67,17 +67,17 @@ test('POST /v2/token exchanges a room code for an app token, without a managemen
   assert.equal(extra.status, 400);
   assert.equal((await s.api('POST', '/v2/token', {}, '')).status, 400);
 
-  await setRoomCodeEnabled(s.ctx.store.db, code.code, false);
+  await setRoomCodeEnabled(s.services.store.db, code.code, false);
   // a disabled code answers exactly like an unknown one (codes cannot be probed)
   const disabledCode = await s.api('POST', '/v2/token', { code: code.code }, '');
   const unknownCode = await s.api('POST', '/v2/token', { code: 'nop-nope-nop' }, '');
   assert.equal(disabledCode.status, 404);
   assert.deepEqual(Object.keys(disabledCode.body), Object.keys(unknownCode.body));
   assert.equal(disabledCode.body.message, unknownCode.body.message);
-  await setRoomCodeEnabled(s.ctx.store.db, code.code, true);
+  await setRoomCodeEnabled(s.services.store.db, code.code, true);
 
   const other = (await s.api('POST', '/v2/rooms', { name: 'signaling-disabled' })).body.id;
-  const otherCode = await createRoomCode(s.ctx.store.db, other, 'host');
+  const otherCode = await createRoomCode(s.services.store.db, other, 'host');
   await s.api('POST', `/v2/rooms/${other}`, { enabled: false });
   assert.equal((await s.api('POST', '/v2/token', { code: otherCode.code }, '')).status, 403);
   // the management API is still closed to anonymous callers
@@ -120,7 +120,7 @@ test('joining checks the token: room, role, token kind', async () => {
   c.ws.send(JSON.stringify({ type: 'preview', token: await s.appToken(disabled, 'host') }));
   assert.match((await c.next('error')).message, /disabled/);
   c.ws.close();
-  assert.equal(s.ctx.sfu.activePeers(roomId).length, 0);
+  assert.equal(s.services.sfu.activePeers(roomId).length, 0);
 });
 
 test('bad messages get an error, not a crash; nothing before join', async () => {
@@ -151,13 +151,13 @@ test('a peer that stops answering pings is removed within the peer timeout', asy
   // silence: no pongs, no messages
   const leave = await until(
     'heartbeat removal',
-    async () => (await s.ctx.events.list({ type: 'peer.leave.success', roomId })).find((e) => e.data.peer_id === joined.peer_id),
+    async () => (await s.services.events.list({ type: 'peer.leave.success', roomId })).find((e) => e.data.peer_id === joined.peer_id),
     20_000,
   );
   assert.equal(leave.data.reason, 'server removed peer');
   assert.equal(leave.data.message, 'no heartbeat');
   assert.equal((await s.api('GET', `/v2/active-rooms/${roomId}`)).status, 404);
-  const closes = await s.ctx.events.list({ type: 'session.close.success', roomId });
+  const closes = await s.services.events.list({ type: 'session.close.success', roomId });
   assert.equal(closes.at(-1)?.data.session_id, joined.session_id);
 });
 
@@ -165,11 +165,11 @@ test('server shutdown removes connected peers and closes their session', async (
   const c = await client();
   c.ws.send(JSON.stringify({ type: 'join', token: await s.appToken(roomId, 'hls-viewer'), name: 'Late' }));
   const joined = await c.next('joined');
-  await s.ctx.sfu.close();
+  await s.services.sfu.close();
   assert.equal((await c.next('removed')).reason, 'server removed peer');
-  const leave = (await s.ctx.events.list({ type: 'peer.leave.success', roomId })).find((e) => e.data.peer_id === joined.peer_id);
+  const leave = (await s.services.events.list({ type: 'peer.leave.success', roomId })).find((e) => e.data.peer_id === joined.peer_id);
   assert.equal(leave?.data.reason, 'server removed peer');
-  const closes = await s.ctx.events.list({ type: 'session.close.success', roomId });
+  const closes = await s.services.events.list({ type: 'session.close.success', roomId });
   assert.equal(closes.at(-1)?.data.session_id, joined.session_id);
   assert.equal(await c.closed, 1000);
 });

@@ -111,13 +111,13 @@ test('random frames never crash the server: an error answer or a clean close, th
     { seed, numRuns: RUNS, endOnFailure: true },
   );
   // every fuzzing socket is gone, and so are its peers
-  await until('fuzz peers left', () => (s.ctx.sfu.stats().peers === 0 ? true : undefined), 20_000);
+  await until('fuzz peers left', () => (s.services.sfu.stats().peers === 0 ? true : undefined), 20_000);
   assert.equal((await fetch(`${s.url}/healthz`)).status, 200);
   const c = await wsClient(s.url);
   c.send({ type: 'join', token: tokens.guest, name: 'After the storm' });
   const joined = await c.next('joined');
   assert.equal(joined.role.name, 'guest');
-  assert.equal(s.ctx.sfu.activePeers(roomId).length, 1);
+  assert.equal(s.services.sfu.activePeers(roomId).length, 1);
   c.ws.close();
   await c.closed;
 });
@@ -140,9 +140,9 @@ test('messages out of order: before join, join twice, after leave', async () => 
   assert.equal(await c.closed, 1000);
   assert.equal(c.received.filter((m) => m.type === 'joined').length, 1);
   assert.equal(c.received.filter((m) => m.type === 'pong').length, 0);
-  const leave = await until('leave event', async () => (await s.ctx.events.list({ type: 'peer.leave.success', roomId })).find((e) => e.data.peer_id === joined.peer_id));
+  const leave = await until('leave event', async () => (await s.services.events.list({ type: 'peer.leave.success', roomId })).find((e) => e.data.peer_id === joined.peer_id));
   assert.equal(leave.data.reason, 'client request');
-  assert.equal(s.ctx.sfu.activePeers(roomId).length, 0);
+  assert.equal(s.services.sfu.activePeers(roomId).length, 0);
 });
 
 test('forged join tokens are refused with 401/403/404 and the socket closes', async () => {
@@ -168,5 +168,5 @@ test('forged join tokens are refused with 401/403/404 and the socket closes', as
     assert.equal(await c.closed, 4000 + code, name);
     assert.ok(!JSON.stringify(c.received).includes(TEST_KEYS.appSecret));
   }
-  assert.equal(s.ctx.sfu.stats().peers, 0);
+  assert.equal(s.services.sfu.stats().peers, 0);
 });

@@ -86,7 +86,7 @@ test('a 20 MiB recording goes up as blocks; its SAS URL downloads it; tampered a
   const blocks = await blob.getBlockList('committed');
   assert.ok((blocks.committedBlocks ?? []).length >= 3, 'uploaded as 8 MiB blocks');
   assert.equal(sha256(await blob.downloadToBuffer()), rec.sha256);
-  assert.equal(s.ctx.localStorage.exists(rec.localKey), false);
+  assert.equal(s.services.localStorage.exists(rec.localKey), false);
 
   const pre = await s.api('GET', `/v2/recording-assets/${rec.assetId}/presigned-url`);
   assert.equal(pre.status, 200, JSON.stringify(pre.body));
@@ -100,11 +100,11 @@ test('a 20 MiB recording goes up as blocks; its SAS URL downloads it; tampered a
   const bad = new URL(pre.body.url);
   bad.searchParams.set('sig', Buffer.alloc(32, 1).toString('base64'));
   assert.equal((await download(bad.toString())).status, 403);
-  const expiring = await s.ctx.uploads.presign(a, 1);
+  const expiring = await s.services.uploads.presign(a, 1);
   await new Promise((r) => setTimeout(r, 2500));
   assert.equal((await download(expiring.url)).status, 403);
 
-  const [ev] = await s.ctx.events.list({ type: 'beam.recording.success', roomId: room });
+  const [ev] = await s.services.events.list({ type: 'beam.recording.success', roomId: room });
   assert.equal(ev.data.recording_path, a.path);
   assert.equal(sha256((await download(String(ev.data.recording_presigned_url))).body), rec.sha256);
 });

@@ -32,7 +32,7 @@ async function room(name: string, upload: Record<string, unknown>, presign: { hl
   return r.body.id;
 }
 
-const events = (type: string, roomId: string) => s.ctx.events.list({ type, roomId });
+const events = (type: string, roomId: string) => s.services.events.list({ type, roomId });
 
 test('hls.recording.success follows the uploads: bucket paths, presigned URLs that download and live presignDuration', async () => {
   const roomId = await room('live-s3', s3.upload(BUCKET, 'tenant-l'), { hls: 7200 });
@@ -42,7 +42,7 @@ test('hls.recording.success follows the uploads: bucket paths, presigned URLs th
   }
   const ev = await waitFor('hls.recording.success', async () => (await events('hls.recording.success', roomId))[0], 30_000);
   // the stream's own events came first: stopped, then the recording once it is in the bucket
-  assert.deepEqual((await s.ctx.events.list({ roomId })).map((e) => e.type).filter((t) => t.startsWith('hls.')), ['hls.stopped.success', 'hls.recording.success']);
+  assert.deepEqual((await s.services.events.list({ roomId })).map((e) => e.type).filter((t) => t.startsWith('hls.')), ['hls.stopped.success', 'hls.recording.success']);
   const d = ev.data as any;
   assert.equal(d.recording_id, rec.streamId);
   assert.match(d.hls_vod_recording_path, new RegExp(`^s3://${BUCKET}/tenant-l/hls/${roomId}/\\d{8}/\\d{13}/vod/master\\.m3u8$`));

@@ -35,7 +35,7 @@ async function uploaded(id: string, timeoutMs = 90_000) {
 }
 
 async function eventsOf(type: string, roomId: string) {
-  return s.ctx.events.list({ type, roomId });
+  return s.services.events.list({ type, roomId });
 }
 
 test('an asset lands under <prefix>/beam/<room>/<date>/Rec-<room>-<epoch>.mp4; presigned URLs download it; tampered and expired ones are refused', async () => {
@@ -52,7 +52,7 @@ test('an asset lands under <prefix>/beam/<room>/<date>/Rec-<room>-<epoch>.mp4; p
   assert.equal(head.ContentLength, rec.bytes.length);
   assert.equal(head.ContentType, 'video/mp4');
   assert.equal(sha256(await stored(key)), rec.sha256);
-  assert.equal(s.ctx.localStorage.exists(rec.localKey), false, 'the local copy is deleted once the store has it');
+  assert.equal(s.services.localStorage.exists(rec.localKey), false, 'the local copy is deleted once the store has it');
 
   const api = await s.api('GET', `/v2/recording-assets/${rec.assetId}`);
   assert.equal(api.body.path, `s3://${BUCKET}/${key}`);
@@ -75,12 +75,12 @@ test('an asset lands under <prefix>/beam/<room>/<date>/Rec-<room>-<epoch>.mp4; p
   bad.searchParams.set('X-Amz-Signature', (sig[0] === 'a' ? 'b' : 'a') + sig.slice(1));
   assert.equal((await download(bad.toString())).status, 403);
   assert.equal((await download(pre.body.url.replace('.mp4?', '.mp3?'))).status, 403);
-  const expiring = await s.ctx.uploads.presign(a, 1);
+  const expiring = await s.services.uploads.presign(a, 1);
   await new Promise((r) => setTimeout(r, 2500));
   assert.equal((await download(expiring.url)).status, 403);
 
   // the webhook event follows the upload: store path and a presigned URL of the store
-  const types = (await s.ctx.events.list({ roomId: room })).map((e) => e.type);
+  const types = (await s.services.events.list({ roomId: room })).map((e) => e.type);
   assert.deepEqual(types.filter((t) => t.startsWith('beam.')), ['beam.stopped.success', 'beam.recording.success']);
   const [ev] = await eventsOf('beam.recording.success', room);
   assert.equal(ev.data.recording_path, a.path);
@@ -96,7 +96,7 @@ test('no prefix: the customer id is the prefix', async () => {
   const rec = await recordAsset(s, room, 1000);
   const a = await uploaded(rec.assetId);
   assert.equal(a.storage_key, rec.localKey);
-  assert.ok(a.storage_key.startsWith(`${s.ctx.customerId}/beam/${room}/`));
+  assert.ok(a.storage_key.startsWith(`${s.services.customerId}/beam/${room}/`));
   assert.equal(sha256(await stored(a.storage_key)), rec.sha256);
 });
 
@@ -106,10 +106,10 @@ test('a 40 MiB recording goes up in parts (multipart) and arrives whole', async 
   const onAttempt = (r: UploadAttempt) => {
     if (r.ok) result = r;
   };
-  s.ctx.uploads.on('attempt', onAttempt);
+  s.services.uploads.on('attempt', onAttempt);
   const progress: number[] = [];
   const onProgress = (p: UploadProgress) => progress.push(p.bytes);
-  s.ctx.uploads.on('progress', onProgress);
+  s.services.uploads.on('progress', onProgress);
   try {
     const rec = await recordAsset(s, room, 40 * MiB);
     const a = await uploaded(rec.assetId);
@@ -119,8 +119,8 @@ test('a 40 MiB recording goes up in parts (multipart) and arrives whole', async 
     assert.ok(result && result.size === 40 * MiB);
     t.diagnostic(`40 MiB multipart upload on loopback: ${result!.seconds!.toFixed(2)} s, ${(40 / result!.seconds!).toFixed(1)} MiB/s`);
   } finally {
-    s.ctx.uploads.off('attempt', onAttempt);
-    s.ctx.uploads.off('progress', onProgress);
+    s.services.uploads.off('attempt', onAttempt);
+    s.services.uploads.off('progress', onProgress);
   }
 });
 
@@ -133,12 +133,12 @@ test('the store stops during an upload: the local copy stays downloadable; when 
     // synchronous: the store is gone before another part can finish
     s3.stop();
   };
-  s.ctx.uploads.on('progress', onProgress);
+  s.services.uploads.on('progress', onProgress);
   const failures: UploadAttempt[] = [];
   const onAttempt = (r: UploadAttempt) => {
     if (!r.ok) failures.push(r);
   };
-  s.ctx.uploads.on('attempt', onAttempt);
+  s.services.uploads.on('attempt', onAttempt);
   try {
     const rec = await recordAsset(s, room, 40 * MiB);
     await waitFor('a failed attempt', () => failures.length >= 1, 60_000);
@@ -148,7 +148,7 @@ test('the store stops during an upload: the local copy stays downloadable; when 
     let a = await assetRow(s, rec.assetId);
     assert.equal(a.upload_state, 'pending');
     assert.equal(a.storage, 'local');
-    assert.ok(s.ctx.localStorage.exists(rec.localKey), 'the local copy is kept');
+    assert.ok(s.services.localStorage.exists(rec.localKey), 'the local copy is kept');
     // still downloadable, from this server
     const pre = await s.api('GET', `/v2/recording-assets/${rec.assetId}/presigned-url`);
     assert.equal(pre.status, 200);
@@ -164,7 +164,7 @@ test('the store stops during an upload: the local copy stays downloadable; when 
     await s3.start();
     a = await uploaded(rec.assetId);
     assert.equal(sha256(await stored(a.storage_key)), rec.sha256);
-    assert.equal(s.ctx.localStorage.exists(rec.localKey), false);
+    assert.equal(s.services.localStorage.exists(rec.localKey), false);
     // the local URL handed out earlier still works: it redirects to the store
     const after = await download(localUrl);
     assert.equal(after.status, 200);
@@ -173,8 +173,8 @@ test('the store stops during an upload: the local copy stays downloadable; when 
     assert.equal((await eventsOf('beam.recording.success', room)).length, 1, 'announced once');
     assert.equal((await eventsOf('beam.failure', room)).length, 0);
   } finally {
-    s.ctx.uploads.off('progress', onProgress);
-    s.ctx.uploads.off('attempt', onAttempt);
+    s.services.uploads.off('progress', onProgress);
+    s.services.uploads.off('attempt', onAttempt);
     if (!s3.running) await s3.start();
   }
 });
@@ -195,7 +195,7 @@ test('the store is down before the upload and roomcast restarts meanwhile: the n
       return row.upload_state === 'done' ? row : null;
     }, 90_000);
     assert.equal(sha256(await stored(a.storage_key)), rec.sha256);
-    assert.equal(s2.ctx.localStorage.exists(rec.localKey), false);
+    assert.equal(s2.services.localStorage.exists(rec.localKey), false);
   } finally {
     if (!s3.running) await s3.start();
     await s2.stop();
@@ -231,7 +231,7 @@ test('refused credentials or a missing bucket: 4 attempts, then UPLOAD_ERROR; th
   const tpl = (await s.api('GET', `/v2/rooms/${wrongSecret}`)).body.template_id;
   const fixed = await s.api('POST', `/v2/templates/${tpl}/settings`, { recording: { upload: s3.upload(BUCKET, 'bad') } });
   assert.equal(fixed.status, 200, JSON.stringify(fixed.body));
-  await s.ctx.store.db.updateTable('assets').set({ upload_next_at: new Date().toISOString() }).where('id', '=', recs[0].assetId).execute();
+  await s.services.store.db.updateTable('assets').set({ upload_next_at: new Date().toISOString() }).where('id', '=', recs[0].assetId).execute();
   const a = await uploaded(recs[0].assetId);
   assert.equal(sha256(await stored(a.storage_key)), recs[0].sha256);
   assert.equal((await s.api('GET', `/v2/recordings/${recs[0].recordingId}`)).body.error_type, undefined);
@@ -239,7 +239,7 @@ test('refused credentials or a missing bucket: 4 attempts, then UPLOAD_ERROR; th
 
 test('a live stream\'s room-vod (master, layer playlists, segments) lands in the bucket whole; the local directory goes', async () => {
   const room = await roomWithStorage(s, 's3-vod', s3.upload(BUCKET, '/tenant-v/'));
-  const dirKey = `${s.ctx.customerId}/hls/${room}/20261120/1763600000000/vod`;
+  const dirKey = `${s.services.customerId}/hls/${room}/20261120/1763600000000/vod`;
   const files: Record<string, string> = {
     '720p/index.m3u8': '#EXTM3U\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXTINF:2.0,\nseg_00000.ts\n#EXT-X-ENDLIST\n',
     '720p/seg_00000.ts': 'x'.repeat(5000),
@@ -249,33 +249,33 @@ test('a live stream\'s room-vod (master, layer playlists, segments) lands in the
   for (const [rel, text] of Object.entries(files)) {
     const f = join(src, rel.replace('/', '_'));
     writeFileSync(f, text);
-    s.ctx.localStorage.put(`${dirKey}/${rel}`, f);
+    s.services.localStorage.put(`${dirKey}/${rel}`, f);
   }
   rmSync(src, { recursive: true, force: true });
   const id = objectId();
   const row: AssetTable = {
       id, job_id: id, room_id: room, session_id: '', type: 'room-vod', status: 'completed',
-      path: s.ctx.localStorage.pathOf(`${dirKey}/master.m3u8`), storage: 'local', storage_key: `${dirKey}/master.m3u8`,
+      path: s.services.localStorage.pathOf(`${dirKey}/master.m3u8`), storage: 'local', storage_key: `${dirKey}/master.m3u8`,
       size: 5200, duration: 2, metadata: JSON.stringify({ num_layers: '1', max_width: 1280, max_height: 720 }),
       thumbnails: null, error_message: null, created_at: new Date().toISOString(), deleted_at: null,
   };
-  const asset = await s.ctx.uploads.prepare(row, false);
+  const asset = await s.services.uploads.prepare(row, false);
   assert.equal(asset.upload_state, 'pending');
-  await s.ctx.store.db.insertInto('assets').values(asset).execute();
-  await s.ctx.uploads.schedule(id);
+  await s.services.store.db.insertInto('assets').values(asset).execute();
+  await s.services.uploads.schedule(id);
   const a = await uploaded(id);
   const remoteDir = `tenant-v/hls/${room}/20261120/1763600000000/vod`;
   assert.equal(a.storage_key, `${remoteDir}/master.m3u8`);
   assert.equal(a.path, `s3://${BUCKET}/${remoteDir}/master.m3u8`);
   for (const [rel, text] of Object.entries(files)) assert.equal((await stored(`${remoteDir}/${rel}`)).toString(), text, rel);
-  assert.equal(s.ctx.localStorage.exists(`${dirKey}/master.m3u8`), false, 'the local VOD directory is removed');
+  assert.equal(s.services.localStorage.exists(`${dirKey}/master.m3u8`), false, 'the local VOD directory is removed');
 });
 
 test('the upload manager decides no event: it reports uploaded / failed (given up once) to the listener it is built with', async () => {
   const good = await roomWithStorage(s, 's3-reports', s3.upload(BUCKET, 'reports'));
   const refused = await roomWithStorage(s, 's3-reports-bad', s3.upload(BUCKET, 'reports', 'not-the-secret'));
   const reports: { kind: string; assetId: string; jobId: string; storage: string; recovered?: boolean; tries?: number; givenUp?: boolean; error?: string }[] = [];
-  const manager = new UploadManager(s.ctx, {
+  const manager = new UploadManager(s.services, {
     async uploaded({ asset, recovered }) {
       reports.push({ kind: 'uploaded', assetId: asset.id, jobId: asset.job_id, storage: asset.storage, recovered });
     },
@@ -284,23 +284,23 @@ test('the upload manager decides no event: it reports uploaded / failed (given u
     },
   });
   // the server's own manager is stopped meanwhile: it would take these assets up after a failed attempt
-  await s.ctx.uploads.stop();
+  await s.services.uploads.stop();
   const ids: string[] = [];
   try {
     const assetIn = async (roomId: string) => {
       const id = objectId();
       const jobId = objectId();
-      const key = `${s.ctx.customerId}/beam/${roomId}/20261120/Rec-${roomId}-1763600000000.mp4`;
+      const key = `${s.services.customerId}/beam/${roomId}/20261120/Rec-${roomId}-1763600000000.mp4`;
       const src = join(mkdtempSync(join(tmpdir(), 'reports-')), 'a.mp4');
       writeFileSync(src, 'x'.repeat(3000));
-      s.ctx.localStorage.put(key, src);
+      s.services.localStorage.put(key, src);
       const row: AssetTable = {
         id, job_id: jobId, room_id: roomId, session_id: '', type: 'room-composite', status: 'completed',
-        path: s.ctx.localStorage.pathOf(key), storage: 'local', storage_key: key, size: 3000, duration: 1, metadata: '{}',
+        path: s.services.localStorage.pathOf(key), storage: 'local', storage_key: key, size: 3000, duration: 1, metadata: '{}',
         thumbnails: null, error_message: null, created_at: new Date().toISOString(), deleted_at: null,
       };
       const prepared = await manager.prepare(row, true);
-      await s.ctx.store.db.insertInto('assets').values(prepared).execute();
+      await s.services.store.db.insertInto('assets').values(prepared).execute();
       ids.push(id);
       return prepared;
     };
@@ -312,7 +312,7 @@ test('the upload manager decides no event: it reports uploaded / failed (given u
     const b = await assetIn(refused);
     assert.equal((await manager.attempt(b)).ok, false);
     // the 4th refusal is the one given up on; the hourly retries after it report failures, not given up again
-    await s.ctx.store.db.updateTable('assets').set({ upload_attempts: 3 }).where('id', '=', b.id).execute();
+    await s.services.store.db.updateTable('assets').set({ upload_attempts: 3 }).where('id', '=', b.id).execute();
     await manager.attempt(await assetRow(s, b.id));
     assert.equal((await assetRow(s, b.id)).upload_state, 'failed');
     await manager.attempt(await assetRow(s, b.id));
@@ -325,12 +325,12 @@ test('the upload manager decides no event: it reports uploaded / failed (given u
 
     // no event from the manager itself, and no event claimed
     for (const room of [good, refused]) {
-      const types = (await s.ctx.events.list({ roomId: room })).map((e) => e.type);
+      const types = (await s.services.events.list({ roomId: room })).map((e) => e.type);
       assert.deepEqual(types.filter((t) => /^(beam|hls)\./.test(t)), [], room);
     }
     for (const id of ids) assert.equal((await assetRow(s, id)).event_sent, 0);
   } finally {
-    await s.ctx.store.db.deleteFrom('assets').where('id', 'in', ids.length ? ids : ['-']).execute();
-    await s.ctx.uploads.start();
+    await s.services.store.db.deleteFrom('assets').where('id', 'in', ids.length ? ids : ['-']).execute();
+    await s.services.uploads.start();
   }
 });

@@ -185,7 +185,7 @@ function describeApi() {
       [gcs, 259200],
     ] as const) {
       const id = objectId();
-      await s.ctx.store.db
+      await s.services.store.db
         .insertInto('assets')
         .values({
           id,

@@ -65,27 +65,27 @@ for (const backend of backends) {
 
     scenario('migrations run at the first start and are idempotent on a second start', async () => {
       const first = await startTestServer(env, dataDir);
-      assert.equal(first.ctx.store.kind, backend);
+      assert.equal(first.services.store.kind, backend);
       const expected = Object.keys(migrations(backend)).sort();
       try {
-        assert.deepEqual(await migrationNames(first.ctx.store.db), expected);
+        assert.deepEqual(await migrationNames(first.services.store.db), expected);
         // every table of the schema exists and answers
         for (const table of ['templates', 'rooms', 'room_codes', 'sessions', 'peers', 'events', 'job_queue'] as const) {
-          await first.ctx.store.db.selectFrom(table).selectAll().limit(1).execute();
+          await first.services.store.db.selectFrom(table).selectAll().limit(1).execute();
         }
       } finally {
         await first.stop();
       }
       s = await startTestServer(env, dataDir);
-      assert.deepEqual(await migrationNames(s.ctx.store.db), expected);
+      assert.deepEqual(await migrationNames(s.services.store.db), expected);
     });
 
     scenario('the default template exists exactly once after two starts; counts come back as numbers', async () => {
       assert.ok(s);
-      const n = await countTemplates(s.ctx.store.db, DEFAULT_TEMPLATE_NAME);
+      const n = await countTemplates(s.services.store.db, DEFAULT_TEMPLATE_NAME);
       // pg returns COUNT (int8) as a string unless parsed: both backends must give the number 1
       assert.equal(n, 1);
-      const t = await getTemplateByName(s.ctx.store.db, DEFAULT_TEMPLATE_NAME);
+      const t = await getTemplateByName(s.services.store.db, DEFAULT_TEMPLATE_NAME);
       assert.ok(t && t.roles.host && Array.isArray(t.recordings));
     });
 
@@ -133,7 +133,7 @@ for (const backend of backends) {
       const hook = await s.api('POST', '/v2/rooms', { name: `nul-json-${backend}`, webhook: { url: 'https://example.com/h', headers: { k: 'v\u0000' } } });
       assert.equal(hook.status, 200, JSON.stringify(hook.body));
       // (header values are shown masked: the stored row has the value)
-      const row = await s.ctx.store.db.selectFrom('rooms').select('webhook').where('id', '=', hook.body.id).executeTakeFirstOrThrow();
+      const row = await s.services.store.db.selectFrom('rooms').select('webhook').where('id', '=', hook.body.id).executeTakeFirstOrThrow();
       assert.equal(JSON.parse(row.webhook!).headers.k, 'v\u0000');
     });
 
@@ -141,20 +141,20 @@ for (const backend of backends) {
       assert.ok(s);
       const types = ['session.open.success', 'peer.join.success', 'peer.leave.success', 'session.close.success'];
       const emitted = [];
-      for (const [i, type] of types.entries()) emitted.push(await s.ctx.events.emit(type, 'room-x', { i, ok: true }));
+      for (const [i, type] of types.entries()) emitted.push(await s.services.events.emit(type, 'room-x', { i, ok: true }));
       for (const e of emitted) assert.equal(typeof e.seq, 'number');
       for (let i = 1; i < emitted.length; i++) assert.ok(emitted[i].seq > emitted[i - 1].seq);
-      const listed = await s.ctx.events.list({ roomId: 'room-x' });
+      const listed = await s.services.events.list({ roomId: 'room-x' });
       assert.deepEqual(listed.map((e) => e.type), types);
       assert.deepEqual(listed.map((e) => e.seq), emitted.map((e) => e.seq));
       assert.deepEqual(listed[2].data, { i: 2, ok: true });
-      const later = await s.ctx.events.list({ afterSeq: emitted[1].seq });
+      const later = await s.services.events.list({ afterSeq: emitted[1].seq });
       assert.deepEqual(later.map((e) => e.type), types.slice(2));
     });
 
     scenario('job queue: two workers never claim the same job; heartbeat; stale claims are requeued', async () => {
       assert.ok(s);
-      const q = s.ctx.queue;
+      const q = s.services.queue;
       const jobIds = Array.from({ length: 8 }, (_, i) => `job-${backend}-${i}`);
       for (const id of jobIds) await q.enqueue('recording', id);
 
@@ -174,7 +174,7 @@ for (const backend of backends) {
       assert.equal(await q.claim('w3', ['recording']), null);
       assert.equal(await q.claim('w3', ['live-stream']), null);
 
-      const rows = await s.ctx.store.db.selectFrom('job_queue').selectAll().where('job_id', 'in', jobIds).execute();
+      const rows = await s.services.store.db.selectFrom('job_queue').selectAll().where('job_id', 'in', jobIds).execute();
       const byJob = new Map(rows.map((r) => [r.job_id, r]));
       const mine = byJob.get(claimed.w1[0] ?? claimed.w2[0])!;
       const owner = mine.claimed_by!;
@@ -215,7 +215,7 @@ for (const backend of backends) {
       assert.equal(codes.status, 200, JSON.stringify(codes.body));
       const host = codes.body.data.find((c: any) => c.role === 'host');
       assert.equal((await s.api('POST', '/v2/room-codes/code', { code: host.code, enabled: false })).status, 200);
-      const tpl = await insertTemplate(s.ctx.store.db, { name: `tpl-${backend}`, customer_id: s.ctx.customerId, ...defaultTemplateBody() });
+      const tpl = await insertTemplate(s.services.store.db, { name: `tpl-${backend}`, customer_id: s.services.customerId, ...defaultTemplateBody() });
       const roomsBefore = (await s.api('GET', '/v2/rooms?limit=100')).body.data;
       await s.stop();
       s = undefined;
@@ -226,17 +226,17 @@ for (const backend of backends) {
       assert.equal(got.body.description, 'kept');
       assert.deepEqual(got.body.webhook, { url: 'https://example.com/h' });
       assert.deepEqual((await s.api('GET', '/v2/rooms?limit=100')).body.data, roomsBefore);
-      const t = await getTemplateByName(s.ctx.store.db, `tpl-${backend}`);
+      const t = await getTemplateByName(s.services.store.db, `tpl-${backend}`);
       assert.deepEqual(t, tpl);
-      assert.equal(await countTemplates(s.ctx.store.db, DEFAULT_TEMPLATE_NAME), 1);
+      assert.equal(await countTemplates(s.services.store.db, DEFAULT_TEMPLATE_NAME), 1);
       const listed = await s.api('GET', `/v2/room-codes/room/${room.body.id}?limit=100`);
       assert.deepEqual(
         listed.body.data.map((c: any) => c.code).sort(),
         codes.body.data.map((c: any) => c.code).sort(),
       );
-      assert.deepEqual(await resolveRoomCode(s.ctx.store.db, host.code), { room_id: room.body.id, role: 'host', enabled: false });
+      assert.deepEqual(await resolveRoomCode(s.services.store.db, host.code), { room_id: room.body.id, role: 'host', enabled: false });
       const guest = codes.body.data.find((c: any) => c.role === 'guest');
-      assert.deepEqual(await resolveRoomCode(s.ctx.store.db, guest.code), { room_id: room.body.id, role: 'guest', enabled: true });
+      assert.deepEqual(await resolveRoomCode(s.services.store.db, guest.code), { room_id: room.body.id, role: 'guest', enabled: true });
     });
   });
 }

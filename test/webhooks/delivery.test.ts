@@ -56,7 +56,7 @@ before(async () => {
     emitted[r.body.id] = [];
   }
   // the failing room's event starts its 4 tries now; the replay test checks it at the end
-  const e = await s.ctx.events.emit('peer.join.success', rooms['wh-fail'], { room_id: rooms['wh-fail'], peer_id: 'p-fail' });
+  const e = await s.services.events.emit('peer.join.success', rooms['wh-fail'], { room_id: rooms['wh-fail'], peer_id: 'p-fail' });
   emitted[rooms['wh-fail']].push(e.id);
 });
 after(async () => {
@@ -79,7 +79,7 @@ test('every event of three rooms arrives once, in order per room, with envelope,
   for (let i = 0; i < lists[0].length; i++) {
     for (let r = 0; r < names.length; r++) {
       const [type, data] = lists[r][i];
-      const e = await s.ctx.events.emit(type, rooms[names[r]], data);
+      const e = await s.services.events.emit(type, rooms[names[r]], data);
       emitted[rooms[names[r]]].push(e.id);
       sent.set(e.id, { type, data, created_at: e.created_at });
     }
@@ -102,8 +102,8 @@ test('every event of three rooms arrives once, in order per room, with envelope,
     assert.deepEqual(Object.keys(g.body).sort(), ['account_id', 'app_id', 'data', 'id', 'timestamp', 'type', 'version']);
     assert.equal(g.body.version, '2.0');
     assert.equal(g.body.type, e.type);
-    assert.equal(g.body.account_id, s.ctx.customerId);
-    assert.equal(g.body.app_id, s.ctx.appId);
+    assert.equal(g.body.account_id, s.services.customerId);
+    assert.equal(g.body.app_id, s.services.appId);
     assert.match(g.body.timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     assert.equal(g.body.timestamp, e.created_at.replace(/\.\d{3}Z$/, 'Z'));
     assert.deepEqual(g.body.data, e.data);
@@ -234,14 +234,14 @@ test('workspace webhook setting: API wins over WEBHOOK_URL, header values masked
   assert.equal((await s.api('POST', '/v2/webhooks/settings', { url: 'ftp://x' })).status, 400);
   assert.equal((await s.api('POST', '/v2/webhooks/settings', { headers: {} })).status, 400);
 
-  const e = await s.ctx.events.emit('session.open.success', rooms['wh-a'], { room_id: rooms['wh-a'] });
+  const e = await s.services.events.emit('session.open.success', rooms['wh-a'], { room_id: rooms['wh-a'] });
   const g = await waitFor('the event at the API-set URL', () => rx.accepted.find((a) => a.body?.id === e.id));
   assert.equal(g.path, '/from-api');
   assert.equal(g.headers.authorization, secret);
 
   const cleared = await s.api('POST', '/v2/webhooks/settings', { url: null });
   assert.equal(cleared.body.source, 'config');
-  const e2 = await s.ctx.events.emit('session.close.success', rooms['wh-a'], { room_id: rooms['wh-a'] });
+  const e2 = await s.services.events.emit('session.close.success', rooms['wh-a'], { room_id: rooms['wh-a'] });
   const g2 = await waitFor('the event at WEBHOOK_URL again', () => rx.accepted.find((a) => a.body?.id === e2.id));
   assert.equal(g2.path, '/workspace');
 });
@@ -249,7 +249,7 @@ test('workspace webhook setting: API wins over WEBHOOK_URL, header values masked
 test('a custom header Node cannot send (a room webhook header named "bad header") fails the delivery once, no retry loop', async () => {
   const r = await s.api('POST', '/v2/rooms', { name: 'wh-badheader', webhook: { url: rx.url('/bad'), headers: { 'bad header': 'x' } } });
   assert.equal(r.status, 200, JSON.stringify(r.body));
-  const e = await s.ctx.events.emit('session.open.success', r.body.id, { room_id: r.body.id });
+  const e = await s.services.events.emit('session.open.success', r.body.id, { room_id: r.body.id });
   const failed = await waitFor('the delivery to fail', async () => {
     const res = await s.api('GET', `/v2/analytics/webhooks?room_id=${r.body.id}&status=failed`);
     return res.body.events[0];

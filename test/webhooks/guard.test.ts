@@ -39,8 +39,8 @@ test('names are judged by what they resolve to: localhost is refused, an IP lite
 test('without WEBHOOK_ALLOW_PRIVATE a loopback target gets nothing; the log says why; no retries', async () => {
   const r = await s.api('POST', '/v2/rooms', { name: 'guard-a' });
   const roomByName = await s.api('POST', '/v2/rooms', { name: 'guard-b', webhook: { url: `http://localhost:${rx.port}/room` } });
-  const e1 = await s.ctx.events.emit('session.open.success', r.body.id, { room_id: r.body.id });
-  const e2 = await s.ctx.events.emit('session.open.success', roomByName.body.id, { room_id: roomByName.body.id });
+  const e1 = await s.services.events.emit('session.open.success', r.body.id, { room_id: r.body.id });
+  const e2 = await s.services.events.emit('session.open.success', roomByName.body.id, { room_id: roomByName.body.id });
   const failed = await waitFor('both deliveries refused', async () => {
     const out = [];
     for (const room of [r.body.id, roomByName.body.id]) out.push(...(await s.api('GET', `/v2/analytics/webhooks?status=failed&room_id=${room}`)).body.events);

@@ -32,11 +32,11 @@ test('receiver down for 20 s (port closed), then back: every event arrives once,
   const downAt = Date.now();
   const emitted: Record<string, string[]> = { [rooms[0]]: [], [rooms[1]]: [] };
   for (let i = 0; i < 5; i++) {
-    for (const r of rooms) emitted[r].push((await s.ctx.events.emit(i % 2 ? 'peer.leave.success' : 'peer.join.success', r, { room_id: r, n: i })).id);
+    for (const r of rooms) emitted[r].push((await s.services.events.emit(i % 2 ? 'peer.leave.success' : 'peer.join.success', r, { room_id: r, n: i })).id);
   }
   // while it is down, deliveries are being retried, not lost
   await waitFor('retries to happen', async () => {
-    const rows = await s.ctx.store.db.selectFrom('webhook_deliveries').select('attempts').where('status', '=', 'pending').where('room_id', 'in', rooms).execute();
+    const rows = await s.services.store.db.selectFrom('webhook_deliveries').select('attempts').where('status', '=', 'pending').where('room_id', 'in', rooms).execute();
     return rows.some((r) => r.attempts >= 3);
   }, 30_000);
   await new Promise((r) => setTimeout(r, Math.max(0, 20_000 - (Date.now() - downAt))));
@@ -66,9 +66,9 @@ test('server restarted while a delivery is being retried: it is delivered after 
   let s = await startTestServer(env, dir);
   const [room] = await roomsOf(s, ['restart-a']);
   const ids: string[] = [];
-  for (let i = 0; i < 3; i++) ids.push((await s.ctx.events.emit('peer.join.success', room, { room_id: room, n: i })).id);
+  for (let i = 0; i < 3; i++) ids.push((await s.services.events.emit('peer.join.success', room, { room_id: room, n: i })).id);
   await waitFor('the first delivery to have failed twice', async () => {
-    const d = await s.ctx.store.db.selectFrom('webhook_deliveries').select('attempts').where('event_id', '=', ids[0]).executeTakeFirst();
+    const d = await s.services.store.db.selectFrom('webhook_deliveries').select('attempts').where('event_id', '=', ids[0]).executeTakeFirst();
     return (d?.attempts ?? 0) >= 2;
   }, 30_000);
   assert.equal(rx.accepted.length, 0);
@@ -81,7 +81,7 @@ test('server restarted while a delivery is being retried: it is delivered after 
   await new Promise((r) => setTimeout(r, 1000));
   assert.deepEqual(rx.ids(), ids, 'once each, in order');
   // nothing was fanned out twice: one delivery row per event
-  const rows = await s.ctx.store.db.selectFrom('webhook_deliveries').select(['event_id', 'status']).where('event_id', 'in', ids).execute();
+  const rows = await s.services.store.db.selectFrom('webhook_deliveries').select(['event_id', 'status']).where('event_id', 'in', ids).execute();
   assert.equal(rows.length, 3);
   assert.ok(rows.every((r) => r.status === 'success'));
 });

@@ -1,6 +1,8 @@
 // What every output kind's finalise step gets and gives: the finished job, its capture's files and paused
 // spans in; asset drafts (rows not yet stored, with the URL the webhook names) out. Shared helpers too.
-import type { AppContext } from '../../context.js';
+import type { Config } from '../../config.js';
+import type { Db } from '../../store/db.js';
+import type { LocalStorage } from '../../storage/local.js';
 import type { AssetTable } from '../../store/schema.js';
 import type { MediaTools } from '../mediaTools.js';
 import type { JobSpec } from '../jobSpec.js';
@@ -22,8 +24,17 @@ export interface FinishedJob {
   started_at: string | null;
 }
 
+/** What outputs store their files with (the worker passes its own). */
+export interface OutputDeps {
+  localStorage: LocalStorage;
+  /** the workspace: asset keys start with it */
+  customerId: string;
+  config: Pick<Config, 'appSecret' | 'publicUrl'>;
+  db: Db;
+}
+
 export interface FinaliseInput {
-  ctx: Pick<AppContext, 'localStorage' | 'customerId' | 'config' | 'store'>;
+  ctx: OutputDeps;
   media: MediaTools;
   spec: JobSpec;
   job: FinishedJob;

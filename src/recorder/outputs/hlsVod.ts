@@ -25,7 +25,7 @@ export async function finaliseHlsVod(output: HlsVodOutput, live: HlsLiveOutput, 
   const kept = output.layers.map((i) => ({ i, segments: keptSegments(live, i, input.pauses) })).filter((k) => k.segments.length > 0);
   if (kept.length === 0) return [];
   const dir = hlsVodKeyDir(ctx.customerId, job.room_id, startedMsOf(job));
-  const metas = await timedMetadataOf(ctx.store.db, job.id);
+  const metas = await timedMetadataOf(ctx.db, job.id);
   let size = 0;
   for (const { i, segments } of kept) {
     const name = live.layers[i].name;

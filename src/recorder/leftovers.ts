@@ -2,7 +2,7 @@
 // exit safety net cannot run). The job writes their group ids into its work dir, with a heartbeat while the
 // server lives; whoever takes the job over stops them before building the asset (the encoder first and gently:
 // it finishes its last MP4 fragment, then the rest) and cuts off what they filmed after the server died.
-import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { cutSegment, mp4Segments } from './outputs/mp4File.js';
 
@@ -11,15 +11,18 @@ export interface JobProcesses {
   others: number[];
 }
 
-/** What the server last saw of the capture: when, and how far the MP4 being written had grown. */
+/** What the server last saw of the capture: when, and since when the MP4 being written was there. */
 export interface Heartbeat {
   /** epoch ms of the last beat */
   at: number;
   /** the newest MP4 segment (relative to the work dir), null when the job writes none (HLS) */
   segment: string | null;
-  size: number;
-  /** epoch ms when the segment was first seen at that size */
-  sizeSince: number;
+  /**
+   * epoch ms of the first beat that saw it written to: its first frame was filmed before that, and its frames
+   * are stamped with the wall clock they were filmed at (x11grab, constant frame rate), however far the
+   * encoder is behind; so the segment's second `at - segmentSince` was filmed before the last beat
+   */
+  segmentSince: number;
 }
 
 interface Recorded extends JobProcesses {
@@ -29,7 +32,7 @@ interface Recorded extends JobProcesses {
 const FILE = 'processes.json';
 /** after a takeover: when the server died, for outputs that leave out what came after (recorder/outputs) */
 const GONE_FILE = 'server-gone.json';
-/** the cut is at most this much early (plus the encoder's own latency) */
+/** the cut is at most about twice this early */
 const HEARTBEAT_MS = 250;
 const ENCODER_NAMES = ['ffmpeg'];
 const OTHER_NAMES = ['xvfb', 'pulseaudio', 'chromium', 'chrome'];
@@ -52,7 +55,7 @@ function writeRecord(workDir: string, w: Watch): void {
 
 /**
  * Records a job's processes; while any of them runs (and its work dir is there), a heartbeat every 250 ms
- * notes the time and the size of the MP4 being written. The last one tells a takeover when the server died.
+ * notes the time and the MP4 being written. The last one tells a takeover when the server died.
  */
 export function recordJobProcesses(workDir: string, procs: JobProcesses): void {
   let w = watched.get(workDir);
@@ -79,10 +82,8 @@ function beat(workDir: string): void {
     const now = Date.now();
     const newest = mp4Segments(workDir).at(-1);
     const segment = newest ? relative(workDir, newest) : null;
-    const size = newest ? statSync(newest).size : 0;
     const prev = w.beat;
-    const sizeSince = prev && prev.segment === segment && prev.size === size ? prev.sizeSince : now;
-    w.beat = { at: now, segment, size, sizeSince };
+    w.beat = { at: now, segment, segmentSince: prev && prev.segment === segment ? prev.segmentSince : now };
     writeRecord(workDir, w);
   } catch {
     // the work dir went away between two steps (the job finished): the next beat stops
@@ -138,8 +139,7 @@ export async function stopLeftoverProcesses(workDir: string): Promise<Takeover> 
   if (!hb) return { processes, serverGoneAt: null, cutAtSeconds: null };
   writeFileSync(join(workDir, GONE_FILE), JSON.stringify({ at: hb.at }));
   const segment = hb.segment ? join(workDir, hb.segment) : null;
-  // the segment held `size` bytes (whole fragments) `at - sizeSince` ms before the last beat
-  const cutAtSeconds = segment && existsSync(segment) ? await cutSegment(segment, hb.size, (hb.at - hb.sizeSince) / 1000) : null;
+  const cutAtSeconds = segment && existsSync(segment) ? await cutSegment(segment, (hb.at - hb.segmentSince) / 1000) : null;
   return { processes, serverGoneAt: hb.at, cutAtSeconds };
 }
 

@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FFMPEG_PATH, type Mp4Output } from '../encoder.js';
-import { FFPROBE_PATH, probe } from '../probe.js';
+import { probe } from '../probe.js';
 import { runTool } from '../proc.js';
 import type { Mp4FileOutput } from '../jobSpec.js';
 import { beamKey } from '../../storage/local.js';
@@ -47,25 +47,12 @@ export async function finaliseMp4File(output: Mp4FileOutput, input: FinaliseInpu
   return [{ output: 'mp4File', asset, presignedUrl: ctx.localStorage.presign(key, input.presignSeconds).url }];
 }
 
-/** Where the packets stored in the first `bytes` of a fragmented MP4 end, in seconds (0: none is). */
-async function secondsWithin(file: string, bytes: number): Promise<number> {
-  const { stdout } = await runTool(FFPROBE_PATH, ['-v', 'error', '-show_entries', 'packet=pts_time,duration_time,size,pos', '-of', 'compact=p=0', file], 300_000);
-  let end = 0;
-  for (const line of stdout.toString('utf8').split('\n')) {
-    const f = Object.fromEntries(line.split('|').map((kv) => kv.split('=')));
-    const [pts, dur, size, pos] = [f.pts_time, f.duration_time, f.size, f.pos].map(Number);
-    if (Number.isFinite(pts) && pos >= 0 && pos + size <= bytes) end = Math.max(end, pts + (Number.isFinite(dur) ? dur : 0));
-  }
-  return end;
-}
-
 /**
- * Cuts a segment whose encoder went on after the capture stopped meaning anything (its server died): it is
- * kept up to what its first `bytes` held (whole fragments) plus `moreSeconds` the capture still ran. Returns
- * the seconds kept, or null when there was nothing to cut.
+ * Cuts a segment whose encoder went on after the capture stopped meaning anything (its server died) to its
+ * first `seconds`. Returns the seconds kept, or null when the segment was no longer than that.
  */
-export async function cutSegment(file: string, bytes: number, moreSeconds: number): Promise<number | null> {
-  const keep = (await secondsWithin(file, bytes)) + Math.max(0, moreSeconds);
+export async function cutSegment(file: string, seconds: number): Promise<number | null> {
+  const keep = Math.max(0, seconds);
   const { duration } = await probe(file);
   if (keep >= duration - 0.1) return null;
   const tmp = `${file}.cut.mp4`;

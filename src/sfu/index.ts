@@ -1,7 +1,7 @@
 // The SFU inside the server process: active rooms, joining with an app token, leaving for any reason.
 // Other code uses `activePeers`, `activeSession` and the event log (session.*, peer.*).
 import type { Server } from 'node:http';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Config } from '../config.js';
 import type { Db } from '../store/db.js';
 import type { EventLog } from '../domain/events.js';
@@ -38,7 +38,7 @@ export interface JoinCheck {
   roomSize: number;
   /** the room's max_duration_seconds: caps its sessions */
   roomMaxSeconds: number;
-  identity: Omit<PeerIdentity, 'id' | 'name' | 'userData' | 'joinedAt'>;
+  identity: Omit<PeerIdentity, 'id' | 'name' | 'userData' | 'joinedAt' | 'tokenDigest'>;
 }
 
 export interface JoinRequest {
@@ -48,6 +48,8 @@ export interface JoinRequest {
   expectRole?: string;
   name?: string;
   userData?: unknown;
+  /** the peer this page was before its connection dropped: if still here, the new peer takes its place */
+  previousPeerId?: string;
 }
 
 /** What the SFU is built with (server.ts). */
@@ -115,7 +117,7 @@ export class Sfu {
 
   /** Joins a checked peer: session bookkeeping, then the room announces it. */
   async join(req: JoinRequest, send: (msg: Record<string, unknown>) => void): Promise<{ peer: Peer; room: Room }> {
-    if (this.closing) throw new JoinError(403, 'server is shutting down');
+    if (this.closing) throw new JoinError(503, 'server is shutting down');
     const c = await this.check(req);
     const role = c.identity.role;
     const identity: PeerIdentity = {
@@ -124,11 +126,13 @@ export class Sfu {
       name: (req.name ?? '').trim() || c.identity.userId || c.roleName,
       userData: userDataText(req.userData),
       joinedAt: rfc3339(),
+      tokenDigest: createHash('sha256').update(req.token).digest('hex'),
     };
     // From the limit checks to room.add there is no await without this peer's reservation in room.joining:
     // two joins racing for the last place cannot both pass.
     let room = this.rooms.get(c.roomId);
-    const present = room?.occupancy(c.roleName) ?? { role: 0, visible: 0 };
+    const replaced = this.replaceable(room, req.previousPeerId, identity.tokenDigest);
+    const present = room?.occupancy(c.roleName, replaced) ?? { role: 0, visible: 0 };
     const full = role.maxPeerCount < 0 || (role.maxPeerCount > 0 && present.role >= role.maxPeerCount);
     if (!identity.hidden && full) throw new JoinError(403, `role ${c.roleName} is full`);
     if (!identity.hidden && c.roomSize > 0 && present.visible >= c.roomSize) throw new JoinError(403, 'room is full');
@@ -159,6 +163,9 @@ export class Sfu {
         });
         identity.joinedAt = peer.session.joinedAt;
       }
+      // after the new peer's session join (a session it kept alone stays open), before it enters (it must not
+      // receive its own old tracks); meanwhile this peer's reservation keeps the room
+      if (replaced) await this.leave(replaced, 'websocket closed', 'replaced by a new connection');
     } finally {
       room.joining.delete(peer);
       // a failed session write leaves no peer behind
@@ -167,12 +174,21 @@ export class Sfu {
     if (this.closing) {
       if (peer.session) await this.sessions.leave(peer.session, 'server removed peer', 'server shutting down');
       this.dropIfEmpty(room);
-      throw new JoinError(403, 'server is shutting down');
+      throw new JoinError(503, 'server is shutting down');
     }
     room.joining.delete(peer);
     room.add(peer);
     this.deps.log.info({ peerId: peer.id, roomId: c.roomId, role: c.roleName, hidden: identity.hidden }, 'peer joined');
     return { peer, room };
+  }
+
+  /**
+   * The peer a re-joining page was, if it is still here (its old connection not yet timed out) and was joined
+   * with the same token: a peer id alone (other pages see it) takes no one's place.
+   */
+  private replaceable(room: Room | undefined, previousPeerId: string | undefined, tokenDigest: string): Peer | undefined {
+    const old = previousPeerId ? room?.peers.get(previousPeerId) : undefined;
+    return old && !old.closed && old.info.tokenDigest === tokenDigest ? old : undefined;
   }
 
   /** Removes a peer for `reason`; the first cause wins, later ones (its socket closing after a leave) do nothing. */
@@ -263,7 +279,8 @@ export class Sfu {
     const all = [...this.rooms.values()].flatMap((r) => [...r.peers.values()]);
     await Promise.all(
       all.map((p) => {
-        p.send({ type: 'removed', reason: 'server removed peer', message: 'server shutting down' });
+        // reconnect: the page tries again until a server is back (a restart)
+        p.send({ type: 'removed', reason: 'server removed peer', message: 'server shutting down', reconnect: true });
         return this.leave(p, 'server removed peer', 'server shutting down');
       }),
     );

@@ -37,6 +37,8 @@ export interface PeerIdentity {
   /** the recorder: never announced, never a participant */
   hidden: boolean;
   joinedAt: string;
+  /** sha-256 of the token it joined with: only a page holding that token may take its place (a re-join) */
+  tokenDigest: string;
 }
 
 export interface Publication {

@@ -45,11 +45,11 @@ export class Room implements PeerHooks {
   }
 
   /** Places taken by visible peers, in the room and joining: by `roleName`, and in all (the room's size). */
-  occupancy(roleName: string): { role: number; visible: number } {
+  occupancy(roleName: string, except?: Peer): { role: number; visible: number } {
     let role = 0;
     let visible = 0;
     for (const p of [...this.peers.values(), ...this.joining]) {
-      if (p.info.hidden) continue; // the recorder takes no one's place
+      if (p.info.hidden || p === except) continue; // the recorder takes no one's place; a re-joining page keeps its own
       if (p.info.roleName === roleName) role++;
       visible++;
     }

@@ -2,11 +2,13 @@
 // socket. A ping every few seconds finds dead peers (network loss) within config.peerTimeoutSeconds.
 // Abuse limits: frame size (1009), messages waiting per socket (1008), time to join, size of user_data.
 //
-// page → server: preview{token} · join{token, name} · answer{sdp} · candidate{candidate} ·
+// page → server: preview{token} · join{token, name, previous_peer_id?} · answer{sdp} · candidate{candidate} ·
 //                publish{tracks:[{cid, kind, muted}]} · unpublish{track_id} · mute{track_id, muted} · leave
 // server → page: preview{room, role} · joined{peer_id, session_id, room, role, peers, speaking} · offer{sdp, mids} ·
 //                peer-joined{peer} · peer-left{peer_id} · track-added/-removed/-updated{peer_id, track_id, kind, …} ·
-//                published{track_id, cid} · refused{cids} · speaking{peer_ids} · removed{reason} · error{code, message}
+//                published{track_id, cid} · refused{cids} · speaking{peer_ids} · removed{reason, reconnect?} · error{code, message}
+// A page whose socket dropped joins again with the same token, naming the peer it was (previous_peer_id): if
+// that peer is still here (a network blip), the new one takes its place; after a restart it is a plain join.
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -33,6 +35,7 @@ const ClientMessage = Type.Union([
       type: Type.Literal('join'),
       ...Auth,
       name: Type.Optional(Str(100)),
+      previous_peer_id: Type.Optional(Str(64)),
       user_data: Type.Optional(Type.Union([Str(2048), Type.Record(Type.String(), Type.Unknown())])),
     },
     { additionalProperties: false },
@@ -212,7 +215,7 @@ export class Signaling {
         conn.joining = true;
         try {
           const { peer: joined, room } = await this.sfu.join(
-            { token: msg.token, expectRoomId: msg.room_id, expectRole: msg.role, name: msg.name, userData: msg.user_data },
+            { token: msg.token, expectRoomId: msg.room_id, expectRole: msg.role, name: msg.name, userData: msg.user_data, previousPeerId: msg.previous_peer_id },
             (m) => this.send(conn, m),
           );
           conn.peer = joined;

@@ -166,7 +166,9 @@ test('server shutdown removes connected peers and closes their session', async (
   c.ws.send(JSON.stringify({ type: 'join', token: await s.appToken(roomId, 'hls-viewer'), name: 'Late' }));
   const joined = await c.next('joined');
   await s.services.sfu.close();
-  assert.equal((await c.next('removed')).reason, 'server removed peer');
+  const removed = await c.next('removed');
+  assert.equal(removed.reason, 'server removed peer');
+  assert.equal(removed.reconnect, true, 'a page tries again: the server may be restarting');
   const leave = (await s.services.events.list({ type: 'peer.leave.success', roomId })).find((e) => e.data.peer_id === joined.peer_id);
   assert.equal(leave?.data.reason, 'server removed peer');
   const closes = await s.services.events.list({ type: 'session.close.success', roomId });

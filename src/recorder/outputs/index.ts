@@ -8,6 +8,7 @@ import { hlsEncoderOutput, hlsPausesEncoder } from './hlsLive.js';
 import { finaliseHlsVod } from './hlsVod.js';
 import { finaliseLayerFiles } from './layerFiles.js';
 import type { AssetDraft, FinaliseInput } from './finalise.js';
+import { serverGoneAt } from '../leftovers.js';
 
 /** ffmpeg's output for the encoded output; `segment` counts the MP4 files of one attempt. */
 export function encoderOutputOf(o: EncodedOutput, attemptDir: string, segment: number): Mp4Output | HlsOutput {
@@ -26,7 +27,11 @@ export function liveOutputOf(spec: JobSpec): HlsLiveOutput | undefined {
  * Every output's assets; an output that fails adds to `problems` and the others still run (what was
  * captured is never dropped because another output could not be made). Per-layer files first, then the VOD.
  */
-export async function finaliseOutputs(input: FinaliseInput): Promise<{ drafts: AssetDraft[]; problems: string[] }> {
+export async function finaliseOutputs(given: FinaliseInput): Promise<{ drafts: AssetDraft[]; problems: string[] }> {
+  // after a takeover, what the encoder filmed once the server had died is left out like a pause (HLS segments;
+  // the MP4 was cut at the takeover)
+  const goneAt = serverGoneAt(given.workDir);
+  const input = goneAt === null ? given : { ...given, pauses: [...given.pauses, { from: goneAt, to: null }] };
   const drafts: AssetDraft[] = [];
   const problems: string[] = [];
   const live = liveOutputOf(input.spec);

@@ -1,9 +1,11 @@
 // Output kind mp4File: the composite recording as one MP4. The encoder writes fragmented MP4 segments into
 // the attempt's directory (a pause ends one, a resume starts the next, so paused time is not in the files);
 // finalising joins them without re-encoding (one segment, the usual case, is the asset as it is).
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Mp4Output } from '../encoder.js';
+import { FFMPEG_PATH, type Mp4Output } from '../encoder.js';
+import { probe } from '../probe.js';
+import { runTool } from '../proc.js';
 import type { Mp4FileOutput } from '../jobSpec.js';
 import { beamKey } from '../../storage/local.js';
 import { draftAsset, startedMsOf, type AssetDraft, type FinaliseInput } from './finalise.js';
@@ -43,4 +45,22 @@ export async function finaliseMp4File(output: Mp4FileOutput, input: FinaliseInpu
   const { size } = ctx.localStorage.put(key, file);
   const asset = draftAsset(input, 'room-composite', key, size, duration, { resolution: { width: output.width, height: output.height } });
   return [{ output: 'mp4File', asset, presignedUrl: ctx.localStorage.presign(key, input.presignSeconds).url }];
+}
+
+/**
+ * Cuts a segment whose encoder went on after the capture stopped meaning anything (its server died) to its
+ * first `seconds`. Returns the seconds kept, or null when the segment was no longer than that.
+ */
+export async function cutSegment(file: string, seconds: number): Promise<number | null> {
+  const keep = Math.max(0, seconds);
+  const { duration } = await probe(file);
+  if (keep >= duration - 0.1) return null;
+  const tmp = `${file}.cut.mp4`;
+  try {
+    await runTool(FFMPEG_PATH, ['-hide_banner', '-loglevel', 'error', '-y', '-i', file, '-t', keep.toFixed(3), '-map', '0', '-c', 'copy', '-movflags', '+faststart', tmp], 300_000);
+    renameSync(tmp, file);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+  return keep;
 }

@@ -6,6 +6,9 @@
 // (straight in, header and controls), auth_token, ui_mode=activespeaker, name, userId.
 // When joined and rendering: document.body.dataset.joined = 'true'; once the remote pictures show (or 5 s
 // later), document.body.dataset.mediaReady = 'true' (the recorder waits for both).
+// A dropped connection (network, server restart) is not the end: the page joins again on its own with the same
+// token (0.5 s, then doubling up to 5 s between tries, for as long as it is open), publishes again and
+// receives again; document.body.dataset.reconnecting = 'true' meanwhile.
 
 import { startHlsViewer } from './hlsViewer.js';
 
@@ -35,6 +38,10 @@ const state = {
   room: null,
   joined: false,
   leaving: false,
+  /** the name joined with, for joining again */
+  name: '',
+  /** a reconnect loop is running */
+  reconnecting: false,
   /** local tracks by cid (the MediaStreamTrack id) */
   local: new Map(),
   /** cid → server track id, once the server has an m-line for it */
@@ -100,13 +107,26 @@ async function getToken() {
 
 // ---------- signaling
 
+/** between reconnect tries: the first wait, doubled each time up to the last */
+const RECONNECT_FIRST_MS = 500;
+const RECONNECT_MAX_MS = 5000;
+/** a server that took the socket but does not answer the join within this is tried again */
+const REJOIN_TIMEOUT_MS = 15000;
+/** refusals that another try would not change (a 503, a server shutting down, is tried again) */
+const FINAL_REFUSALS = [401, 403, 404];
+
 function connect() {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
     ws.onopen = () => resolve(ws);
     ws.onerror = () => reject(new Error('Could not reach the meeting server.'));
-    ws.onmessage = (e) => onMessage(JSON.parse(e.data));
-    ws.onclose = (e) => onClose(e);
+    ws.onmessage = (e) => {
+      if (ws === state.ws) onMessage(JSON.parse(e.data));
+    };
+    // a socket given up on (a failed try, a replaced one) closes without consequence
+    ws.onclose = (e) => {
+      if (ws === state.ws) onClose(e);
+    };
   });
 }
 
@@ -139,7 +159,11 @@ function onMessage(msg) {
     case 'speaking': return onSpeaking(msg.peer_ids);
     case 'published': return void state.trackIds.set(msg.cid, msg.track_id);
     case 'refused': return console.warn('server refused tracks', msg.cids, msg.message);
-    case 'removed': state.leaving = true; return leftRoom(msg.message ? `You were removed from the meeting (${msg.message}).` : 'You were removed from the meeting.');
+    case 'removed':
+      // a server going down for a restart: the socket closes next, and the page comes back when the server does
+      if (msg.reconnect) return;
+      state.leaving = true;
+      return leftRoom(msg.message ? `You were removed from the meeting (${msg.message}).` : 'You were removed from the meeting.');
     case 'error': return console.warn('server error', msg.code, msg.message);
   }
 }
@@ -147,7 +171,67 @@ function onMessage(msg) {
 function onClose(e) {
   for (const w of waiters.splice(0)) w.reject(Object.assign(new Error(e.reason || 'The connection closed.'), { code: e.code >= 4000 ? e.code - 4000 : 0 }));
   if (state.leaving || !state.joined) return;
-  leftRoom('The connection to the meeting was lost.');
+  reconnect();
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The connection dropped while in the room: join again with the same token, naming the peer this page was (a
+ * server that still has it lets the new peer take its place), until it works or is refused for good.
+ */
+async function reconnect() {
+  if (state.reconnecting) return;
+  state.reconnecting = true;
+  const previousPeerId = state.peerId;
+  dropConnection();
+  setStatus('Reconnecting…');
+  document.body.dataset.reconnecting = 'true';
+  for (let attempt = 0; !state.leaving; attempt++) {
+    await sleep(Math.min(RECONNECT_MAX_MS, RECONNECT_FIRST_MS * 2 ** attempt));
+    if (state.leaving) break;
+    try {
+      state.ws = await connect();
+      if (state.leaving) throw new Error('left meanwhile');
+      const joined = waitFor('joined');
+      send({ type: 'join', token: state.token, room_id: opts.roomId, role: opts.role, name: state.name, previous_peer_id: previousPeerId ?? undefined });
+      await Promise.race([joined, sleep(REJOIN_TIMEOUT_MS).then(() => Promise.reject(Object.assign(new Error('no answer'), { code: 0 })))]);
+      break;
+    } catch (err) {
+      const ws = state.ws;
+      state.ws = null;
+      ws?.close();
+      waiters.length = 0;
+      // a room-code page's token ran out: a fresh one, and try again
+      if (err.code === 401 && opts.code) {
+        state.token = await getToken().catch(() => state.token);
+        continue;
+      }
+      if (FINAL_REFUSALS.includes(err.code)) {
+        state.reconnecting = false;
+        delete document.body.dataset.reconnecting;
+        state.leaving = true;
+        return leftRoom(refusal(err));
+      }
+    }
+  }
+  state.reconnecting = false;
+  delete document.body.dataset.reconnecting;
+}
+
+/** What belonged to the lost connection goes: its media connection, what its offers said, its track ids. */
+function dropConnection() {
+  state.joined = false;
+  delete document.body.dataset.joined;
+  delete document.body.dataset.mediaReady;
+  state.ws = null;
+  state.pc?.close();
+  state.pc = null;
+  state.mids = {};
+  state.trackIds.clear();
+  attachedTracks.clear();
+  state.offers = Promise.resolve();
+  for (const w of waiters.splice(0)) w.reject(Object.assign(new Error('The connection closed.'), { code: 0 }));
 }
 
 // ---------- local media
@@ -488,12 +572,16 @@ async function onOffer({ sdp, mids }) {
   }
   const answer = await pc.createAnswer();
   await pc.setLocalDescription(answer);
+  // an offer of a connection lost meanwhile is not answered on the next one
+  if (pc !== state.pc) return;
   send({ type: 'answer', sdp: pc.localDescription.sdp });
 }
 
 // ---------- joining and leaving
 
 function onJoined(msg) {
+  // joined again: the room as it is now replaces what the page showed (the tiles of the lost connection)
+  for (const id of [...state.tiles.keys()]) removePeer(id);
   state.joined = true;
   state.peerId = msg.peer_id;
   state.room = msg.room;
@@ -530,6 +618,12 @@ function onJoined(msg) {
   if (mic && publishes.includes('audio')) tracks.push({ cid: mic.id, kind: 'audio', muted: !state.micOn });
   if (cam && publishes.includes('camera')) tracks.push({ cid: cam.id, kind: 'camera', muted: !state.cameraOn });
   if (tracks.length > 0) send({ type: 'publish', tracks });
+  // a screen still shared from before a reconnect is published again
+  const screen = state.screenCid && state.local.get(state.screenCid);
+  if (screen) {
+    addScreenTile(`local-${screen.id}`, state.peerId, screen, true);
+    send({ type: 'publish', tracks: [{ cid: screen.id, kind: 'screen' }] });
+  }
   setStatus(viewer ? '' : 'Connected');
   requestAnimationFrame(() => {
     document.body.dataset.joined = 'true';
@@ -553,6 +647,7 @@ function signalMediaReady() {
 }
 
 async function join(name) {
+  state.name = name;
   setStatus('Joining…');
   // a socket left on the preview screen for long is closed by the server: a fresh one joins
   if (state.ws?.readyState !== WebSocket.OPEN) {

@@ -1,0 +1,16 @@
+// How long the picture at the end of a recording stands still (ffmpeg freezedetect): a capture that went on
+// filming a page whose meeting had stopped ends on a frozen picture.
+import { runTool } from '../../src/recorder/proc.js';
+import { probe } from '../../src/recorder/probe.js';
+
+/** Seconds of still picture up to the end of the file (0 when it moves until the end). */
+export async function frozenTailSeconds(file: string, noiseDb = -50): Promise<number> {
+  const { duration } = await probe(file);
+  const { stderr } = await runTool('ffmpeg', ['-hide_banner', '-nostats', '-i', file, '-map', '0:v:0', '-vf', `freezedetect=n=${noiseDb}dB:d=0.3`, '-f', 'null', '-'], 300_000);
+  const starts = [...stderr.matchAll(/freeze_start: ([\d.]+)/g)].map((m) => Number(m[1]));
+  const ends = [...stderr.matchAll(/freeze_end: ([\d.]+)/g)].map((m) => Number(m[1]));
+  const last = starts.at(-1);
+  // a freeze still open at the end of the file has a start and no end
+  if (last === undefined || ends.length === starts.length) return 0;
+  return duration - last;
+}

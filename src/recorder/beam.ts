@@ -4,6 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { openStage } from './stage.js';
 import { startEncoder, type Encoder } from './encoder.js';
+import { describeExit } from './proc.js';
 import { encoderOutputOf, pausesEncoder } from './outputs/index.js';
 import type { Capture, LaunchCapture } from './jobSpec.js';
 
@@ -30,7 +31,7 @@ export const launchBeam: LaunchCapture = async (spec, log) => {
       ...(spec.output.kind === 'hlsLive' ? { audioBitrateKbps: spec.output.audioBitrateKbps } : {}),
       output,
       logger: log,
-      onExit: (e) => stage.reportCrash(`encoder exited (${e.signal ?? e.code}): ${e.stderrTail.slice(-300)}`),
+      onExit: (e) => stage.reportCrash(describeExit('ffmpeg', e, e.runtimeLines)),
     });
   };
   const stopEncoder = async () => {

@@ -9,7 +9,7 @@ import type { Logger } from '../logger.js';
 import { readMessages, messageWriter, type FromHandler, type ToHandler } from './channel.js';
 import type { Capture, CaptureResult, LaunchCapture } from './jobSpec.js';
 import { stopProcesses, type JobProcesses } from './leftovers.js';
-import { LineRing, forgetReportedProcesses, trackReportedProcesses } from './proc.js';
+import { LineRing, describeExit, forgetReportedProcesses, trackReportedProcesses } from './proc.js';
 
 export const HANDLER_SCRIPT = fileURLToPath(new URL('./handler.js', import.meta.url));
 /** a stop that takes longer than this (encoder trailer, browser close) is given up on */
@@ -117,7 +117,8 @@ export const launchInHandler: LaunchCapture = (spec, log) =>
         forgetReportedProcesses(pid);
         return;
       }
-      const reason = `recorder handler exited (${signal ?? code})${stderr.text() ? `: ${stderr.text().slice(-300)}` : ''}`;
+      // a Node crash ends with its stack and version: the error line above them says why
+      const reason = describeExit('recorder handler', { code, signal }, stderr.text().split('\n').filter((l) => !/^\s+at |^Node\.js v/.test(l)));
       if (launched) reportCrash(reason);
       else {
         forgetReportedProcesses(pid);

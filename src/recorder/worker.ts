@@ -39,18 +39,22 @@ type PlannedJob = NonNullable<Awaited<ReturnType<EgressJobKindAdapter['specOf']>
 interface Launched {
   capture: Capture;
   attempt: number;
-  launch: (attempt: number) => Promise<Capture>;
+  launch: (attempt: number, relaunchesLeft: number) => Promise<Capture>;
 }
 
 /** What the worker follows of one capture: its crash and first frame, as they happen. */
 interface Watched {
   capture: Capture;
+  /** its work sub-directory ("attempt-2") */
+  attempt: string;
   crash: { reason: string; at: number } | null;
   firstFrameAt: Date | null;
+  /** its encoder restarts already counted */
+  restartsSeen: number;
 }
 
-function watch(capture: Capture): Watched {
-  const w: Watched = { capture, crash: null, firstFrameAt: null };
+function watch(capture: Capture, attempt: number): Watched {
+  const w: Watched = { capture, attempt: `attempt-${attempt}`, crash: null, firstFrameAt: null, restartsSeen: 0 };
   void capture.crashed.then((reason) => (w.crash = { reason, at: Date.now() }));
   capture.firstFrame.then((at) => (w.firstFrameAt = at)).catch(() => undefined);
   return w;
@@ -134,8 +138,11 @@ export class EgressWorker {
     const dir = this.workDir(r.id);
     mkdirSync(dir, { recursive: true });
     const live = liveOutputOf(spec);
-    // each attempt (a join retry, or a relaunch after a crash) captures into its own directory
-    const launchAttempt = (attempt: number): Promise<Capture> => this.launchCapture(job, r, planned, join(dir, `attempt-${attempt}`), log);
+    // each attempt (a join retry, or a relaunch after a crash) captures into its own directory; it may start its
+    // encoder again itself as often as the job has relaunches left
+    const canRelaunch = relaunchable(encodedOutputOf(spec));
+    const launchAttempt = (attempt: number, relaunchesLeft: number): Promise<Capture> =>
+      this.launchCapture(job, r, planned, { workDir: join(dir, `attempt-${attempt}`), encoderRestarts: canRelaunch ? relaunchesLeft : 0 }, log);
     let capture: Capture | null = null;
     let launched = 0;
     let lastError = '';
@@ -147,7 +154,7 @@ export class EgressWorker {
         mkdirSync(live.dir, { recursive: true });
       }
       try {
-        capture = await launchAttempt(attempt);
+        capture = await launchAttempt(attempt, MAX_RELAUNCHES);
         launched = attempt;
       } catch (err) {
         lastError = redactSecrets(err instanceof Error ? err.message : String(err));
@@ -164,7 +171,7 @@ export class EgressWorker {
   };
 
   /** One capture of the job into `workDir`, with a fresh short-lived join token (only needed until the page joined). */
-  private async launchCapture(job: QueuedJob, r: JobView, planned: PlannedJob, workDir: string, log: Logger): Promise<Capture> {
+  private async launchCapture(job: QueuedJob, r: JobView, planned: PlannedJob, where: Pick<CaptureSpec, 'workDir' | 'encoderRestarts'>, log: Logger): Promise<Capture> {
     const captureSpec: CaptureSpec = {
       url: await recorderJoinUrl(this.ctx, { id: r.id, kind: job.kind, roomId: r.room_id, meetingUrl: r.meeting_url }),
       allowedHosts: recorderAllowedHosts(this.ctx),
@@ -173,7 +180,7 @@ export class EgressWorker {
       size: planned.size,
       fps: planned.fps,
       audioOnly: planned.audioOnly,
-      workDir,
+      ...where,
       output: encodedOutputOf(planned.spec),
     };
     return this.launch(captureSpec, log);
@@ -188,7 +195,7 @@ export class EgressWorker {
   private async follow(kind: EgressJobKindAdapter, spec: JobSpec, r: JobView, first: Launched, log: Logger): Promise<void> {
     const dir = this.workDir(r.id);
     const live = liveOutputOf(spec);
-    let cur = watch(first.capture);
+    let cur = watch(first.capture, first.attempt);
     const relaunch: RelaunchState = { attempt: first.attempt, count: 0, gap: null, error: '' };
     let recordedProcesses = '';
     const recordProcesses = () => {
@@ -209,10 +216,24 @@ export class EgressWorker {
       if (relaunch.gap) recordGap(dir, { ...relaunch.gap, resumedAt: at });
       relaunch.gap = null;
     };
+    /** the capture's own encoder restarts: gaps too, and relaunches of the job's budget */
+    const countRestarts = () => {
+      const restarts = cur.capture.restarts?.() ?? [];
+      for (; cur.restartsSeen < restarts.length; cur.restartsSeen++) {
+        const { segment, crashedAt, resumedAt, reason } = restarts[cur.restartsSeen];
+        recordGap(dir, { attempt: cur.attempt, segment, crashedAt, resumedAt, reason });
+        relaunch.count++;
+        log.warn({ reason, relaunch: relaunch.count }, `the ${kind.label}'s encoder died and was started again`);
+      }
+    };
     for (;;) {
       await new Promise((res) => setTimeout(res, POLL_MS));
       if (this.stopped) break;
+      countRestarts();
       if (cur.crash) {
+        // what it left stopped first; its last encoder restarts are known then
+        await cur.capture.stop();
+        countRestarts();
         const next = relaunchable(encodedOutputOf(spec)) ? await this.relaunch(kind, r, cur, relaunch, first.launch, paused, log) : null;
         if (!next) break;
         cur = next;
@@ -253,6 +274,7 @@ export class EgressWorker {
       if (live) pruneLiveWindow(live, pruned);
     }
     await cur.capture.stop();
+    countRestarts();
     const open = pauses.at(-1);
     if (open && open.to === null) open.to = Date.now();
     const latest = (await kind.get(r.id)) ?? r;
@@ -278,13 +300,12 @@ export class EgressWorker {
       state.attempt++;
       log.warn({ reason: crash.reason, relaunch: state.count, attempt: state.attempt }, `the ${kind.label}'s capture crashed; relaunching it`);
       try {
-        const capture = await launch(state.attempt);
+        const capture = await launch(state.attempt, MAX_RELAUNCHES - state.count);
         if (paused) await capture.pause();
         // a relaunch that crashes before its first frame makes one longer gap
-        state.gap = state.gap ?? { attempt: `attempt-${state.attempt}`, crashedAt: crash.at, reason: crash.reason };
-        state.gap.attempt = `attempt-${state.attempt}`;
+        state.gap = { ...(state.gap ?? { crashedAt: crash.at, reason: crash.reason }), attempt: `attempt-${state.attempt}`, segment: 0 };
         state.error = '';
-        return watch(capture);
+        return watch(capture, state.attempt);
       } catch (err) {
         state.error = redactSecrets(err instanceof Error ? err.message : String(err));
         log.warn({ attempt: state.attempt, err: state.error }, `the ${kind.label}'s capture could not be relaunched`);

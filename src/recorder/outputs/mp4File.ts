@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Mp4Output } from '../encoder.js';
 import type { Mp4FileOutput } from '../jobSpec.js';
 import { beamKey } from '../../storage/local.js';
-import { assetGaps, attemptNumber, readGaps } from './gaps.js';
+import { assetGaps, attemptNumber, readGaps, type SegmentFile } from './gaps.js';
 import { draftAsset, startedMsOf, type AssetDraft, type FinaliseInput } from './finalise.js';
 
 /** Encoder output of the n-th segment of an attempt. */
@@ -18,14 +18,14 @@ export function mp4EncoderOutput(attemptDir: string, segment: number): Mp4Output
 export const mp4PausesEncoder = true;
 
 /** Segment files of every attempt of the job, in the order they were written (also those a dead handler left). */
-export function mp4Segments(workDir: string): Array<{ file: string; attempt: string }> {
+export function mp4Segments(workDir: string): SegmentFile[] {
   if (!existsSync(workDir)) return [];
-  const out: Array<{ file: string; attempt: string }> = [];
+  const out: SegmentFile[] = [];
   const attempts = readdirSync(workDir).filter((n) => !Number.isNaN(attemptNumber(n)));
   for (const attempt of attempts.sort((a, b) => attemptNumber(a) - attemptNumber(b))) {
     const d = join(workDir, attempt);
     if (!statSync(d).isDirectory()) continue;
-    for (const f of readdirSync(d).filter((n) => /^segment-\d+\.mp4$/.test(n)).sort()) out.push({ file: join(d, f), attempt });
+    for (const f of readdirSync(d).filter((n) => /^segment-\d+\.mp4$/.test(n)).sort()) out.push({ file: join(d, f), attempt, segment: Number(/\d+/.exec(f)![0]) });
   }
   return out.filter((s) => statSync(s.file).size > 0);
 }
@@ -45,7 +45,7 @@ export async function finaliseMp4File(output: Mp4FileOutput, input: FinaliseInpu
     await media.joinSegments(segments.map((s) => s.file), file);
   }
   const duration = await media.durationOf(file);
-  const gaps = await assetGaps(readGaps(workDir), segments, media, input.pauses);
+  const gaps = await assetGaps(readGaps(workDir), segments, media, input.pauses, job.started_at ? Date.parse(job.started_at) : null);
   const key = beamKey(ctx.customerId, job.room_id, startedMsOf(job));
   const { size } = ctx.localStorage.put(key, file);
   const asset = draftAsset(input, 'room-composite', key, size, duration, { resolution: { width: output.width, height: output.height }, ...(gaps.length ? { gaps } : {}) });

@@ -98,7 +98,9 @@ async function killMidRecording(which: 'chromium' | 'ffmpeg'): Promise<void> {
   // (a loaded encoder runs behind: what it had not written when killed is missing too, so the gap may come earlier)
   assert.ok(gap.at < killedSecondsIn + 6 && gap.at + gap.missing_seconds > killedSecondsIn - 3, `the gap at ${gap.at} s (${gap.missing_seconds} s) is not where the kill was (${killedSecondsIn} s)`);
   assert.ok(gap.missing_seconds > 0 && gap.missing_seconds < 60, `missing ${gap.missing_seconds} s`);
-  assert.ok(info.duration >= total - gap.missing_seconds - 4, `asset ${info.duration} s of a ${total} s meeting with ${gap.missing_seconds} s missing`);
+  // a few seconds more may be short: on a loaded machine the encoder runs seconds behind, and what it had not
+  // written when stopped is not in any recording (measured: up to ~6 s at a load average of 25 on 2 cores)
+  assert.ok(info.duration >= total - gap.missing_seconds - 8, `asset ${info.duration} s of a ${total} s meeting with ${gap.missing_seconds} s missing`);
   assert.ok(info.duration <= total + 1, `asset ${info.duration} s longer than the ${total} s meeting`);
   assert.equal(info.streams.find((x) => x.type === 'video')?.codec, 'h264');
 

@@ -1,11 +1,13 @@
 // The capture of one egress job: the recorder's stage (Xvfb + PulseAudio, headful Chromium on the meeting
 // page, joined) filmed by one ffmpeg writing the job's encoded output (outputs/: MP4 segments or the HLS
-// ladder). For an MP4 a pause ends the current segment and a resume starts the next one on the same stage.
+// ladder). For an MP4 a pause ends the current segment and a resume starts the next one on the same stage;
+// so does an encoder that died mid-way, while the spec allows restarts (the worker counts them as relaunches).
 import { mkdirSync } from 'node:fs';
 import { openStage } from './stage.js';
-import { startEncoder, type Encoder } from './encoder.js';
+import { startEncoder, type Encoder, type EncoderExit } from './encoder.js';
+import { describeExit } from './proc.js';
 import { encoderOutputOf, pausesEncoder } from './outputs/index.js';
-import type { Capture, LaunchCapture } from './jobSpec.js';
+import type { Capture, EncoderRestart, LaunchCapture } from './jobSpec.js';
 
 export const launchBeam: LaunchCapture = async (spec, log) => {
   const { size } = spec;
@@ -14,6 +16,11 @@ export const launchBeam: LaunchCapture = async (spec, log) => {
   const files: string[] = [];
   let encoder: Encoder | null = null;
   let graceful = false;
+  let paused = false;
+  const restarts: EncoderRestart[] = [];
+  let restartsLeft = spec.output.kind === 'mp4File' ? (spec.encoderRestarts ?? 0) : 0;
+  let stageCrashed = false;
+  void stage.crashed.then(() => (stageCrashed = true));
 
   const startSegment = (): Encoder => {
     const output = encoderOutputOf(spec.output, spec.workDir, files.length);
@@ -30,8 +37,31 @@ export const launchBeam: LaunchCapture = async (spec, log) => {
       ...(spec.output.kind === 'hlsLive' ? { audioBitrateKbps: spec.output.audioBitrateKbps } : {}),
       output,
       logger: log,
-      onExit: (e) => stage.reportCrash(`encoder exited (${e.signal ?? e.code}): ${e.stderrTail.slice(-300)}`),
+      onExit: (e) => encoderDied(e),
     });
+  };
+  /**
+   * An encoder that was recording and died on its own is started again on the same stage, into the next
+   * segment (a gap of a second or two), while restarts are left; otherwise the capture crashed.
+   */
+  const encoderDied = (e: EncoderExit) => {
+    const reason = describeExit('ffmpeg', e, e.runtimeLines);
+    const crashedAt = Date.now();
+    const recorded = e.progress.frame > 0 || e.progress.outTimeMs > 0;
+    // Xvfb or PulseAudio dying takes the encoder along: their exit is given a moment to be seen first
+    setTimeout(() => {
+      if (stopping || paused) return;
+      if (stageCrashed || !recorded || restartsLeft <= 0) {
+        stage.reportCrash(reason);
+        return;
+      }
+      restartsLeft--;
+      const segment = files.length;
+      log.warn({ reason, restartsLeft }, 'the encoder died; starting it again');
+      const next = startSegment();
+      encoder = next;
+      next.firstFrame.then(() => restarts.push({ segment, crashedAt, resumedAt: Date.now(), reason })).catch(() => undefined);
+    }, 300);
   };
   const stopEncoder = async () => {
     const e = encoder;
@@ -54,11 +84,14 @@ export const launchBeam: LaunchCapture = async (spec, log) => {
     firstFrame,
     crashed: stage.crashed,
     async pause() {
+      paused = true;
       if (pausesEncoder(spec.output)) await stopEncoder();
     },
     async resume() {
+      paused = false;
       if (!encoder) encoder = startSegment();
     },
+    restarts: () => restarts,
     processes() {
       const { xvfb, pulse } = stage.display.pids;
       return { encoders: encoder ? [encoder.pid] : [], others: [stage.browser.pid, xvfb, pulse] };

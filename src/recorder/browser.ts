@@ -45,6 +45,13 @@ export interface BrowserExit {
   reason: 'exited' | 'page-crashed' | 'disconnected';
   code: number | null;
   signal: NodeJS.Signals | null;
+  /** its last stderr lines, D-Bus chatter left out (exited only) */
+  lines?: string[];
+}
+
+/** Chromium's stderr without the D-Bus complaints every headful start prints. */
+function stderrLines(tail: string): string[] {
+  return tail.split('\n').filter((l) => l && !/dbus|unexpected operator/i.test(l));
 }
 
 /** A JavaScript expression that becomes truthy, or a CSS selector that gets attached. */
@@ -155,7 +162,7 @@ export async function launchRecorderBrowser(opts: RecorderBrowserOptions): Promi
     for (const l of listeners) l(e);
   };
   proc.onExit((info, expected) => {
-    if (!expected) report({ reason: 'exited', ...info });
+    if (!expected) report({ reason: 'exited', ...info, lines: stderrLines(proc.stderrTail()) });
   });
 
   let browser: Browser | null = null;
@@ -253,7 +260,7 @@ export async function launchRecorderBrowser(opts: RecorderBrowserOptions): Promi
       },
     };
   } catch (err) {
-    const tail = proc.stderrTail().split('\n').filter((l) => !/dbus|unexpected operator/i.test(l)).slice(-10).join('\n');
+    const tail = stderrLines(proc.stderrTail()).slice(-10).join('\n');
     await cleanupAfterFailure();
     if (err instanceof Error && tail) err.message += `\nchromium stderr:\n${tail}`;
     throw err;

@@ -3,7 +3,7 @@
 // message, not on the command line: it holds the recorder's join token.
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import type { CaptureSpec } from './jobSpec.js';
+import type { CaptureSpec, EncoderRestart } from './jobSpec.js';
 import type { JobProcesses } from './leftovers.js';
 
 export type ToHandler =
@@ -25,6 +25,8 @@ export type FromHandler =
   | { type: 'progress'; processes: JobProcesses; owned: OwnedPid[]; tempDirs: string[] }
   /** the encoder wrote its first frame */
   | { type: 'started'; at: string }
+  /** the encoder died and was started again (the capture goes on) */
+  | { type: 'restarted'; restart: EncoderRestart }
   /** a process of the capture died on its own */
   | { type: 'crashed'; reason: string }
   /** after a stop (or a launch that failed, with `error`); the handler exits next */

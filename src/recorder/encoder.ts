@@ -85,6 +85,8 @@ export interface EncoderExit extends ExitInfo {
   /** stop() had to escalate to a signal */
   escalated: NodeJS.Signals | null;
   stderrTail: string;
+  /** stderr lines written after the first frame: what it said while running (start-up warnings left out) */
+  runtimeLines: string[];
   progress: EncoderProgress;
 }
 
@@ -214,6 +216,7 @@ export function startEncoder(opts: EncoderOptions): Encoder {
   });
   firstFrame.catch(() => {}); // callers may never await it
   let gotFirst = false;
+  const runtimeLines = new LineRing(10);
 
   const proc: OwnedProcess = spawnOwned({
     name: 'ffmpeg',
@@ -224,7 +227,10 @@ export function startEncoder(opts: EncoderOptions): Encoder {
     stdin: 'pipe',
     stdout: 'pipe',
     stderrLines: 60,
-    onStderrLine: (line) => logger.debug({ ffmpeg: line }),
+    onStderrLine: (line) => {
+      logger.debug({ ffmpeg: line });
+      if (gotFirst) runtimeLines.push(`${line}\n`);
+    },
   });
 
   // -progress pipe:1 → blocks of key=value lines, each ending with progress=continue|end
@@ -265,7 +271,8 @@ export function startEncoder(opts: EncoderOptions): Encoder {
   if (opts.onExit) listeners.add(opts.onExit);
   const exitResult = proc.exited.then((info): EncoderExit => {
     const graceful = info.code === 0 || (info.code === 255 && escalated === 'SIGINT');
-    return { ...info, graceful, escalated, stderrTail: proc.stderrTail(), progress };
+    const lines = runtimeLines.text();
+    return { ...info, graceful, escalated, stderrTail: proc.stderrTail(), runtimeLines: lines ? lines.split('\n') : [], progress };
   });
   void exitResult.then((exit) => {
     if (!gotFirst) rejectFirst(new Error(`ffmpeg exited before its first frame (${exit.signal ?? exit.code}): ${exit.stderrTail.slice(-1500)}`));

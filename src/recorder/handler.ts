@@ -34,6 +34,7 @@ function stopAndExit(): Promise<void> {
   stopping ??= (async () => {
     if (pollTimer) clearInterval(pollTimer);
     const result = capture ? await capture.stop() : { files: [], graceful: false };
+    reportRestarts();
     send({ type: 'finished', ...result });
     exitSoon();
   })();
@@ -50,6 +51,13 @@ function reportProcesses(last: { key: string }): void {
   if (key === last.key) return;
   last.key = key;
   send({ type: 'progress', processes, owned, tempDirs });
+}
+
+/** Tells the worker of encoder restarts it has not heard of. */
+let restartsSent = 0;
+function reportRestarts(): void {
+  const all = capture?.restarts?.() ?? [];
+  for (; restartsSent < all.length; restartsSent++) send({ type: 'restarted', restart: all[restartsSent] });
 }
 
 /** Writes the metadata received so far into the work directory, once it is known. */
@@ -79,7 +87,10 @@ async function start(spec: CaptureSpec, logLevel: string): Promise<void> {
   }
   const last = { key: '' };
   reportProcesses(last);
-  pollTimer = setInterval(() => reportProcesses(last), PROCESS_POLL_MS);
+  pollTimer = setInterval(() => {
+    reportProcesses(last);
+    reportRestarts();
+  }, PROCESS_POLL_MS);
   void capture.firstFrame.then((at) => send({ type: 'started', at: at.toISOString() }));
   void capture.crashed.then((reason) => {
     send({ type: 'crashed', reason });

@@ -7,9 +7,9 @@ import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../logger.js';
 import { readMessages, messageWriter, type FromHandler, type ToHandler } from './channel.js';
-import type { Capture, CaptureResult, LaunchCapture } from './jobSpec.js';
+import type { Capture, CaptureResult, EncoderRestart, LaunchCapture } from './jobSpec.js';
 import { stopProcesses, type JobProcesses } from './leftovers.js';
-import { LineRing, forgetReportedProcesses, trackReportedProcesses } from './proc.js';
+import { LineRing, describeExit, forgetReportedProcesses, trackReportedProcesses } from './proc.js';
 
 export const HANDLER_SCRIPT = fileURLToPath(new URL('./handler.js', import.meta.url));
 /** a stop that takes longer than this (encoder trailer, browser close) is given up on */
@@ -56,6 +56,7 @@ export const launchInHandler: LaunchCapture = (spec, log) =>
     const stderr = new LineRing(20);
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
     let processes: JobProcesses = { encoders: [], others: [] };
+    const restarts: EncoderRestart[] = [];
     let tempDirs: string[] = [];
     let launched = false;
     let result: CaptureResult | null = null;
@@ -77,6 +78,7 @@ export const launchInHandler: LaunchCapture = (spec, log) =>
         send({ type: 'resume' });
       },
       processes: () => processes,
+      restarts: () => restarts,
       stop() {
         stopping ??= (async () => {
           send({ type: 'stop' });
@@ -106,6 +108,7 @@ export const launchInHandler: LaunchCapture = (spec, log) =>
           resolve(capture);
         }
       } else if (m.type === 'started') reportFirstFrame(new Date(m.at));
+      else if (m.type === 'restarted') restarts.push(m.restart);
       else if (m.type === 'crashed') reportCrash(m.reason);
       else if (m.type === 'finished') {
         result = { files: m.files, graceful: m.graceful };
@@ -117,7 +120,8 @@ export const launchInHandler: LaunchCapture = (spec, log) =>
         forgetReportedProcesses(pid);
         return;
       }
-      const reason = `recorder handler exited (${signal ?? code})${stderr.text() ? `: ${stderr.text().slice(-300)}` : ''}`;
+      // a Node crash ends with its stack and version: the error line above them says why
+      const reason = describeExit('recorder handler', { code, signal }, stderr.text().split('\n').filter((l) => !/^\s+at |^Node\.js v/.test(l)));
       if (launched) reportCrash(reason);
       else {
         forgetReportedProcesses(pid);

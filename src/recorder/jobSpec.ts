@@ -57,6 +57,18 @@ export interface CaptureSpec {
   /** this attempt's own directory (MP4 segments go here) */
   workDir: string;
   output: EncodedOutput;
+  /** times this capture may start its encoder again itself when it dies mid-way (MP4 only; default 0) */
+  encoderRestarts?: number;
+}
+
+/** The capture started its encoder again after it died: the recording misses what lies between. */
+export interface EncoderRestart {
+  /** index of the first MP4 segment after the gap, in the capture's work dir */
+  segment: number;
+  /** epoch ms: the encoder's death, the new encoder's first frame */
+  crashedAt: number;
+  resumedAt: number;
+  reason: string;
 }
 
 export interface JobSpec {
@@ -85,6 +97,8 @@ export interface Capture {
   stop(): Promise<CaptureResult>;
   /** process-group ids of the capture, for whoever takes the job over after this one died */
   processes(): JobProcesses;
+  /** the encoder restarts so far (spec.encoderRestarts), in order */
+  restarts?(): EncoderRestart[];
 }
 
 export type LaunchCapture = (spec: CaptureSpec, log: Logger) => Promise<Capture>;

@@ -81,7 +81,7 @@ function beat(workDir: string): void {
     }
     const now = Date.now();
     const newest = mp4Segments(workDir).at(-1);
-    const segment = newest ? relative(workDir, newest) : null;
+    const segment = newest ? relative(workDir, newest.file) : null;
     const prev = w.beat;
     w.beat = { at: now, segment, segmentSince: prev && prev.segment === segment ? prev.segmentSince : now };
     writeRecord(workDir, w);

@@ -99,18 +99,20 @@ export interface SampleOptions {
   width?: number;
   height?: number;
   pixFmt?: 'gray' | 'rgb24';
+  /** seconds into the file to take the frames at, instead of spreading them evenly */
+  times?: number[];
 }
 
-/** Decodes `n` frames spread evenly over the file (at (i+0.5)/n of its duration). */
+/** Decodes `n` frames spread evenly over the file (at (i+0.5)/n of its duration), or at `times`. */
 export async function sampleFrames(file: string, n: number, opts: SampleOptions = {}): Promise<SampledFrame[]> {
   const width = opts.width ?? 320;
   const height = opts.height ?? 180;
   const pixFmt = opts.pixFmt ?? 'gray';
   const bpp = pixFmt === 'gray' ? 1 : 3;
-  const { duration } = await probe(file);
+  const { duration } = opts.times ? { duration: 0 } : await probe(file);
+  const times = opts.times ?? Array.from({ length: n }, (_, i) => (duration > 0 ? (duration * (i + 0.5)) / n : 0));
   const frames: SampledFrame[] = [];
-  for (let i = 0; i < n; i++) {
-    const at = duration > 0 ? (duration * (i + 0.5)) / n : 0;
+  for (const at of times) {
     const { stdout } = await runTool(FFMPEG, [
       '-v', 'error', '-ss', at.toFixed(3), '-i', file, '-frames:v', '1', '-an',
       '-vf', `scale=${width}:${height}`, '-f', 'rawvideo', '-pix_fmt', pixFmt, 'pipe:1',

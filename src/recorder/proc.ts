@@ -34,6 +34,16 @@ export class LineRing {
   }
 }
 
+/**
+ * How a process ended, for an error message: "ffmpeg exited (SIGKILL)", "chromium exited (1): <line>". `lines`
+ * are stderr lines that may say why (the caller leaves out start-up chatter); a SIGKILLed process wrote
+ * nothing about its end, so none is quoted then.
+ */
+export function describeExit(name: string, info: ExitInfo, lines: string[] = []): string {
+  const last = info.signal === 'SIGKILL' ? undefined : lines.map((l) => l.trim()).filter(Boolean).at(-1);
+  return `${name} exited (${info.signal ?? info.code})${last ? `: ${last.slice(0, 300)}` : ''}`;
+}
+
 export interface OwnedProcessOptions {
   name: string;
   command: string;

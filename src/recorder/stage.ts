@@ -2,6 +2,7 @@
 // joined. A composite recording and a live stream film the same stage with different encoder outputs.
 import type { Logger } from '../logger.js';
 import { startDisplay, type RecorderDisplay } from './display.js';
+import { describeExit } from './proc.js';
 import { launchRecorderBrowser, type RecorderBrowser } from './browser.js';
 
 /** The meeting page sets this once joined and rendering (src/web/meeting/meeting.js). */
@@ -50,9 +51,9 @@ export async function openStage(opts: StageOptions): Promise<Stage> {
   try {
     display = await startDisplay({ ...opts.size, logger: opts.log });
     at.display_ms = Date.now() - t0;
-    display.onExit((which, info) => reportCrash(`${which} exited (${info.signal ?? info.code})`));
+    display.onExit((which, info) => reportCrash(describeExit(which === 'xvfb' ? 'Xvfb' : 'PulseAudio', info)));
     browser = await launchRecorderBrowser({ url: opts.url, display, size: opts.size, allowedHosts: opts.allowedHosts, logger: opts.log });
-    browser.onExit((e) => reportCrash(`browser ${e.reason} (${e.signal ?? e.code ?? ''})`));
+    browser.onExit((e) => reportCrash(e.reason === 'exited' ? describeExit('chromium', e, e.lines) : `chromium ${e.reason === 'page-crashed' ? 'page crashed' : 'lost its DevTools connection'}`));
     at.browser_ms = Date.now() - t0;
     await browser.waitForSignal(JOINED_SIGNAL, opts.joinTimeoutMs);
     at.joined_ms = Date.now() - t0;

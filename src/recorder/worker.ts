@@ -16,7 +16,8 @@ import { recordJobProcesses, stopLeftoverProcesses } from './leftovers.js';
 import { launchInHandler } from './handlerClient.js';
 import { ffmpegMediaTools, type MediaTools } from './mediaTools.js';
 import { encodedOutputOf, type Capture, type CaptureSpec, type JobSpec, type LaunchCapture } from './jobSpec.js';
-import { liveOutputOf, finaliseOutputs } from './outputs/index.js';
+import { liveOutputOf, finaliseOutputs, relaunchable } from './outputs/index.js';
+import { recordGap, type CaptureGap } from './outputs/gaps.js';
 import type { OutputDeps } from './outputs/finalise.js';
 import { hlsReady, pruneLiveWindow, streamSeconds } from './outputs/hlsLive.js';
 import type { PausedSpan } from './outputs/finalise.js';
@@ -29,7 +30,44 @@ const START_TIMEOUT_MS = 90_000;
 /** players still fetching the last segments after a stop get them for this long */
 const LIVE_DIR_GRACE_MS = 30_000;
 
+/** relaunches of a crashed capture per job, for as long as the job runs */
+const MAX_RELAUNCHES = 3;
+
 type Ending = { errorType?: ErrorType; errorMessage?: string };
+type PlannedJob = NonNullable<Awaited<ReturnType<EgressJobKindAdapter['specOf']>>>;
+
+/** The capture the job started with, its attempt number, and how to launch another attempt. */
+interface Launched {
+  capture: Capture;
+  attempt: number;
+  launch: (attempt: number, relaunchesLeft: number) => Promise<Capture>;
+}
+
+/** What the worker follows of one capture: its crash and first frame, as they happen. */
+interface Watched {
+  capture: Capture;
+  /** its work sub-directory ("attempt-2") */
+  attempt: string;
+  crash: { reason: string; at: number } | null;
+  firstFrameAt: Date | null;
+  /** its encoder restarts already counted */
+  restartsSeen: number;
+}
+
+function watch(capture: Capture, attempt: number): Watched {
+  const w: Watched = { capture, attempt: `attempt-${attempt}`, crash: null, firstFrameAt: null, restartsSeen: 0 };
+  void capture.crashed.then((reason) => (w.crash = { reason, at: Date.now() }));
+  capture.firstFrame.then((at) => (w.firstFrameAt = at)).catch(() => undefined);
+  return w;
+}
+
+/** A job's relaunches so far: the last attempt number, how many, the gap not yet closed, the last launch error. */
+interface RelaunchState {
+  attempt: number;
+  count: number;
+  gap: Omit<CaptureGap, 'resumedAt'> | null;
+  error: string;
+}
 
 /** What the worker is built with (server.ts): the queue, the resources' services, where files go. */
 export interface EgressWorkerDeps extends JobKindDeps, OutputDeps {
@@ -108,7 +146,13 @@ export class EgressWorker {
     const dir = this.workDir(r.id);
     mkdirSync(dir, { recursive: true });
     const live = liveOutputOf(spec);
+    // each attempt (a join retry, or a relaunch after a crash) captures into its own directory; it may start its
+    // encoder again itself as often as the job has relaunches left
+    const canRelaunch = relaunchable(encodedOutputOf(spec));
+    const launchAttempt = (attempt: number, relaunchesLeft: number): Promise<Capture> =>
+      this.launchCapture(job, r, planned, { workDir: join(dir, `attempt-${attempt}`), encoderRestarts: canRelaunch ? relaunchesLeft : 0 }, log);
     let capture: Capture | null = null;
+    let launched = 0;
     let lastError = '';
     for (let attempt = 1; attempt <= JOIN_ATTEMPTS && !capture; attempt++) {
       if ((await kind.get(r.id))?.status !== 'starting') break;
@@ -118,19 +162,8 @@ export class EgressWorker {
         mkdirSync(live.dir, { recursive: true });
       }
       try {
-        const captureSpec: CaptureSpec = {
-          // a fresh short-lived token per attempt: it is only needed until the page has joined
-          url: await recorderJoinUrl(this.deps.config, { id: r.id, kind: job.kind, roomId: r.room_id, meetingUrl: r.meeting_url }),
-          allowedHosts: recorderAllowedHosts(this.deps.config),
-          joinTimeoutMs: this.deps.config.recorderJoinTimeoutMs,
-          audioOffsetMs: this.calibrator.audioOffsetMs(),
-          size: planned.size,
-          fps: planned.fps,
-          audioOnly: planned.audioOnly,
-          workDir: join(dir, `attempt-${attempt}`),
-          output: encodedOutputOf(spec),
-        };
-        capture = await this.launch(captureSpec, log);
+        capture = await launchAttempt(attempt, MAX_RELAUNCHES);
+        launched = attempt;
       } catch (err) {
         lastError = redactSecrets(err instanceof Error ? err.message : String(err));
         log.warn({ attempt, err: lastError }, `the recorder of the ${kind.label} could not join`);
@@ -142,40 +175,85 @@ export class EgressWorker {
       else await this.finalize(kind, spec, r, [], { errorType: 'MAX_RETRIES_REACHED', errorMessage: `recorder could not join the meeting after ${JOIN_ATTEMPTS} attempts: ${lastError}` }, log);
       return;
     }
-    await this.follow(kind, spec, r, capture, log);
+    await this.follow(kind, spec, r, { capture, attempt: launched, launch: launchAttempt }, log);
   };
 
-  /** Runs the capture until a stop request, a crash, the start timeout or this worker shutting down. */
-  private async follow(kind: EgressJobKindAdapter, spec: JobSpec, r: JobView, capture: Capture, log: Logger): Promise<void> {
+  /** One capture of the job into `workDir`, with a fresh short-lived join token (only needed until the page joined). */
+  private async launchCapture(job: QueuedJob, r: JobView, planned: PlannedJob, where: Pick<CaptureSpec, 'workDir' | 'encoderRestarts'>, log: Logger): Promise<Capture> {
+    const captureSpec: CaptureSpec = {
+      url: await recorderJoinUrl(this.deps.config, { id: r.id, kind: job.kind, roomId: r.room_id, meetingUrl: r.meeting_url }),
+      allowedHosts: recorderAllowedHosts(this.deps.config),
+      joinTimeoutMs: this.deps.config.recorderJoinTimeoutMs,
+      audioOffsetMs: this.calibrator.audioOffsetMs(),
+      size: planned.size,
+      fps: planned.fps,
+      audioOnly: planned.audioOnly,
+      ...where,
+      output: encodedOutputOf(planned.spec),
+    };
+    return this.launch(captureSpec, log);
+  }
+
+  /**
+   * Runs the capture until a stop request, the start timeout or this worker shutting down. A capture that
+   * crashes (Chromium, ffmpeg, Xvfb, PulseAudio or its handler process died) is relaunched into the next
+   * attempt's directory while the job was not asked to stop, up to MAX_RELAUNCHES times (outputs that can:
+   * the MP4); then the job ends failed, named after the crash.
+   */
+  private async follow(kind: EgressJobKindAdapter, spec: JobSpec, r: JobView, first: Launched, log: Logger): Promise<void> {
     const dir = this.workDir(r.id);
     const live = liveOutputOf(spec);
-    let crashReason: string | null = null;
-    void capture.crashed.then((reason) => {
-      crashReason = reason;
-    });
-    let firstFrameAt: Date | null = null;
-    void capture.firstFrame.then((at) => {
-      firstFrameAt = at;
-    });
+    let cur = watch(first.capture, first.attempt);
+    const relaunch: RelaunchState = { attempt: first.attempt, count: 0, gap: null, error: '' };
+    let recordedProcesses = '';
     const recordProcesses = () => {
-      recordJobProcesses(dir, capture.processes());
-      return JSON.stringify(capture.processes());
+      const key = JSON.stringify(cur.capture.processes());
+      if (key === recordedProcesses) return;
+      recordJobProcesses(dir, cur.capture.processes());
+      recordedProcesses = key;
     };
-    let recordedProcesses = recordProcesses();
-    const launchedAt = Date.now();
+    recordProcesses();
+    let launchedAt = Date.now();
     const pauses: PausedSpan[] = [];
     const pruned: number[] = [];
     let running = false;
     let paused = false;
     let ending: Ending = {};
+    /** the relaunched capture shows the meeting again: the gap is known */
+    const closeGap = (at: number) => {
+      if (relaunch.gap) recordGap(dir, { ...relaunch.gap, resumedAt: at });
+      relaunch.gap = null;
+    };
+    /** the capture's own encoder restarts: gaps too, and relaunches of the job's budget */
+    const countRestarts = () => {
+      const restarts = cur.capture.restarts?.() ?? [];
+      for (; cur.restartsSeen < restarts.length; cur.restartsSeen++) {
+        const { segment, crashedAt, resumedAt, reason } = restarts[cur.restartsSeen];
+        recordGap(dir, { attempt: cur.attempt, segment, crashedAt, resumedAt, reason });
+        relaunch.count++;
+        log.warn({ reason, relaunch: relaunch.count }, `the ${kind.label}'s encoder died and was started again`);
+      }
+    };
     for (;;) {
       await new Promise((res) => setTimeout(res, POLL_MS));
-      if (crashReason || this.stopped) break;
+      if (this.stopped) break;
+      countRestarts();
+      if (cur.crash) {
+        // what it left stopped first; its last encoder restarts are known then
+        await cur.capture.stop();
+        countRestarts();
+        const next = relaunchable(encodedOutputOf(spec)) ? await this.relaunch(kind, r, cur, relaunch, first.launch, paused, log) : null;
+        if (!next) break;
+        cur = next;
+        launchedAt = Date.now();
+      }
       const now = await kind.get(r.id);
       if (!now || (now.status !== 'starting' && now.status !== 'running')) {
         if (!running) ending = { errorType: 'BEAM_STOPPED', errorMessage: `stop requested before the ${kind.label} started` };
         break;
       }
+      const firstFrameAt = cur.firstFrameAt;
+      if (firstFrameAt) closeGap(firstFrameAt.getTime());
       if (!running) {
         const at: Date | null = live ? (hlsReady(live) ? new Date() : null) : firstFrameAt;
         if (at) {
@@ -191,23 +269,57 @@ export class EgressWorker {
         paused = now.paused;
         if (paused) {
           pauses.push({ from: Date.now(), to: null });
-          await capture.pause();
+          await cur.capture.pause();
         } else {
           pauses[pauses.length - 1].to = Date.now();
-          await capture.resume();
+          // a capture relaunched while paused starts its picture now
+          closeGap(Date.now());
+          await cur.capture.resume();
         }
       }
-      // a resume's new encoder, or a handler reporting its processes late: a takeover must find them
-      if (JSON.stringify(capture.processes()) !== recordedProcesses) recordedProcesses = recordProcesses();
+      // a resume's new encoder, a relaunch, or a handler reporting its processes late: a takeover must find them
+      recordProcesses();
       if (live) pruneLiveWindow(live, pruned);
     }
-    await capture.stop();
+    await cur.capture.stop();
+    countRestarts();
     const open = pauses.at(-1);
     if (open && open.to === null) open.to = Date.now();
     const latest = (await kind.get(r.id)) ?? r;
-    if (crashReason) ending = { errorType: 'INTERNAL_ERROR', errorMessage: `recorder failed: ${crashReason}` };
-    else if (this.stopped && !ending.errorType) ending = { errorType: 'INTERNAL_ERROR', errorMessage: 'recorder worker shut down' };
+    if (cur.crash) {
+      const after = relaunch.count ? ` (after ${relaunch.count} relaunch${relaunch.count > 1 ? 'es' : ''}${relaunch.error ? `; the last could not start: ${relaunch.error}` : ''})` : '';
+      ending = { errorType: 'INTERNAL_ERROR', errorMessage: `recorder failed: ${cur.crash.reason}${after}` };
+    } else if (this.stopped && !ending.errorType) ending = { errorType: 'INTERNAL_ERROR', errorMessage: 'recorder worker shut down' };
     await this.finalize(kind, spec, latest, pauses, ending, log);
+  }
+
+  /**
+   * The crashed capture stopped (what it left is cleared) and a new one launched into the next attempt's
+   * directory; null when the job is being stopped, the worker is, or no relaunch is left (`cur` stays the crashed one).
+   */
+  private async relaunch(kind: EgressJobKindAdapter, r: JobView, crashed: Watched, state: RelaunchState, launch: Launched['launch'], paused: boolean, log: Logger): Promise<Watched | null> {
+    const crash = crashed.crash!;
+    await crashed.capture.stop();
+    while (state.count < MAX_RELAUNCHES) {
+      const now = await kind.get(r.id);
+      // the job was asked to stop (or its room's last peer left and it auto-stopped): nothing to relaunch for
+      if (this.stopped || !now || (now.status !== 'starting' && now.status !== 'running')) return null;
+      state.count++;
+      state.attempt++;
+      log.warn({ reason: crash.reason, relaunch: state.count, attempt: state.attempt }, `the ${kind.label}'s capture crashed; relaunching it`);
+      try {
+        const capture = await launch(state.attempt, MAX_RELAUNCHES - state.count);
+        if (paused) await capture.pause();
+        // a relaunch that crashes before its first frame makes one longer gap
+        state.gap = { ...(state.gap ?? { crashedAt: crash.at, reason: crash.reason }), attempt: `attempt-${state.attempt}`, segment: 0 };
+        state.error = '';
+        return watch(capture, state.attempt);
+      } catch (err) {
+        state.error = redactSecrets(err instanceof Error ? err.message : String(err));
+        log.warn({ attempt: state.attempt, err: state.error }, `the ${kind.label}'s capture could not be relaunched`);
+      }
+    }
+    return null;
   }
 
   /** Outputs → assets in storage → the job completed or failed; work dir removed, the live dir after a grace. */

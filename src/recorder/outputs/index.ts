@@ -19,6 +19,14 @@ export function pausesEncoder(o: EncodedOutput): boolean {
   return o.kind === 'mp4File' ? mp4PausesEncoder : hlsPausesEncoder;
 }
 
+/**
+ * A crashed capture is relaunched into a new segment (MP4: the asset joins them). A live ladder is not: a new
+ * encoder would start its playlists afresh under the players, so a crash ends the stream as before.
+ */
+export function relaunchable(o: EncodedOutput): boolean {
+  return o.kind === 'mp4File';
+}
+
 export function liveOutputOf(spec: JobSpec): HlsLiveOutput | undefined {
   return spec.outputs.find((o): o is HlsLiveOutput => o.kind === 'hlsLive');
 }

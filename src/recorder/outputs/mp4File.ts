@@ -8,6 +8,7 @@ import { probe } from '../probe.js';
 import { runTool } from '../proc.js';
 import type { Mp4FileOutput } from '../jobSpec.js';
 import { beamKey } from '../../storage/local.js';
+import { assetGaps, attemptNumber, readGaps, type SegmentFile } from './gaps.js';
 import { draftAsset, startedMsOf, type AssetDraft, type FinaliseInput } from './finalise.js';
 
 /** Encoder output of the n-th segment of an attempt. */
@@ -19,31 +20,37 @@ export function mp4EncoderOutput(attemptDir: string, segment: number): Mp4Output
 export const mp4PausesEncoder = true;
 
 /** Segment files of every attempt of the job, in the order they were written (also those a dead handler left). */
-export function mp4Segments(workDir: string): string[] {
+export function mp4Segments(workDir: string): SegmentFile[] {
   if (!existsSync(workDir)) return [];
-  const out: string[] = [];
-  for (const attempt of readdirSync(workDir).sort()) {
+  const out: SegmentFile[] = [];
+  const attempts = readdirSync(workDir).filter((n) => !Number.isNaN(attemptNumber(n)));
+  for (const attempt of attempts.sort((a, b) => attemptNumber(a) - attemptNumber(b))) {
     const d = join(workDir, attempt);
     if (!statSync(d).isDirectory()) continue;
-    for (const f of readdirSync(d).filter((n) => /^segment-\d+\.mp4$/.test(n)).sort()) out.push(join(d, f));
+    for (const f of readdirSync(d).filter((n) => /^segment-\d+\.mp4$/.test(n)).sort()) out.push({ file: join(d, f), attempt, segment: Number(/\d+/.exec(f)![0]) });
   }
-  return out.filter((f) => statSync(f).size > 0);
+  return out.filter((s) => statSync(s.file).size > 0);
 }
 
-/** Segments → one MP4 in storage → a room-composite draft (none when nothing was captured). */
+/**
+ * Segments → one MP4 in storage → a room-composite draft (none when nothing was captured). A capture that
+ * crashed and was relaunched (worker.ts) left segments in several attempts: the asset joins them all, and its
+ * metadata.gaps says where time is missing and why.
+ */
 export async function finaliseMp4File(output: Mp4FileOutput, input: FinaliseInput): Promise<AssetDraft[]> {
   const { ctx, media, job, workDir } = input;
   const segments = mp4Segments(workDir);
   if (segments.length === 0) return [];
-  let file = segments[0];
+  let file = segments[0].file;
   if (segments.length > 1) {
     file = join(workDir, 'joined.mp4');
-    await media.joinSegments(segments, file);
+    await media.joinSegments(segments.map((s) => s.file), file);
   }
   const duration = await media.durationOf(file);
+  const gaps = await assetGaps(readGaps(workDir), segments, media, input.pauses, job.started_at ? Date.parse(job.started_at) : null);
   const key = beamKey(ctx.customerId, job.room_id, startedMsOf(job));
   const { size } = ctx.localStorage.put(key, file);
-  const asset = draftAsset(input, 'room-composite', key, size, duration, { resolution: { width: output.width, height: output.height } });
+  const asset = draftAsset(input, 'room-composite', key, size, duration, { resolution: { width: output.width, height: output.height }, ...(gaps.length ? { gaps } : {}) });
   return [{ output: 'mp4File', asset, presignedUrl: ctx.localStorage.presign(key, input.presignSeconds).url }];
 }
 

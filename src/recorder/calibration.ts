@@ -5,7 +5,7 @@
 // (cached by host, Chromium and ffmpeg versions); every job's encoder then moves its audio by the opposite.
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../logger.js';
@@ -13,6 +13,7 @@ import { openStage, type Stage } from './stage.js';
 import { startEncoder, FFMPEG_PATH, type Encoder } from './encoder.js';
 import { CHROMIUM_PATH } from './browser.js';
 import { measureMedia, PULSE_S, SYNC_PERIOD_S } from './syncMeter.js';
+import { recordJobProcesses, stopLeftoverProcesses } from './leftovers.js';
 
 export interface CaptureCalibration {
   /** what the encoder applies: audio moved this many ms later (the measured offset, negated) */
@@ -65,6 +66,8 @@ function firstLine(cmd: string, args: string[]): Promise<string> {
 
 /** Where a data directory keeps this machine's figure. */
 export const calibrationFile = (dataDir: string): string => join(dataDir, 'capture-calibration.json');
+/** Where a server films its calibration: its processes are listed there, for the next start to stop if it was killed. */
+export const calibrationWorkDir = (dataDir: string): string => join(dataDir, 'work', 'calibration');
 
 /** What a calibration is valid for: a new browser or encoder build, or another host, measures again. */
 export async function calibrationKey(): Promise<string> {
@@ -83,16 +86,22 @@ export function readCalibration(file: string, key: string): CaptureCalibration |
 }
 
 /** Films the calibration page through a real stage and encoder and measures the offset. */
-export async function measureCaptureOffset(opts: { logger: Logger; key: string; seconds?: number; cancelled?: () => boolean }): Promise<CaptureCalibration> {
+export async function measureCaptureOffset(opts: { logger: Logger; key: string; seconds?: number; cancelled?: () => boolean; workDir?: string }): Promise<CaptureCalibration> {
   const server: Server = createServer((_, res) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const addr = server.address();
   const host = `127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
-  const dir = mkdtempSync(join(tmpdir(), 'roomcast-calibration-'));
+  const dir = await freshWorkDir(opts.workDir, opts.logger);
   let stage: Stage | null = null;
   let encoder: Encoder | null = null;
+  const listProcesses = (): void => {
+    if (!opts.workDir || !stage) return;
+    const { xvfb, pulse } = stage.display.pids;
+    recordJobProcesses(dir, { encoders: encoder ? [encoder.pid] : [], others: [stage.browser.pid, xvfb, pulse] });
+  };
   try {
     stage = await openStage({ url: `http://${host}/`, size: SIZE, allowedHosts: [host], joinTimeoutMs: 20_000, log: opts.logger });
+    listProcesses();
     const file = join(dir, 'calibration.mp4');
     encoder = startEncoder({
       display: stage.display.display,
@@ -103,6 +112,7 @@ export async function measureCaptureOffset(opts: { logger: Logger; key: string; 
       output: { kind: 'mp4', path: file },
       logger: opts.logger,
     });
+    listProcesses();
     await encoder.firstFrame;
     const until = Date.now() + (opts.seconds ?? FILM_SECONDS) * 1000;
     while (Date.now() < until && !opts.cancelled?.()) await new Promise((r) => setTimeout(r, 200));
@@ -120,6 +130,19 @@ export async function measureCaptureOffset(opts: { logger: Logger; key: string; 
 }
 
 /**
+ * The calibration's work dir: a given one (the server's) is first cleared of what a killed server left running
+ * in it (SIGKILL leaves no exit handler to stop Xvfb, PulseAudio, Chromium and ffmpeg); else a temporary one.
+ */
+async function freshWorkDir(workDir: string | undefined, logger: Logger): Promise<string> {
+  if (!workDir) return mkdtempSync(join(tmpdir(), 'roomcast-calibration-'));
+  const left = await stopLeftoverProcesses(workDir);
+  if (left.processes > 0) logger.warn({ processes: left.processes }, 'stopped what a killed server left of its capture calibration');
+  rmSync(workDir, { recursive: true, force: true });
+  mkdirSync(workDir, { recursive: true });
+  return workDir;
+}
+
+/**
  * This machine's capture offset for the recorder's jobs: a fixed RECORDER_AUDIO_OFFSET_MS, else the cached
  * calibration, else one measured in the background when the recorder starts (jobs that start before it is
  * known use 0). A film that is too noisy to trust (a busy machine) is measured once more a minute later.
@@ -131,7 +154,7 @@ export class CaptureCalibrator {
   private wake: (() => void) | null = null;
 
   /** `force`: measure even if a figure for this machine is cached */
-  constructor(private readonly opts: { file: string; fixedMs: number | null; logger: Logger; force?: boolean }) {}
+  constructor(private readonly opts: { file: string; fixedMs: number | null; logger: Logger; force?: boolean; workDir?: string }) {}
 
   /** ms to move each job's audio later */
   audioOffsetMs(): number {
@@ -155,7 +178,7 @@ export class CaptureCalibrator {
     this.value = this.opts.force ? null : readCalibration(this.opts.file, key);
     if (this.value || this.closed) return;
     try {
-      const c = await measureCaptureOffset({ logger: log, key, cancelled: () => this.closed });
+      const c = await measureCaptureOffset({ logger: log, key, cancelled: () => this.closed, workDir: this.opts.workDir });
       if (c.pairs < MIN_PAIRS || c.spreadMs > MAX_SPREAD_MS) throw new Error(`too noisy to trust (${c.pairs} pairs, spread ${c.spreadMs} ms)`);
       this.value = c;
       writeFileSync(this.opts.file, `${JSON.stringify(c, null, 2)}\n`);

@@ -22,7 +22,7 @@ import type { OutputDeps } from './outputs/finalise.js';
 import { hlsReady, pruneLiveWindow, streamSeconds } from './outputs/hlsLive.js';
 import type { PausedSpan } from './outputs/finalise.js';
 import { recordingJobs, liveStreamJobs, type EgressJobKindAdapter, type JobKindDeps, type JobView } from './jobKinds.js';
-import { CaptureCalibrator, calibrationFile, type CaptureCalibration } from './calibration.js';
+import { CaptureCalibrator, calibrationFile, calibrationWorkDir, type CaptureCalibration } from './calibration.js';
 
 const POLL_MS = 300;
 /** from launch to running (first frame; for a ladder, a playable segment in every layer) */
@@ -92,7 +92,12 @@ export class EgressWorker {
     this.kinds = { recording: recordingJobs(deps), 'live-stream': liveStreamJobs(deps) };
     // recordings and live streams on this machine share one limit
     this.loop = new JobLoop({ queue: deps.queue, log: deps.log, takeoverMs: deps.config.recorderTakeoverMs }, { recording: (job) => this.runJob(job), 'live-stream': (job) => this.runJob(job) }, concurrency);
-    this.calibrator = new CaptureCalibrator({ file: calibrationFile(deps.config.dataDir), fixedMs: deps.config.recorderAudioOffsetMs, logger: deps.log });
+    this.calibrator = new CaptureCalibrator({
+      file: calibrationFile(deps.config.dataDir),
+      workDir: calibrationWorkDir(deps.config.dataDir),
+      fixedMs: deps.config.recorderAudioOffsetMs,
+      logger: deps.log,
+    });
   }
 
   start(): void {

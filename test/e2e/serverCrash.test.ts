@@ -58,3 +58,35 @@ test('a SIGKILLed server: the next one stops the orphaned recorder and keeps wha
     await sp.close();
   }
 });
+
+// The capture calibration a recording server films at its first start is no job: before its processes were
+// listed in work/calibration, a SIGKILLed server left its Xvfb, PulseAudio, Chromium and ffmpeg running for good.
+test('a server SIGKILLed during its capture calibration: the next one stops what it left', async () => {
+  const sp = await serverProcesses({ RECORDER_WORKERS: '1', RECORDER_AUDIO_OFFSET_MS: 'auto' });
+  const procFile = join(sp.dir, 'work', 'calibration', 'processes.json');
+  let left: number[] = [];
+  try {
+    const first = await sp.start();
+    const procs = await until('the calibration to list its encoder', () => {
+      if (!existsSync(procFile)) return null;
+      const p = JSON.parse(readFileSync(procFile, 'utf8')) as { encoders: number[]; others: number[] };
+      return p.encoders.length === 1 ? p : null;
+    }, 90_000, 200);
+    left = [...procs.encoders, ...procs.others];
+    await sp.kill(first);
+    await sleep(1000);
+    assert.ok(left.every(alive), 'the calibration capture outlived its server (what the next start must stop)');
+
+    await sp.start();
+    await until('what the killed server left to be stopped', () => left.every((p) => !alive(p)), 30_000, 200);
+  } finally {
+    for (const p of left) {
+      try {
+        process.kill(-p, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    await sp.close();
+  }
+});

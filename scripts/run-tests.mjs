@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Runs every compiled test file (dist/test/**/*.test.js) in one node:test run, one file at a time:
 // the media tests start browsers and encoders, and 2 cores are all CI has.
-// Before them, the layering check (dependency-cruiser, .dependency-cruiser.cjs) and the duplicate-code check
-// (jscpd, .jscpd.json) must pass.
+// Before them, the layering check (dependency-cruiser, .dependency-cruiser.cjs), the SQL-layer check (no SQL
+// outside src/store/, scripts/check-sql-layer.mjs) and the duplicate-code check (jscpd, .jscpd.json) must pass.
 // Optional arguments filter files by substring: `node scripts/run-tests.mjs rooms auth`.
 // `--node 24` runs them under that Node instead (from the npm registry, see other-node.mjs). With CI=true the
 // tests outside test/e2e (no browser) then run again under each Node in ROOMCAST_TEST_ALSO_NODE (default "24").
@@ -65,6 +65,12 @@ function checkLayers() {
   return res.status ?? 1;
 }
 
+/** The SQL-layer check (scripts/check-sql-layer.mjs): no query outside src/store/; its exit status. */
+function checkSqlLayer() {
+  const res = spawnSync(process.execPath, [join(root, 'scripts', 'check-sql-layer.mjs')], { cwd: root, stdio: 'inherit' });
+  return res.status ?? 1;
+}
+
 /**
  * The duplicate-code check (jscpd, .jscpd.json) over the TypeScript sources in src/; its exit status. Prints
  * the number of clones and duplicated lines, and where each clone is. Any clone fails the run: shared code
@@ -106,11 +112,16 @@ function checkDuplicates() {
 }
 
 const { filters, node } = parseArgs(process.argv.slice(2));
-// layers, import cycles and copied code first: a violation fails the run before any test starts
+// layers, import cycles, SQL outside the store and copied code first: a violation fails the run before any test starts
 const layers = checkLayers();
 if (layers !== 0) {
   console.error('[run-tests] the layering check failed (.dependency-cruiser.cjs, docs/architecture.md)');
   process.exit(layers);
+}
+const sqlLayer = checkSqlLayer();
+if (sqlLayer !== 0) {
+  console.error('[run-tests] the SQL-layer check failed (scripts/check-sql-layer.mjs): all SQL goes into src/store/ repositories');
+  process.exit(sqlLayer);
 }
 const duplicates = checkDuplicates();
 if (duplicates !== 0) {

@@ -22,6 +22,7 @@ import { webhookRoutes } from './api/webhooks.js';
 import { dashboardRoutes } from './api/dashboard.js';
 import { liveStreamRoutes } from './api/liveStreams.js';
 import { hlsRoutes } from './api/hls.js';
+import { checkDatabase } from './store/db.js';
 
 /** Resource route files under /v2, all behind the management token. */
 const managementRoutes: Array<(app: ApiInstance, deps: ApiDeps) => void> = [roomRoutes, templateRoutes, recordingRoutes, recordingAssetRoutes, roomCodeRoutes, sessionRoutes, activeRoomRoutes, liveStreamRoutes, webhookRoutes];
@@ -70,7 +71,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => {
-    await deps.db.selectFrom('templates').select('id').limit(1).execute();
+    await checkDatabase(deps.db);
     return { status: 'ok' };
   });
 

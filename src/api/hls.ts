@@ -17,6 +17,7 @@ import { basename, dirname, extname, join, sep } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ApiDeps } from './types.js';
 import { activeLiveStreams, getLiveStreamRow, playbackUrl, timedMetadataOf } from '../store/liveStreams.js';
+import { getAsset } from '../store/assets.js';
 import { TokenError, verifyToken } from '../auth/tokens.js';
 import { liveOutputDir, VodUrlSigner } from '../storage/live.js';
 import { slidingWindow, withDateRanges } from '../domain/hlsPlaylists.js';
@@ -106,7 +107,7 @@ export function hlsRoutes(app: FastifyInstance, deps: ApiDeps): void {
     if (!ID.test(assetId) || !ID.test(sig)) return notFound(reply, 'no such file');
     const refused = vodSigner.check(assetId, expires, sig);
     if (refused) return cors(reply).status(403).send({ code: 403, message: 'Access denied', details: [refused] });
-    const a = await deps.db.selectFrom('assets').selectAll().where('id', '=', assetId).executeTakeFirst();
+    const a = await getAsset(deps.db, assetId);
     if (!a || a.type !== 'room-vod' || a.storage !== 'local' || a.deleted_at) return notFound(reply, 'no such VOD asset');
     return serveFile(reply, dirname(deps.localStorage.fileOf(a.storage_key)), rel);
   });

@@ -8,6 +8,7 @@ import { envelope, envelopeSchema, pageQuery } from './pagination.js';
 import { rowToAsset } from './presenters/jobs.js';
 import { describeStoreError } from '../storage/index.js';
 import { Id } from './schemas.js';
+import { getAsset, listAssets, uploadedAssetOfLocalKey } from '../store/assets.js';
 
 const AssetParams = Type.Object({ asset_id: Id });
 const ListQuery = Type.Object({
@@ -32,7 +33,7 @@ export function recordingAssetRoutes(app: ApiInstance, deps: ApiDeps): void {
   const { db } = deps;
 
   async function assetRow(id: string) {
-    const a = await db.selectFrom('assets').selectAll().where('id', '=', id).executeTakeFirst();
+    const a = await getAsset(db, id);
     if (!a) throw notFound('recording asset', id);
     return a;
   }
@@ -43,14 +44,7 @@ export function recordingAssetRoutes(app: ApiInstance, deps: ApiDeps): void {
     async (req) => {
       const q = req.query;
       const limit = q.limit ?? 10;
-      let sel = db.selectFrom('assets').selectAll();
-      if (q.room_id) sel = sel.where('room_id', '=', q.room_id);
-      if (q.session_id) sel = sel.where('session_id', '=', q.session_id);
-      if (q.job_id) sel = sel.where('job_id', '=', q.job_id);
-      if (q.status) sel = sel.where('status', '=', q.status);
-      if (q.type) sel = sel.where('type', '=', q.type);
-      if (q.start) sel = sel.where('id', '<', q.start);
-      const rows = await sel.orderBy('id', 'desc').limit(limit).execute();
+      const rows = await listAssets(db, { roomId: q.room_id, sessionId: q.session_id, jobId: q.job_id, status: q.status, type: q.type, belowId: q.start, limit });
       return envelope(limit, rows.map(rowToAsset), (a) => a.id);
     },
   );
@@ -104,13 +98,7 @@ export function localAssetDownloadRoute(app: FastifyInstance, deps: ApiDeps): vo
     }
     if (!deps.localStorage.exists(key)) {
       // uploaded to the customer's store since this URL was signed (webhooks may carry it): send the client there
-      const uploaded = await deps.db
-        .selectFrom('assets')
-        .selectAll()
-        .where('local_key', '=', key)
-        .where('upload_state', '=', 'done')
-        .where('deleted_at', 'is', null)
-        .executeTakeFirst();
+      const uploaded = await uploadedAssetOfLocalKey(deps.db, key);
       if (uploaded) {
         const left = Math.max(60, Number(q.expires) - Math.floor(Date.now() / 1000));
         try {

@@ -11,7 +11,7 @@ import { ApiError, badRequest, forbidden, notFound } from './errors.js';
 import { envelope, envelopeSchema, pageQuery } from './pagination.js';
 import { getRoomRow } from '../store/rooms.js';
 import { getTemplate } from '../store/templates.js';
-import { createRoomCode, getRoomCode, listRoomCodes, ROOM_CODE_PATTERN, setRoomCodeEnabled } from '../store/roomCodes.js';
+import { createRoomCode, enabledRoomCodes, getRoomCode, listRoomCodes, ROOM_CODE_PATTERN, setRoomCodeEnabled } from '../store/roomCodes.js';
 import { rowToRoomCode, type RoomCode } from './presenters/roomCodes.js';
 import { isHiddenRole } from '../model/templates.js';
 import type { RoomTable } from '../store/schema.js';
@@ -69,14 +69,7 @@ export function roomCodeRoutes(app: ApiInstance, deps: ApiDeps): void {
     },
     async (req) => {
       const { room, roles } = await enabledRoomRoles(req.params.room_id);
-      const existing = await db
-        .selectFrom('room_codes')
-        .selectAll()
-        .where('room_id', '=', room.id)
-        .where('enabled', '=', 1)
-        .orderBy('created_at', 'asc')
-        .orderBy('code', 'asc')
-        .execute();
+      const existing = await enabledRoomCodes(db, room.id);
       const data: RoomCode[] = [];
       for (const role of roles) {
         const mine = existing.find((c) => c.role === role);

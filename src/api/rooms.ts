@@ -4,7 +4,7 @@ import type { ApiDeps, ApiInstance } from './types.js';
 import { badRequest, conflict, notFound } from './errors.js';
 import { envelope, envelopeSchema, pageQuery, utcFilter } from './pagination.js';
 import { bit, fromJson, toJson } from '../store/db.js';
-import { getRoomRow } from '../store/rooms.js';
+import { getRoomByName, getRoomRow, insertRoom, listRooms, roomIdByName, updateRoom } from '../store/rooms.js';
 import { rowToRoom, type Room, type RoomWebhook } from './presenters/rooms.js';
 import { getTemplate, getTemplateByName } from '../store/templates.js';
 import { DEFAULT_TEMPLATE_NAME } from '../model/templates.js';
@@ -156,12 +156,12 @@ export function roomRoutes(app: ApiInstance, deps: ApiDeps): void {
       }
       const template_id = body.template_id ? await templateIdFor(body.template_id) : undefined;
       const name = body.name ?? `room-${objectId()}`;
-      const existing = await db.selectFrom('rooms').selectAll().where('name_key', '=', name.toLowerCase()).executeTakeFirst();
+      const existing = await getRoomByName(db, name);
       const at = rfc3339();
       body = keepStoredSecrets(body, existing);
       if (existing) {
         const set = { ...changes(body), ...(template_id ? { template_id } : {}), updated_at: at };
-        await db.updateTable('rooms').set(set).where('id', '=', existing.id).execute();
+        await updateRoom(db, existing.id, set);
         return present({ ...existing, ...set });
       }
       const row: RoomTable = {
@@ -182,7 +182,7 @@ export function roomRoutes(app: ApiInstance, deps: ApiDeps): void {
         updated_at: at,
         ...changes(body),
       };
-      await db.insertInto('rooms').values(row).execute();
+      await insertRoom(db, row);
       return present(row);
     },
   );
@@ -210,12 +210,12 @@ export function roomRoutes(app: ApiInstance, deps: ApiDeps): void {
       if (body.enabled !== undefined) set.enabled = bit(body.enabled);
       if (body.template_id !== undefined) set.template_id = await templateIdFor(body.template_id);
       if (body.name !== undefined && body.name.toLowerCase() !== row.name_key) {
-        const taken = await db.selectFrom('rooms').select('id').where('name_key', '=', body.name.toLowerCase()).executeTakeFirst();
-        if (taken) throw conflict('Room name already in use', `body/name ${body.name} belongs to room ${taken.id}`);
+        const taken = await roomIdByName(db, body.name);
+        if (taken) throw conflict('Room name already in use', `body/name ${body.name} belongs to room ${taken}`);
         set.name = body.name;
         set.name_key = body.name.toLowerCase();
       }
-      await db.updateTable('rooms').set(set).where('id', '=', row.id).execute();
+      await updateRoom(db, row.id, set);
       return present({ ...row, ...set });
     },
   );
@@ -226,13 +226,15 @@ export function roomRoutes(app: ApiInstance, deps: ApiDeps): void {
     async (req) => {
       const q = req.query;
       const limit = q.limit ?? 10;
-      let sel = db.selectFrom('rooms').selectAll().where('enabled', '=', bit(q.enabled ?? true));
-      if (q.name) sel = sel.where('name_key', '=', q.name.toLowerCase());
-      if (q.template_id) sel = sel.where('template_id', '=', q.template_id);
-      if (q.after) sel = sel.where('created_at', '>', utcFilter('after', q.after)!);
-      if (q.before) sel = sel.where('created_at', '<', utcFilter('before', q.before)!);
-      if (q.start) sel = sel.where('id', '<', q.start);
-      const rows = await sel.orderBy('id', 'desc').limit(limit).execute();
+      const rows = await listRooms(db, {
+        enabled: q.enabled ?? true,
+        name: q.name,
+        templateId: q.template_id,
+        after: q.after ? utcFilter('after', q.after)! : undefined,
+        before: q.before ? utcFilter('before', q.before)! : undefined,
+        belowId: q.start,
+        limit,
+      });
       const data = await Promise.all(rows.map(present));
       return envelope(limit, data, (r) => r.id);
     },

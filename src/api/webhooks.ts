@@ -9,6 +9,8 @@ import { fromJson } from '../store/db.js';
 import { now } from '../clock.js';
 import { maskSecret, SECRET_MASK } from '../model/secrets.js';
 import { getApiWorkspaceTarget, listDeliveries, setApiWorkspaceTarget, workflowCounts, type WebhookTarget } from '../store/webhooks.js';
+import { eventDataByIds, storedEventIds } from '../store/events.js';
+import { getReplay, replayLastCompletedAt } from '../store/outbox.js';
 import { secondPrecision, type ReplayFilters } from '../webhooks/outbox.js';
 import { SIGNATURE_HEADER } from '../webhooks/deliver.js';
 import { Id } from './schemas.js';
@@ -125,7 +127,7 @@ export function webhookRoutes(app: ApiInstance, deps: ApiDeps): void {
       const eventData = new Map<string, unknown>();
       const ids = [...new Set(rows.map((r) => r.event_id))];
       if (ids.length > 0) {
-        for (const e of await db.selectFrom('events').select(['id', 'data']).where('id', 'in', ids).execute()) eventData.set(e.id, fromJson(e.data, {}));
+        for (const e of await eventDataByIds(db, ids)) eventData.set(e.id, fromJson(e.data, {}));
       }
       const totalPages = Math.ceil(total / limit);
       return {
@@ -175,8 +177,8 @@ export function webhookRoutes(app: ApiInstance, deps: ApiDeps): void {
         event_ids: b.event_ids,
       };
       if (b.event_ids?.length) {
-        const found = await db.selectFrom('events').select('id').where('id', 'in', b.event_ids).execute();
-        const missing = b.event_ids.filter((id) => !found.some((f) => f.id === id));
+        const found = await storedEventIds(db, b.event_ids);
+        const missing = b.event_ids.filter((id) => !found.includes(id));
         if (missing.length) throw badRequest('Unknown event', ...missing.slice(0, 20).map((id) => `body/event_ids: event ${id} is not stored`));
       }
       const res = await deps.webhooks.replay(filters);
@@ -194,17 +196,17 @@ export function webhookRoutes(app: ApiInstance, deps: ApiDeps): void {
     '/analytics/webhooks/replay/:workflow_id',
     { schema: { tags, summary: 'Progress of a webhook replay', params: Type.Object({ workflow_id: Type.String({ pattern: '^[a-zA-Z0-9_-]{1,64}$' }) }), response: { 200: Open } } },
     async (req) => {
-      const w = await db.selectFrom('webhook_replays').selectAll().where('id', '=', req.params.workflow_id).executeTakeFirst();
+      const w = await getReplay(db, req.params.workflow_id);
       if (!w) throw notFound('workflow', req.params.workflow_id);
       const c = await workflowCounts(db, w.id);
       const status = c.pending > 0 ? 'Running' : c.failed === 0 ? 'completed' : c.success === 0 ? 'failed' : 'completed_with_failures';
-      const lastDone = await db.selectFrom('webhook_deliveries').select((eb) => eb.fn.max('completed_at').as('at')).where('workflow_id', '=', w.id).executeTakeFirst();
+      const lastDone = await replayLastCompletedAt(db, w.id);
       const f = fromJson<ReplayFilters>(w.filters, {} as ReplayFilters);
       return {
         workflow_id: w.id,
         status,
         started_at: secondPrecision(w.created_at),
-        completed_at: c.pending === 0 && lastDone?.at ? secondPrecision(String(lastDone.at)) : null,
+        completed_at: c.pending === 0 && lastDone ? secondPrecision(lastDone) : null,
         filters: { start_time: f.start_time, end_time: f.end_time, room_id: f.room_id ?? '', event_types: f.event_names ?? [], limit: f.limit, offset: f.offset },
         progress: { total: w.total, completed: c.success, failed: c.failed },
         result: { total: w.total, completed: c.success, failed: c.failed, failed_events: c.failedEvents },

@@ -3,6 +3,7 @@
 import { EventEmitter } from 'node:events';
 import type { Db } from '../store/db.js';
 import { fromJson, toJson } from '../store/db.js';
+import { insertEvent, listEvents, type EventFilter } from '../store/events.js';
 import { rfc3339, uuid } from '../clock.js';
 
 export interface DomainEvent {
@@ -23,8 +24,8 @@ export class EventLog {
 
   async emit(type: string, roomId: string | null, data: Record<string, unknown>): Promise<DomainEvent> {
     const row = { id: uuid(), type, room_id: roomId, data: toJson(data), created_at: rfc3339() };
-    const inserted = await this.db.insertInto('events').values(row).returning('seq').executeTakeFirstOrThrow();
-    const event: DomainEvent = { ...row, seq: Number(inserted.seq), data };
+    const seq = await insertEvent(this.db, row);
+    const event: DomainEvent = { ...row, seq, data };
     this.emitter.emit('event', event);
     return event;
   }
@@ -34,12 +35,8 @@ export class EventLog {
     return () => this.emitter.off('event', listener);
   }
 
-  async list(filter: { type?: string; roomId?: string; afterSeq?: number } = {}): Promise<DomainEvent[]> {
-    let q = this.db.selectFrom('events').selectAll().orderBy('seq', 'asc');
-    if (filter.type) q = q.where('type', '=', filter.type);
-    if (filter.roomId) q = q.where('room_id', '=', filter.roomId);
-    if (filter.afterSeq !== undefined) q = q.where('seq', '>', filter.afterSeq);
-    const rows = await q.execute();
+  async list(filter: EventFilter = {}): Promise<DomainEvent[]> {
+    const rows = await listEvents(this.db, filter);
     return rows.map((r) => ({ ...r, seq: Number(r.seq), data: fromJson(r.data, {}) }));
   }
 }

@@ -10,6 +10,7 @@ import type { AssetTable, RoomTable } from '../store/schema.js';
 import type { JobStatus } from '../model/jobStatus.js';
 import type { Template } from '../model/templates.js';
 import { JobRows, roomAndTemplate, type JobTableName, type RowOf } from '../store/jobRows.js';
+import { insertAssets } from '../store/assets.js';
 import { conflict, forbidden, invalidInput, notFound, type DomainError } from './errors.js';
 import { isStoppable, STOP_REASONS } from './recordingJob.js';
 import { closeJob, type JobEnding } from './jobClosing.js';
@@ -140,7 +141,7 @@ export abstract class JobService<T extends JobTableName, O extends JobEnding> {
   protected async close(id: string, assets: AssetTable[], ending: O): Promise<RowOf<T> | null> {
     const before = await this.rows.get(id);
     if (!before) return null;
-    if (assets.length) await this.db.insertInto('assets').values(assets).execute();
+    if (assets.length) await insertAssets(this.db, assets);
     const { after, failed, reason } = await closeJob(this.rows, before, ending);
     if (after) await this.closeEvents(before, after, reason, failed, ending);
     for (const a of assets) if (a.upload_state === 'pending') await this.deps.uploads.schedule(a.id);

@@ -12,6 +12,7 @@ import type { LiveStreamService } from './liveStreamService.js';
 import { autoStopReason } from './autoStop.js';
 import { isHiddenRole } from '../model/templates.js';
 import { getTemplate } from '../store/templates.js';
+import { getRoomRow } from '../store/rooms.js';
 import { isConflict } from './errors.js';
 import { redactedError } from '../redact.js';
 
@@ -55,7 +56,7 @@ export class JobSupervisor {
   private async onPeerJoin(e: DomainEvent): Promise<void> {
     const roomId = e.room_id;
     if (!roomId || isHiddenRole(String(e.data.role ?? ''))) return;
-    const room = await this.deps.db.selectFrom('rooms').select(['template_id', 'enabled']).where('id', '=', roomId).executeTakeFirst();
+    const room = await getRoomRow(this.deps.db, roomId);
     if (!room || room.enabled !== 1) return;
     const template = await getTemplate(this.deps.db, room.template_id);
     const composite = template && recordingConfigOf(template)?.compositeRecording?.browserComposite;

@@ -14,6 +14,7 @@ import { defaultHlsDestination } from './templateDefaults.js';
 import { streamingDisabledByAutoStart } from './templateValidation.js';
 import type { JobEnding } from './jobClosing.js';
 import { newJobColumns } from '../store/jobRows.js';
+import { insertTimedMetadata, setLiveStreamRecordingPaused } from '../store/liveStreams.js';
 import { redactOptional } from '../redact.js';
 import { hlsEventBase, hlsFailureData, hlsRecordingSuccessData, type SingleFileOutcome } from './hlsEvents.js';
 import { JobService, type JobServiceDeps } from './jobService.js';
@@ -114,8 +115,7 @@ export class LiveStreamService extends JobService<'live_streams', LiveStreamOutc
       throw conflict(paused ? 'Recording already paused' : 'Recording is not paused', `live stream ${id}`);
     }
     const set = { recording_paused: bit(paused), updated_at: rfc3339() };
-    const res = await this.db.updateTable('live_streams').set(set).where('id', '=', id).where('status', '=', 'running').executeTakeFirst();
-    if (Number(res.numUpdatedRows) === 0) throw conflict('Live stream is not running', `live stream ${id} stopped meanwhile`);
+    if (!(await setLiveStreamRecordingPaused(this.db, id, set))) throw conflict('Live stream is not running', `live stream ${id} stopped meanwhile`);
     return { ...r, ...set };
   }
 
@@ -125,7 +125,7 @@ export class LiveStreamService extends JobService<'live_streams', LiveStreamOutc
     if (r.metadata_insertion !== 1) {
       throw conflict('Timed metadata is disabled', `destination ${r.destination} of live stream ${id} has enableMetadataInsertion false`);
     }
-    await this.db.insertInto('timed_metadata').values({ id: objectId(), stream_id: id, payload, duration, created_at: rfc3339() }).execute();
+    await insertTimedMetadata(this.db, { id: objectId(), stream_id: id, payload, duration, created_at: rfc3339() });
     return r;
   }
 

@@ -4,6 +4,7 @@
 // hand, even signed with the right secret) is refused, so nobody can listen in invisibly.
 import type { Config } from '../config.js';
 import type { Db } from '../store/db.js';
+import { jobRoomAndStatus } from '../store/jobRows.js';
 import { signRecorderToken, type RecorderJobKind, type VerifiedToken } from '../auth/tokens.js';
 import { isHiddenRole, RECORDER_ROLE } from '../model/templates.js';
 
@@ -24,7 +25,7 @@ export async function recorderJoinDecision(db: Db, token: Pick<VerifiedToken, 'r
   const job = token.job;
   if (!job) return isHiddenRole(token.role ?? '') ? { refused: 'the recorder role only joins with a token the server minted for a recording or live stream' } : { hidden: false };
   const table = job.job_kind === 'recording' ? 'recordings' : 'live_streams';
-  const row = await db.selectFrom(table).select(['room_id', 'status']).where('id', '=', job.job_id).executeTakeFirst();
+  const row = await jobRoomAndStatus(db, table, job.job_id);
   if (!row || row.room_id !== token.room_id) return { refused: `recorder token for unknown ${job.job_kind} ${job.job_id} of this room` };
   if (!JOINABLE_JOB_STATUSES.includes(row.status)) return { refused: `recorder token for ${job.job_kind} ${job.job_id}, which is ${row.status}` };
   return { hidden: true };

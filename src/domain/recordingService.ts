@@ -10,6 +10,7 @@ import { RECORDER_ROLE, type RecordingConfig, type Template } from '../model/tem
 import { resolveMeetingUrl } from './meetingUrl.js';
 import type { JobEnding } from './jobClosing.js';
 import { newJobColumns, roomAndTemplate } from '../store/jobRows.js';
+import { setRecordingPaused } from '../store/recordings.js';
 import { redactOptional } from '../redact.js';
 import { beamEventBase, beamFailureData, beamRecordingSuccessData } from './beamEvents.js';
 import { JobService, type JobServiceDeps } from './jobService.js';
@@ -78,7 +79,7 @@ export class RecordingService extends JobService<'recordings', RecordingOutcome>
     if (!running) throw notFound('running recording', `in room ${roomId}`);
     if ((running.paused === 1) === paused) throw conflict(paused ? 'Recording already paused' : 'Recording is not paused', `recording ${running.id}`);
     const set = { paused: bit(paused), updated_at: rfc3339() };
-    await this.db.updateTable('recordings').set(set).where('id', '=', running.id).execute();
+    await setRecordingPaused(this.db, running.id, set);
     return { ...running, ...set };
   }
 

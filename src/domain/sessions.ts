@@ -9,6 +9,7 @@
 // when it is reached `onLimit` asks the SFU to remove everyone, which closes the session as usual.
 import type { Db } from '../store/db.js';
 import { toJson } from '../store/db.js';
+import { closeSessionRow, insertOpenSession, markPeerRemoved, openSessionsWithRooms, peersStillIn, recordPeerJoin, recordPeerLeave } from '../store/sessions.js';
 import type { EventLog } from './events.js';
 import { objectId, rfc3339, now } from '../clock.js';
 import { isHiddenRole } from '../model/templates.js';
@@ -114,7 +115,7 @@ export class SessionTracker {
           if (this.open.get(opened.roomId) === opened) this.onLimit?.(opened.roomId, opened.id);
         }, limit * 1000);
         s.limitTimer.unref();
-        await this.db.insertInto('sessions').values({ id: s.id, room_id: p.roomId, active: 1, created_at: startedAt, updated_at: startedAt, ended_at: null }).execute();
+        await insertOpenSession(this.db, { id: s.id, roomId: p.roomId, at: startedAt });
         this.open.set(p.roomId, s);
         await this.events.emit('session.open.success', p.roomId, {
           room_id: p.roomId,
@@ -125,24 +126,20 @@ export class SessionTracker {
         });
       }
       const joinedAt = rfc3339();
-      await this.db
-        .insertInto('peers')
-        .values({
-          id: p.peerId,
-          session_id: s.id,
-          room_id: p.roomId,
-          user_id: p.userId,
-          name: p.name,
-          role: p.role,
-          user_data: p.userData,
-          type: 'regular',
-          joined_at: joinedAt,
-          left_at: null,
-          leave_reason: null,
-          leave_message: null,
-        })
-        .execute();
-      await this.db.updateTable('sessions').set({ updated_at: joinedAt }).where('id', '=', s.id).execute();
+      await recordPeerJoin(this.db, {
+        id: p.peerId,
+        session_id: s.id,
+        room_id: p.roomId,
+        user_id: p.userId,
+        name: p.name,
+        role: p.role,
+        user_data: p.userData,
+        type: 'regular',
+        joined_at: joinedAt,
+        left_at: null,
+        leave_reason: null,
+        leave_message: null,
+      });
       s.peers.add(p.peerId);
       const { maxDurationSeconds: _limit, ...peer } = p;
       const joined: JoinedPeer = { ...peer, sessionId: s.id, sessionStartedAt: s.startedAt, joinedAt };
@@ -155,12 +152,7 @@ export class SessionTracker {
   leave(p: JoinedPeer, reason: LeaveReason, message = ''): Promise<void> {
     return this.serial(p.roomId, async () => {
       const leftAt = rfc3339();
-      await this.db
-        .updateTable('peers')
-        .set({ left_at: leftAt, leave_reason: reason, leave_message: message })
-        .where('id', '=', p.peerId)
-        .where('left_at', 'is', null)
-        .execute();
+      await recordPeerLeave(this.db, p.peerId, { left_at: leftAt, leave_reason: reason, leave_message: message });
       await this.events.emit('peer.leave.success', p.roomId, {
         ...joinEventData(p),
         left_at: leftAt,
@@ -178,7 +170,7 @@ export class SessionTracker {
   private async close(s: OpenSession, stoppedAt: string): Promise<void> {
     if (s.limitTimer) clearTimeout(s.limitTimer);
     if (this.open.get(s.roomId) === s) this.open.delete(s.roomId);
-    await this.db.updateTable('sessions').set({ active: 0, ended_at: stoppedAt, updated_at: stoppedAt }).where('id', '=', s.id).execute();
+    await closeSessionRow(this.db, s.id, stoppedAt);
     await this.events.emit('session.close.success', s.roomId, {
       room_id: s.roomId,
       room_name: s.roomName,
@@ -195,19 +187,14 @@ export class SessionTracker {
    * with 'server removed peer' and the sessions close, with events, so webhooks and auto-stop see an end.
    */
   async closeStale(): Promise<number> {
-    const stale = await this.db
-      .selectFrom('sessions')
-      .innerJoin('rooms', 'rooms.id', 'sessions.room_id')
-      .select(['sessions.id', 'sessions.room_id', 'sessions.created_at', 'rooms.name', 'rooms.template_id'])
-      .where('sessions.active', '=', 1)
-      .execute();
+    const stale = await openSessionsWithRooms(this.db);
     for (const row of stale) {
       if (this.open.get(row.room_id)?.id === row.id) continue;
       const s: OpenSession = { id: row.id, roomId: row.room_id, roomName: row.name, templateId: row.template_id, startedAt: row.created_at, peers: new Set(), limitTimer: null };
-      const peers = await this.db.selectFrom('peers').selectAll().where('session_id', '=', row.id).where('left_at', 'is', null).execute();
+      const peers = await peersStillIn(this.db, row.id);
       for (const peer of peers) {
         const leftAt = rfc3339();
-        await this.db.updateTable('peers').set({ left_at: leftAt, leave_reason: 'server removed peer', leave_message: 'server restarted' }).where('id', '=', peer.id).execute();
+        await markPeerRemoved(this.db, peer.id, { left_at: leftAt, leave_reason: 'server removed peer', leave_message: 'server restarted' });
         const joined: JoinedPeer = {
           peerId: peer.id,
           roomId: row.room_id,

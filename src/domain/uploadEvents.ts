@@ -21,6 +21,7 @@ import { getRecordingRow } from '../store/recordings.js';
 import { getLiveStreamRow } from '../store/liveStreams.js';
 import { getRoomRow } from '../store/rooms.js';
 import { getTemplate } from '../store/templates.js';
+import { clearUploadError, markLiveStreamUploadError, markRecordingUploadError } from '../store/uploadErrors.js';
 import { webhookPresignSeconds } from '../model/templates.js';
 import { beamEventBase, beamFailureData, beamRecordingSuccessData } from './beamEvents.js';
 import { hlsEventBase, hlsFailureData, hlsRecordingSuccessData, type SingleFileOutcome } from './hlsEvents.js';
@@ -73,12 +74,7 @@ export class UploadEvents implements UploadReports {
     if (recovered) {
       // it arrived after all: the job's UPLOAD_ERROR no longer holds
       for (const { table } of JOB_KINDS) {
-        await this.deps.db
-          .updateTable(table as 'recordings')
-          .set({ error_type: null, error_message: null, updated_at: rfc3339() })
-          .where('id', '=', asset.job_id)
-          .where('error_type', '=', 'UPLOAD_ERROR')
-          .execute();
+        await clearUploadError(this.deps.db, table, asset.job_id, rfc3339());
       }
     }
     await this.announce(asset);
@@ -118,7 +114,7 @@ function recordingUploadEvents(deps: UploadEventDeps, r: RecordingTable): JobUpl
       await deps.events.emit('beam.recording.success', r.room_id, beamRecordingSuccessData(r, await beamEventBase(db, r), asset, url));
     },
     async uploadError(asset, message) {
-      await db.updateTable('recordings').set({ error_type: 'UPLOAD_ERROR', error_message: message, updated_at: rfc3339() }).where('id', '=', r.id).execute();
+      await markRecordingUploadError(db, r.id, message, rfc3339());
       const base = await beamEventBase(db, r);
       await deps.events.emit('beam.failure', r.room_id, beamFailureData(base, { message, type: 'UPLOAD_ERROR', at: rfc3339(), duration: asset.duration }));
     },
@@ -151,13 +147,7 @@ function liveStreamUploadEvents(deps: UploadEventDeps, stream: LiveStreamTable):
       await deps.events.emit('hls.recording.success', stream.room_id, hlsRecordingSuccessData(stream, base, { vod, singleFiles, duration, stoppedAt }));
     },
     async uploadError(asset, message) {
-      const res = await db
-        .updateTable('live_streams')
-        .set({ error_type: 'UPLOAD_ERROR', error_message: redactSecrets(message), updated_at: rfc3339() })
-        .where('id', '=', stream.id)
-        .where((eb) => eb.or([eb('error_type', 'is', null), eb('error_type', '!=', 'UPLOAD_ERROR')]))
-        .executeTakeFirst();
-      if (Number(res.numUpdatedRows) === 0) return;
+      if (!(await markLiveStreamUploadError(db, stream.id, redactSecrets(message), rfc3339()))) return;
       const r = await getLiveStreamRow(db, stream.id);
       if (!r) return;
       const base = await hlsEventBase(db, deps.config.publicUrl, r);

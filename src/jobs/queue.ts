@@ -3,6 +3,7 @@
 // database, claimed with a conditional update, so a restart (or, later, another machine) can pick it up.
 import type { Db } from '../store/db.js';
 import { now, objectId, rfc3339 } from '../clock.js';
+import { claimNextJob, completeQueuedJob, heartbeatJob, insertQueuedJob, requeueStaleJobs } from '../store/jobQueue.js';
 
 export type JobKind = 'recording' | 'live-stream';
 
@@ -31,66 +32,26 @@ export class DbJobQueue implements JobQueue {
   constructor(private readonly db: Db) {}
 
   async enqueue(kind: JobKind, jobId: string): Promise<void> {
-    const at = rfc3339();
-    await this.db
-      .insertInto('job_queue')
-      .values({ id: objectId(), kind, job_id: jobId, state: 'queued', claimed_by: null, heartbeat_at: null, attempts: 0, created_at: at, updated_at: at })
-      .execute();
+    await insertQueuedJob(this.db, { id: objectId(), kind, jobId, at: rfc3339() });
     for (const l of this.listeners) l();
   }
 
   async claim(workerId: string, kinds: JobKind[]): Promise<QueuedJob | null> {
-    for (let tries = 0; tries < 5; tries++) {
-      const next = await this.db
-        .selectFrom('job_queue')
-        .select(['id', 'kind', 'job_id', 'attempts'])
-        .where('state', '=', 'queued')
-        .where('kind', 'in', kinds)
-        .orderBy('created_at', 'asc')
-        .orderBy('id', 'asc')
-        .limit(1)
-        .executeTakeFirst();
-      if (!next) return null;
-      const at = rfc3339();
-      const res = await this.db
-        .updateTable('job_queue')
-        .set({ state: 'claimed', claimed_by: workerId, heartbeat_at: at, updated_at: at, attempts: next.attempts + 1 })
-        .where('id', '=', next.id)
-        .where('state', '=', 'queued')
-        .executeTakeFirst();
-      if (Number(res.numUpdatedRows) === 1) {
-        return { id: next.id, kind: next.kind as JobKind, jobId: next.job_id, attempts: next.attempts + 1 };
-      }
-      // another worker won this row; try the next one
-    }
-    return null;
+    const claimed = await claimNextJob(this.db, workerId, kinds);
+    return claimed ? { id: claimed.id, kind: claimed.kind as JobKind, jobId: claimed.job_id, attempts: claimed.attempts } : null;
   }
 
   async heartbeat(queueId: string, workerId: string): Promise<boolean> {
-    const at = rfc3339();
-    const res = await this.db
-      .updateTable('job_queue')
-      .set({ heartbeat_at: at, updated_at: at })
-      .where('id', '=', queueId)
-      .where('claimed_by', '=', workerId)
-      .where('state', '=', 'claimed')
-      .executeTakeFirst();
-    return Number(res.numUpdatedRows) === 1;
+    return heartbeatJob(this.db, queueId, workerId, rfc3339());
   }
 
   async complete(queueId: string): Promise<void> {
-    await this.db.updateTable('job_queue').set({ state: 'done', updated_at: rfc3339() }).where('id', '=', queueId).execute();
+    await completeQueuedJob(this.db, queueId, rfc3339());
   }
 
   async requeueStale(olderThanMs: number): Promise<number> {
     const cutoff = new Date(now().getTime() - olderThanMs).toISOString();
-    const res = await this.db
-      .updateTable('job_queue')
-      .set({ state: 'queued', claimed_by: null, updated_at: rfc3339() })
-      .where('state', '=', 'claimed')
-      .where('heartbeat_at', '<', cutoff)
-      .executeTakeFirst();
-    const n = Number(res.numUpdatedRows);
+    const n = await requeueStaleJobs(this.db, cutoff, rfc3339());
     if (n > 0) for (const l of this.listeners) l();
     return n;
   }

@@ -10,6 +10,7 @@ import type { RecordingService } from '../domain/recordingService.js';
 import type { LiveStreamService } from '../domain/liveStreamService.js';
 import { webhookPresignSeconds } from '../model/templates.js';
 import { getTemplate } from '../store/templates.js';
+import { getRoomRow } from '../store/rooms.js';
 import { layersOf, recordedLayersOf } from '../store/liveStreams.js';
 import { liveOutputDir } from '../storage/live.js';
 import type { EgressJobKind, JobSpec, OutputSpec } from './jobSpec.js';
@@ -54,7 +55,7 @@ export interface JobKindDeps {
 }
 
 async function templateOfRoom(db: Db, roomId: string) {
-  const room = await db.selectFrom('rooms').select('template_id').where('id', '=', roomId).executeTakeFirst();
+  const room = await getRoomRow(db, roomId);
   return room ? getTemplate(db, room.template_id) : null;
 }
 

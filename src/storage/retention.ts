@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import type { UploadDeps } from './uploads.js';
 import { now, rfc3339 } from '../clock.js';
 import { localNodeId } from './uploads.js';
+import { expiredLocalAssets, markAssetDeleted, uploadedWithLocalCopy } from '../store/retention.js';
 
 const EVERY_MS = 3600_000;
 
@@ -22,15 +23,7 @@ export async function sweepLocalAssets(deps: RetentionDeps): Promise<{ expired: 
   const node = localNodeId(deps);
   if (deps.config.retentionDays > 0) {
     const cutoff = rfc3339(new Date(now().getTime() - deps.config.retentionDays * 86400_000));
-    const old = await db
-      .selectFrom('assets')
-      .select(['id', 'type', 'storage_key'])
-      .where('storage', '=', 'local')
-      .where('upload_state', 'is', null)
-      .where('deleted_at', 'is', null)
-      .where('created_at', '<', cutoff)
-      .where((eb) => eb.or([eb('local_node', '=', node), eb('local_node', 'is', null)]))
-      .execute();
+    const old = await expiredLocalAssets(db, node, cutoff);
     for (const a of old) {
       try {
         // an HLS VOD asset is its master playlist plus a directory of playlists and segments: all of it goes
@@ -40,17 +33,11 @@ export async function sweepLocalAssets(deps: RetentionDeps): Promise<{ expired: 
         deps.log.warn({ err, assetId: a.id }, 'could not delete an expired asset file');
         continue;
       }
-      await db.updateTable('assets').set({ deleted_at: rfc3339() }).where('id', '=', a.id).execute();
+      await markAssetDeleted(db, a.id, rfc3339());
       expired++;
     }
   }
-  const uploaded = await db
-    .selectFrom('assets')
-    .select(['id', 'local_key'])
-    .where('upload_state', '=', 'done')
-    .where('local_node', '=', node)
-    .where('local_key', 'is not', null)
-    .execute();
+  const uploaded = await uploadedWithLocalCopy(db, node);
   for (const a of uploaded) {
     if (a.local_key && deps.localStorage.exists(a.local_key)) {
       deps.localStorage.remove(a.local_key);

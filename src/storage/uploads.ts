@@ -21,6 +21,18 @@ import type { AssetTable } from '../store/schema.js';
 import { fromJson, toJson } from '../store/db.js';
 import { now, rfc3339 } from '../clock.js';
 import { getTemplate } from '../store/templates.js';
+import { getRoomRow } from '../store/rooms.js';
+import {
+  dueUploads,
+  keepAssetLocal,
+  markUploaded,
+  markUploadFailed,
+  resumeUploadAt,
+  retryUploadAt,
+  saveUploadId,
+  schedulePendingUpload,
+  scheduleUnscheduledUploads,
+} from '../store/uploads.js';
 import {
   defaultPresignSeconds,
   describeStoreError,
@@ -136,13 +148,7 @@ export class UploadManager extends EventEmitter {
     this.stopped = false;
     this.abort = new AbortController();
     // assets recorded right before a crash were inserted but never scheduled: schedule them now
-    await this.db
-      .updateTable('assets')
-      .set({ upload_next_at: rfc3339() })
-      .where('upload_state', '=', 'pending')
-      .where('upload_next_at', 'is', null)
-      .where('local_node', '=', this.nodeId)
-      .execute();
+    await scheduleUnscheduledUploads(this.db, this.nodeId, rfc3339());
     this.timer = setInterval(() => this.kick(), POLL_MS);
     this.timer.unref();
     this.kick();
@@ -163,16 +169,7 @@ export class UploadManager extends EventEmitter {
 
   private async tick(): Promise<void> {
     if (this.inFlight.size >= CONCURRENCY) return;
-    const due = await this.db
-      .selectFrom('assets')
-      .selectAll()
-      .where('upload_state', 'in', ['pending', 'failed'])
-      .where('local_node', '=', this.nodeId)
-      .where('upload_next_at', '<=', rfc3339())
-      .where('deleted_at', 'is', null)
-      .orderBy('upload_next_at', 'asc')
-      .limit(CONCURRENCY * 2)
-      .execute();
+    const due = await dueUploads(this.db, this.nodeId, rfc3339(), CONCURRENCY * 2);
     for (const a of due) {
       if (this.inFlight.size >= CONCURRENCY || this.stopped) break;
       if (this.inFlight.has(a.id)) continue;
@@ -188,7 +185,7 @@ export class UploadManager extends EventEmitter {
 
   /** The room's store: its own recording_info.upload_info, else its template's settings.recording.upload. */
   async targetForRoom(roomId: string): Promise<UploadTarget | null> {
-    const room = await this.db.selectFrom('rooms').select(['recording_info', 'template_id']).where('id', '=', roomId).executeTakeFirst();
+    const room = await getRoomRow(this.db, roomId);
     if (!room) return null;
     const info = fromJson<{ upload_info?: RoomUploadInfo } | null>(room.recording_info, null);
     if (info?.upload_info?.type) return targetFromRoom(info.upload_info, this.deps.customerId);
@@ -219,7 +216,7 @@ export class UploadManager extends EventEmitter {
 
   /** Starts the upload of a prepared asset now. */
   async schedule(assetId: string): Promise<void> {
-    await this.db.updateTable('assets').set({ upload_next_at: rfc3339() }).where('id', '=', assetId).where('upload_state', '=', 'pending').execute();
+    await schedulePendingUpload(this.db, assetId, rfc3339());
     this.kick();
   }
 
@@ -273,7 +270,7 @@ export class UploadManager extends EventEmitter {
       if (!target) {
         // the storage configuration was removed: the asset stays on this server, as any local asset
         const local = { upload_state: null, upload_next_at: null, upload_error: 'storage configuration removed; the asset stays on this server' };
-        await this.db.updateTable('assets').set(local).where('id', '=', a.id).execute();
+        await keepAssetLocal(this.db, a.id, local);
         await this.report(a.id, () => this.reports.uploaded({ asset: { ...a, ...local }, recovered: false }));
         return { assetId: a.id, ok: true, tries };
       }
@@ -299,7 +296,7 @@ export class UploadManager extends EventEmitter {
         ({ size } = await store.upload(key, this.deps.localStorage.fileOf(a.local_key), {
           resumeId: a.upload_id,
           onResumeId: async (id) => {
-            await this.db.updateTable('assets').set({ upload_id: id }).where('id', '=', a.id).execute();
+            await saveUploadId(this.db, a.id, id);
           },
           onProgress: (bytes) => this.emit('progress', { assetId: a.id, bytes } satisfies UploadProgress),
           signal: this.abort.signal,
@@ -317,7 +314,7 @@ export class UploadManager extends EventEmitter {
         upload_target: toJson(target),
         uploaded_at: rfc3339(),
       };
-      await this.db.updateTable('assets').set(done).where('id', '=', a.id).execute();
+      await markUploaded(this.db, a.id, done);
       // the store confirmed the whole object and the row points at it: the local copy can go
       if (a.type === 'room-vod') rmSync(this.deps.localStorage.fileOf(dirname(a.local_key)), { recursive: true, force: true });
       else this.deps.localStorage.remove(a.local_key);
@@ -330,7 +327,7 @@ export class UploadManager extends EventEmitter {
     } catch (err) {
       if (this.abort.signal.aborted) {
         // shutting down: not a failed attempt; the next start resumes it (multipart parts already stored are kept)
-        await this.db.updateTable('assets').set({ upload_next_at: rfc3339() }).where('id', '=', a.id).execute();
+        await resumeUploadAt(this.db, a.id, rfc3339());
         return { assetId: a.id, ok: false, tries: tries - 1, error: 'interrupted by shutdown' };
       }
       const error = describeStoreError(err);
@@ -342,11 +339,7 @@ export class UploadManager extends EventEmitter {
         await this.markFailed(a, tries, error, now().getTime() + AFTER_FAILURE_RETRY_MS);
       } else {
         const delay = a.upload_state === 'failed' ? AFTER_FAILURE_RETRY_MS : UPLOAD_RETRY_DELAYS_S[Math.min(tries, UPLOAD_RETRY_DELAYS_S.length) - 1] * 1000;
-        await this.db
-          .updateTable('assets')
-          .set({ upload_attempts: tries, upload_error: error, upload_next_at: rfc3339(new Date(now().getTime() + delay)) })
-          .where('id', '=', a.id)
-          .execute();
+        await retryUploadAt(this.db, a.id, { upload_attempts: tries, upload_error: error, upload_next_at: rfc3339(new Date(now().getTime() + delay)) });
       }
       await this.report(a.id, () => this.reports.failed({ asset: a, tries, error, givenUp }));
       const res: UploadAttempt = { assetId: a.id, ok: false, tries, error, configError };
@@ -359,11 +352,7 @@ export class UploadManager extends EventEmitter {
 
   /** UPLOAD_ERROR: the asset stays local (downloadable) and is retried at `retryAtMs` (never when null). */
   private async markFailed(a: AssetTable, tries: number, error: string, retryAtMs: number | null): Promise<void> {
-    await this.db
-      .updateTable('assets')
-      .set({ upload_state: 'failed', upload_attempts: tries, upload_error: error, upload_next_at: retryAtMs === null ? null : rfc3339(new Date(retryAtMs)) })
-      .where('id', '=', a.id)
-      .execute();
+    await markUploadFailed(this.db, a.id, { upload_attempts: tries, upload_error: error, upload_next_at: retryAtMs === null ? null : rfc3339(new Date(retryAtMs)) });
   }
 
   /** Tells the listener; its failure is not the upload's: logged, the asset's row stands. */

@@ -74,3 +74,8 @@ export function fromJson<T>(text: string | null | undefined, fallback: T): T {
   return JSON.parse(text) as T;
 }
 export const bit = (b: boolean | undefined): number => (b ? 1 : 0);
+
+/** One cheap query: the database answers (the health check). */
+export async function checkDatabase(db: Db): Promise<void> {
+  await db.selectFrom('templates').select('id').limit(1).execute();
+}

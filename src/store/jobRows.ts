@@ -113,6 +113,11 @@ export async function roomAndTemplate(db: Db, roomId: string) {
   return { room, template };
 }
 
+/** The job's room and status, or undefined when `table` has no such job. */
+export async function jobRoomAndStatus(db: Db, table: JobTableName, id: string): Promise<{ room_id: string; status: string } | undefined> {
+  return db.selectFrom(table).select(['room_id', 'status']).where('id', '=', id).executeTakeFirst();
+}
+
 export async function activeSessionId(db: Db, roomId: string): Promise<string> {
   const s = await db.selectFrom('sessions').select('id').where('room_id', '=', roomId).where('active', '=', 1).executeTakeFirst();
   return s?.id ?? '';

@@ -31,3 +31,13 @@ export async function activeLiveStreams(db: Db, roomId: string): Promise<LiveStr
 export async function timedMetadataOf(db: Db, streamId: string): Promise<TimedMetadataTable[]> {
   return db.selectFrom('timed_metadata').selectAll().where('stream_id', '=', streamId).orderBy('created_at', 'asc').orderBy('id', 'asc').execute();
 }
+
+/** Pauses or resumes the stream's recording while it is running; false when it no longer is. */
+export async function setLiveStreamRecordingPaused(db: Db, id: string, set: Pick<LiveStreamTable, 'recording_paused' | 'updated_at'>): Promise<boolean> {
+  const res = await db.updateTable('live_streams').set(set).where('id', '=', id).where('status', '=', 'running').executeTakeFirst();
+  return Number(res.numUpdatedRows) > 0;
+}
+
+export async function insertTimedMetadata(db: Db, row: TimedMetadataTable): Promise<void> {
+  await db.insertInto('timed_metadata').values(row).execute();
+}

@@ -10,3 +10,7 @@ export async function getRecordingRow(db: Db, id: string): Promise<RecordingTabl
 export async function activeRecordings(db: Db, roomId: string): Promise<RecordingTable[]> {
   return db.selectFrom('recordings').selectAll().where('room_id', '=', roomId).where('status', 'in', ACTIVE_STATUSES).execute();
 }
+
+export async function setRecordingPaused(db: Db, id: string, set: Pick<RecordingTable, 'paused' | 'updated_at'>): Promise<void> {
+  await db.updateTable('recordings').set(set).where('id', '=', id).execute();
+}

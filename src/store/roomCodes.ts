@@ -75,3 +75,8 @@ export async function resolveRoomCode(db: Db, code: string): Promise<{ room_id: 
   // pg and SQLite both hand back the 0/1 integer; compare by value so a driver returning a string still works
   return c ? { room_id: c.room_id, role: c.role, enabled: Number(c.enabled) === 1 } : null;
 }
+
+/** The room's enabled codes, oldest first (by code within a millisecond). */
+export async function enabledRoomCodes(db: Db, roomId: string): Promise<RoomCodeTable[]> {
+  return db.selectFrom('room_codes').selectAll().where('room_id', '=', roomId).where('enabled', '=', 1).orderBy('created_at', 'asc').orderBy('code', 'asc').execute();
+}

@@ -1,4 +1,4 @@
-// Session rows and their peers (the API object: api/presenters/sessions.ts).
+// Session rows and their peers: the API's reads (the API object: api/presenters/sessions.ts) and the session tracker's writes (domain/sessions.ts).
 // A session is one continuous use of a room: opened by the first peer, closed when the last one leaves.
 import type { Db } from './db.js';
 import type { PeerTable, SessionTable } from './schema.js';
@@ -51,4 +51,46 @@ export async function listSessions(db: Db, f: SessionFilter): Promise<SessionWit
   const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit).execute();
   const peers = await peersOf(db, rows.map((r) => r.id));
   return rows.map((row) => ({ row, peers: peers.get(row.id) ?? [] }));
+}
+
+/** A new session, open from `at` (the session tracker's, domain/sessions.ts). */
+export async function insertOpenSession(db: Db, s: { id: string; roomId: string; at: string }): Promise<void> {
+  await db.insertInto('sessions').values({ id: s.id, room_id: s.roomId, active: 1, created_at: s.at, updated_at: s.at, ended_at: null }).execute();
+}
+
+/** A peer joined its session: its row, and the session's `updated_at` moves to the join. */
+export async function recordPeerJoin(db: Db, peer: PeerTable): Promise<void> {
+  await db.insertInto('peers').values(peer).execute();
+  await db.updateTable('sessions').set({ updated_at: peer.joined_at }).where('id', '=', peer.session_id).execute();
+}
+
+export type PeerLeave = Pick<PeerTable, 'left_at' | 'leave_reason' | 'leave_message'>;
+
+/** The peer left (unless its leave is already recorded). */
+export async function recordPeerLeave(db: Db, peerId: string, leave: PeerLeave): Promise<void> {
+  await db.updateTable('peers').set(leave).where('id', '=', peerId).where('left_at', 'is', null).execute();
+}
+
+/** The peer was removed (a session left open by a previous process). */
+export async function markPeerRemoved(db: Db, peerId: string, leave: PeerLeave): Promise<void> {
+  await db.updateTable('peers').set(leave).where('id', '=', peerId).execute();
+}
+
+export async function closeSessionRow(db: Db, id: string, at: string): Promise<void> {
+  await db.updateTable('sessions').set({ active: 0, ended_at: at, updated_at: at }).where('id', '=', id).execute();
+}
+
+/** Every session marked open, with its room's name and template. */
+export async function openSessionsWithRooms(db: Db): Promise<{ id: string; room_id: string; created_at: string; name: string; template_id: string }[]> {
+  return db
+    .selectFrom('sessions')
+    .innerJoin('rooms', 'rooms.id', 'sessions.room_id')
+    .select(['sessions.id', 'sessions.room_id', 'sessions.created_at', 'rooms.name', 'rooms.template_id'])
+    .where('sessions.active', '=', 1)
+    .execute();
+}
+
+/** The session's peers that have not left. */
+export async function peersStillIn(db: Db, sessionId: string): Promise<PeerTable[]> {
+  return db.selectFrom('peers').selectAll().where('session_id', '=', sessionId).where('left_at', 'is', null).execute();
 }

@@ -7,7 +7,22 @@ import type { Db } from '../store/db.js';
 import type { Logger } from '../logger.js';
 import type { EventLog } from '../domain/events.js';
 import { fromJson, toJson } from '../store/db.js';
-import type { EventTable, WebhookDeliveryTable } from '../store/schema.js';
+import type { EventTable } from '../store/schema.js';
+import { eventsAfter, eventsByIds, getEvent } from '../store/events.js';
+import {
+  dueDeliveries,
+  fanOutDeliveries,
+  finishDelivery,
+  insertReplay,
+  laneHeads,
+  lastTargetOfEvent,
+  leaseDelivery,
+  pruneDeliveryLog,
+  runningReplay,
+  scheduleRetry,
+  type NewDelivery,
+} from '../store/outbox.js';
+import { getRoomWebhook } from '../store/rooms.js';
 import { now, objectId, rfc3339 } from '../clock.js';
 import { postJson } from './deliver.js';
 import {
@@ -73,8 +88,6 @@ export interface ReplayFilters {
   offset: number;
   event_ids?: string[];
 }
-
-class CursorMoved extends Error {}
 
 /** What the outbox is built with (server.ts). */
 export interface OutboxDeps {
@@ -146,8 +159,7 @@ export class WebhookOutbox {
   /** A room's own webhook replaces the workspace one (reference §5.1). */
   async targetFor(roomId: string | null): Promise<WebhookTarget | null> {
     if (roomId) {
-      const room = await this.db.selectFrom('rooms').select('webhook').where('id', '=', roomId).executeTakeFirst();
-      const own = fromJson<{ url?: string; headers?: Record<string, string> } | null>(room?.webhook, null);
+      const own = fromJson<{ url?: string; headers?: Record<string, string> } | null>(await getRoomWebhook(this.db, roomId), null);
       if (own?.url) return { url: own.url, headers: own.headers ?? {} };
     }
     return this.workspaceTarget();
@@ -155,7 +167,7 @@ export class WebhookOutbox {
 
   private deliveryRow(e: Pick<EventTable, 'id' | 'type' | 'room_id' | 'created_at'> & { seq: number }, t: WebhookTarget, workflowId: string | null) {
     const at = rfc3339();
-    const row: Omit<WebhookDeliveryTable, 'seq'> = {
+    const row: NewDelivery = {
       id: objectId(),
       event_id: e.id,
       event_seq: e.seq,
@@ -182,7 +194,7 @@ export class WebhookOutbox {
   private async fanout(): Promise<boolean> {
     const cursorText = await getState(this.db, 'cursor');
     const cursor = Number(cursorText ?? 0);
-    const rows = await this.db.selectFrom('events').selectAll().where('seq', '>', cursor).orderBy('seq', 'asc').limit(FANOUT_BATCH).execute();
+    const rows = await eventsAfter(this.db, cursor, FANOUT_BATCH);
     if (rows.length === 0) return false;
     let upTo = cursor;
     const taken: typeof rows = [];
@@ -195,68 +207,31 @@ export class WebhookOutbox {
     }
     if (taken.length === 0) return false;
     const targets = new Map<string, WebhookTarget | null>();
-    const deliveries: Omit<WebhookDeliveryTable, 'seq'>[] = [];
+    const deliveries: NewDelivery[] = [];
     for (const e of taken) {
       const key = e.room_id ?? '';
       if (!targets.has(key)) targets.set(key, await this.targetFor(e.room_id));
       const t = targets.get(key);
       if (t) deliveries.push(this.deliveryRow({ ...e, seq: Number(e.seq) }, t, null));
     }
-    try {
-      await this.db.transaction().execute(async (trx) => {
-        const moved = await trx
-          .updateTable('webhook_state')
-          .set({ value: String(upTo) })
-          .where('name', '=', 'cursor')
-          .where('value', '=', String(cursor))
-          .executeTakeFirst();
-        if (Number(moved.numUpdatedRows) !== 1) {
-          if (cursorText !== null) throw new CursorMoved();
-          await trx.insertInto('webhook_state').values({ name: 'cursor', value: String(upTo) }).execute();
-        }
-        for (let i = 0; i < deliveries.length; i += 100) await trx.insertInto('webhook_deliveries').values(deliveries.slice(i, i + 100)).execute();
-      });
-    } catch (err) {
-      // another server sharing the database fanned these events out first: nothing to do
-      if (err instanceof CursorMoved) return false;
-      throw err;
-    }
+    // false: another server sharing the database fanned these events out first, nothing to do
+    if (!(await fanOutDeliveries(this.db, { cursor, cursorWasSet: cursorText !== null, upTo }, deliveries))) return false;
     return taken.length === FANOUT_BATCH;
   }
 
   /** Sends the head delivery of every lane that is due and not already being sent. */
   private async dispatch(): Promise<void> {
-    const heads = await this.db
-      .selectFrom('webhook_deliveries')
-      .select(['lane', (eb) => eb.fn.min('seq').as('seq')])
-      .where('status', '=', 'pending')
-      .groupBy('lane')
-      .execute();
-    const free = heads.filter((h) => !this.inFlight.has(h.lane)).map((h) => Number(h.seq));
+    const heads = await laneHeads(this.db);
+    const free = heads.filter((h) => !this.inFlight.has(h.lane)).map((h) => h.seq);
     if (free.length === 0) return;
     const due: DeliveryRow[] = [];
     for (let i = 0; i < free.length; i += 500) {
-      due.push(
-        ...(await this.db
-          .selectFrom('webhook_deliveries')
-          .selectAll()
-          .where('seq', 'in', free.slice(i, i + 500))
-          .where('next_attempt_at', '<=', rfc3339())
-          .orderBy('next_attempt_at', 'asc')
-          .execute()),
-      );
+      due.push(...(await dueDeliveries(this.db, free.slice(i, i + 500), rfc3339())));
     }
     for (const d of due) {
       if (this.inFlight.size >= MAX_IN_FLIGHT || this.stopped) break;
       // claim it: only the server whose conditional update lands sends it (a crash frees it when the lease ends)
-      const claimed = await this.db
-        .updateTable('webhook_deliveries')
-        .set({ next_attempt_at: rfc3339(new Date(now().getTime() + LEASE_MS)) })
-        .where('id', '=', d.id)
-        .where('status', '=', 'pending')
-        .where('next_attempt_at', '=', d.next_attempt_at)
-        .executeTakeFirst();
-      if (Number(claimed.numUpdatedRows) !== 1) continue;
+      if (!(await leaseDelivery(this.db, d, rfc3339(new Date(now().getTime() + LEASE_MS))))) continue;
       const p = this.send(d)
         .catch((err) => this.deps.log.error({ err, delivery: d.id }, 'webhook delivery bookkeeping failed'))
         .finally(() => {
@@ -268,7 +243,7 @@ export class WebhookOutbox {
   }
 
   private async send(d: DeliveryRow): Promise<void> {
-    const e = await this.db.selectFrom('events').selectAll().where('id', '=', d.event_id).executeTakeFirst();
+    const e = await getEvent(this.db, d.event_id);
     const tries = d.attempts + 1;
     if (!e) {
       await this.finish(d, 'failed', tries, null, 'the event is no longer stored');
@@ -294,27 +269,17 @@ export class WebhookOutbox {
       await this.finish(d, 'failed', tries, res.status, res.error);
     } else {
       this.deps.log.debug({ target, event: d.event_type, tries, error: res.error }, 'webhook delivery failed; will retry');
-      await this.db
-        .updateTable('webhook_deliveries')
-        .set({ attempts: tries, next_attempt_at: rfc3339(new Date(next)), last_status_code: res.status, last_error: res.error, updated_at: rfc3339() })
-        .where('id', '=', d.id)
-        .execute();
+      await scheduleRetry(this.db, d.id, { attempts: tries, next_attempt_at: rfc3339(new Date(next)), last_status_code: res.status, last_error: res.error, updated_at: rfc3339() });
     }
   }
 
   private async finish(d: DeliveryRow, status: 'success' | 'failed', tries: number, code: number | null, error: string | null): Promise<void> {
-    const at = rfc3339();
-    await this.db
-      .updateTable('webhook_deliveries')
-      .set({ status, attempts: tries, next_attempt_at: null, last_status_code: code, last_error: error, updated_at: at, completed_at: at })
-      .where('id', '=', d.id)
-      .execute();
+    await finishDelivery(this.db, d.id, { status, attempts: tries, last_status_code: code, last_error: error, at: rfc3339() });
   }
 
   private async prune(): Promise<void> {
     const cutoff = rfc3339(new Date(now().getTime() - KEEP_MS));
-    await this.db.deleteFrom('webhook_deliveries').where('status', '!=', 'pending').where('completed_at', '<', cutoff).execute();
-    await this.db.deleteFrom('webhook_replays').where('created_at', '<', cutoff).execute();
+    await pruneDeliveryLog(this.db, cutoff);
   }
 
   /**
@@ -324,16 +289,8 @@ export class WebhookOutbox {
    */
   async replay(f: ReplayFilters): Promise<{ workflowId: string; alreadyRunning: boolean; total: number }> {
     const key = toJson(f);
-    const previous = await this.db.selectFrom('webhook_replays').select('id').where('filters', '=', key).orderBy('created_at', 'desc').executeTakeFirst();
-    if (previous) {
-      const pending = await this.db
-        .selectFrom('webhook_deliveries')
-        .select('id')
-        .where('workflow_id', '=', previous.id)
-        .where('status', '=', 'pending')
-        .executeTakeFirst();
-      if (pending) return { workflowId: previous.id, alreadyRunning: true, total: 0 };
-    }
+    const running = await runningReplay(this.db, key);
+    if (running) return { workflowId: running, alreadyRunning: true, total: 0 };
     let eventIds: string[];
     if (f.event_ids && f.event_ids.length > 0) eventIds = f.event_ids;
     else {
@@ -341,22 +298,19 @@ export class WebhookOutbox {
       eventIds = await eventIdsOfDeliveries(this.db, filter, f.offset, f.limit);
     }
     const workflowId = `webhook-replay-${this.deps.customerId.slice(0, 8)}-${objectId().slice(-8)}`;
-    const rows: Omit<WebhookDeliveryTable, 'seq'>[] = [];
+    const rows: NewDelivery[] = [];
     for (let i = 0; i < eventIds.length; i += 500) {
-      const events = await this.db.selectFrom('events').selectAll().where('id', 'in', eventIds.slice(i, i + 500)).orderBy('seq', 'asc').execute();
+      const events = await eventsByIds(this.db, eventIds.slice(i, i + 500));
       for (const e of events) {
         let t = await this.targetFor(e.room_id);
         if (!t) {
-          const last = await this.db.selectFrom('webhook_deliveries').select(['url', 'headers']).where('event_id', '=', e.id).orderBy('seq', 'desc').executeTakeFirst();
+          const last = await lastTargetOfEvent(this.db, e.id);
           t = last ? { url: last.url, headers: fromJson(last.headers, {}) } : null;
         }
         if (t) rows.push(this.deliveryRow({ ...e, seq: Number(e.seq) }, t, workflowId));
       }
     }
-    await this.db.transaction().execute(async (trx) => {
-      await trx.insertInto('webhook_replays').values({ id: workflowId, filters: key, total: rows.length, created_at: rfc3339() }).execute();
-      for (let i = 0; i < rows.length; i += 100) await trx.insertInto('webhook_deliveries').values(rows.slice(i, i + 100)).execute();
-    });
+    await insertReplay(this.db, { id: workflowId, filters: key, created_at: rfc3339() }, rows);
     this.kick();
     return { workflowId, alreadyRunning: false, total: rows.length };
   }

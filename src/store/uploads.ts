@@ -1,0 +1,67 @@
+// The upload columns of asset rows as the upload manager moves them (storage/uploads.ts): which uploads are
+// due on this server, and each step's state (pending → done, failed and retried, or staying local).
+import type { Db } from './db.js';
+import type { AssetTable } from './schema.js';
+
+type UploadColumns = Pick<
+  AssetTable,
+  'storage' | 'storage_key' | 'path' | 'upload_state' | 'upload_attempts' | 'upload_next_at' | 'upload_error' | 'upload_id' | 'upload_target' | 'uploaded_at'
+>;
+
+async function setUploadColumns(db: Db, assetId: string, set: Partial<UploadColumns>): Promise<void> {
+  await db.updateTable('assets').set(set).where('id', '=', assetId).execute();
+}
+
+/** Schedules, for `at`, the pending uploads of this node's assets that were never scheduled (a crash). */
+export async function scheduleUnscheduledUploads(db: Db, node: string, at: string): Promise<void> {
+  await db.updateTable('assets').set({ upload_next_at: at }).where('upload_state', '=', 'pending').where('upload_next_at', 'is', null).where('local_node', '=', node).execute();
+}
+
+/** This node's assets whose upload (pending or failed) is due by `at`, the longest due first. */
+export async function dueUploads(db: Db, node: string, at: string, limit: number): Promise<AssetTable[]> {
+  return db
+    .selectFrom('assets')
+    .selectAll()
+    .where('upload_state', 'in', ['pending', 'failed'])
+    .where('local_node', '=', node)
+    .where('upload_next_at', '<=', at)
+    .where('deleted_at', 'is', null)
+    .orderBy('upload_next_at', 'asc')
+    .limit(limit)
+    .execute();
+}
+
+/** Makes a pending upload due at `at` (no change when the asset is not pending). */
+export async function schedulePendingUpload(db: Db, assetId: string, at: string): Promise<void> {
+  await db.updateTable('assets').set({ upload_next_at: at }).where('id', '=', assetId).where('upload_state', '=', 'pending').execute();
+}
+
+/** The multipart upload id, so a retry resumes the parts already sent. */
+export async function saveUploadId(db: Db, assetId: string, uploadId: string | null): Promise<void> {
+  await setUploadColumns(db, assetId, { upload_id: uploadId });
+}
+
+/** No store any more: the asset stays on this server. */
+export async function keepAssetLocal(db: Db, assetId: string, local: Pick<UploadColumns, 'upload_state' | 'upload_next_at' | 'upload_error'>): Promise<void> {
+  await setUploadColumns(db, assetId, local);
+}
+
+/** The store has the whole object: the row points at it. */
+export async function markUploaded(db: Db, assetId: string, done: UploadColumns): Promise<void> {
+  await setUploadColumns(db, assetId, done);
+}
+
+/** The attempt was cut (shutdown): due again at `at`, not counted as a try. */
+export async function resumeUploadAt(db: Db, assetId: string, at: string): Promise<void> {
+  await setUploadColumns(db, assetId, { upload_next_at: at });
+}
+
+/** A failed try, retried at `upload_next_at`. */
+export async function retryUploadAt(db: Db, assetId: string, retry: Pick<UploadColumns, 'upload_attempts' | 'upload_error' | 'upload_next_at'>): Promise<void> {
+  await setUploadColumns(db, assetId, retry);
+}
+
+/** UPLOAD_ERROR: state `failed`, retried at `upload_next_at` (never when null). */
+export async function markUploadFailed(db: Db, assetId: string, failed: Pick<UploadColumns, 'upload_attempts' | 'upload_error' | 'upload_next_at'>): Promise<void> {
+  await setUploadColumns(db, assetId, { upload_state: 'failed', ...failed });
+}

@@ -286,7 +286,8 @@ export class EgressWorker {
     const open = pauses.at(-1);
     if (open && open.to === null) open.to = Date.now();
     const latest = (await kind.get(r.id)) ?? r;
-    if (cur.crash) {
+    // a job stopped before it ran ends as that, also if its capture died on the way out
+    if (cur.crash && ending.errorType !== 'BEAM_STOPPED') {
       const after = relaunch.count ? ` (after ${relaunch.count} relaunch${relaunch.count > 1 ? 'es' : ''}${relaunch.error ? `; the last could not start: ${relaunch.error}` : ''})` : '';
       ending = { errorType: 'INTERNAL_ERROR', errorMessage: `recorder failed: ${cur.crash.reason}${after}` };
     } else if (this.stopped && !ending.errorType) ending = { errorType: 'INTERNAL_ERROR', errorMessage: 'recorder worker shut down' };

@@ -40,6 +40,11 @@ export interface Config {
   sessionMaxSeconds: number;
   /** recorder jobs this machine runs at once; 0 = this server takes no recorder work */
   recorderWorkers: number;
+  /**
+   * seconds a start may wait for a free recorder, counted from the start request (RECORDER_START_TIMEOUT_SECONDS);
+   * then it fails as RECORDER_UNAVAILABLE. Enforced by servers that run recorders (RECORDER_WORKERS > 0).
+   */
+  recorderStartTimeoutSeconds: number;
   /** ms the meeting page has to report "joined" before the recorder retries (3 attempts) */
   recorderJoinTimeoutMs: number;
   /** a recorder job whose worker stopped heartbeating (5 s beat) for this long is taken over by another */
@@ -196,6 +201,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     peerTimeoutSeconds: int('PEER_TIMEOUT_SECONDS', pick('PEER_TIMEOUT_SECONDS'), 10),
     sessionMaxSeconds: Math.max(1, int('SESSION_MAX_SECONDS', pick('SESSION_MAX_SECONDS'), 43200)),
     recorderWorkers: int('RECORDER_WORKERS', pick('RECORDER_WORKERS'), 1),
+    recorderStartTimeoutSeconds: Math.max(1, int('RECORDER_START_TIMEOUT_SECONDS', pick('RECORDER_START_TIMEOUT_SECONDS'), 30)),
     recorderTakeoverMs: Math.max(10, int('RECORDER_TAKEOVER_SECONDS', pick('RECORDER_TAKEOVER_SECONDS'), 30)) * 1000,
     recorderJoinTimeoutMs: int('RECORDER_JOIN_TIMEOUT_SECONDS', pick('RECORDER_JOIN_TIMEOUT_SECONDS'), 10) * 1000,
     recorderAudioOffsetMs: offsetMs('RECORDER_AUDIO_OFFSET_MS', pick('RECORDER_AUDIO_OFFSET_MS')),

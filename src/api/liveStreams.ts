@@ -45,6 +45,11 @@ export function liveStreamRoutes(app: ApiInstance, deps: ApiDeps): void {
   const jobs = new JobRows(db, 'live_streams');
   // read at response time: the port may be picked after start
   const show = (r: LiveStreamTable) => rowToLiveStream(r, null, deps.config.publicUrl);
+  /** the objects, each `starting` one with why it waits (if it waits for a free recorder) */
+  const showWaiting = async (rows: LiveStreamTable[]) => {
+    const reasons = await service.waitingReasons(rows);
+    return rows.map((r) => rowToLiveStream(r, null, deps.config.publicUrl, reasons.get(r.id)));
+  };
   const tags = ['live-streams'];
 
   app.post(
@@ -52,7 +57,7 @@ export function liveStreamRoutes(app: ApiInstance, deps: ApiDeps): void {
     {
       schema: { tags, summary: 'Start an HLS live stream of a room', params: RoomParams, body: StartBody, response: { 200: LiveStream } },
     },
-    async (req) => show(await service.start(req.params.room_id, req.body)),
+    async (req) => (await showWaiting([await service.start(req.params.room_id, req.body)]))[0],
   );
 
   app.post(
@@ -103,7 +108,7 @@ export function liveStreamRoutes(app: ApiInstance, deps: ApiDeps): void {
       const r = await getLiveStreamRow(db, req.params.stream_id);
       if (!r) throw notFound('live stream', req.params.stream_id);
       const assets = await assetsOfJob(db, r.id);
-      return rowToLiveStream(r, assets.length ? assets : null, deps.config.publicUrl);
+      return rowToLiveStream(r, assets.length ? assets : null, deps.config.publicUrl, (await service.waitingReasons([r])).get(r.id));
     },
   );
 
@@ -114,7 +119,7 @@ export function liveStreamRoutes(app: ApiInstance, deps: ApiDeps): void {
       const q = req.query;
       const limit = q.limit ?? 10;
       const rows = await jobs.list(q, limit);
-      return envelope(limit, rows.map(show), (r) => r.id);
+      return envelope(limit, await showWaiting(rows), (r) => r.id);
     },
   );
 }

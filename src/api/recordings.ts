@@ -8,6 +8,7 @@ import { getRecordingRow } from '../store/recordings.js';
 import { rowToRecording } from './presenters/jobs.js';
 import { assetsOfJob } from '../store/jobObjects.js';
 import { JobRows } from '../store/jobRows.js';
+import type { RecordingTable } from '../store/schema.js';
 import { Id, JobListQuery } from './schemas.js';
 
 const RoomParams = Type.Object({ room_id: Id });
@@ -30,13 +31,18 @@ export function recordingRoutes(app: ApiInstance, deps: ApiDeps): void {
   const service = deps.recordings;
   const { db } = deps;
   const jobs = new JobRows(db, 'recordings');
+  /** the objects, each `starting` one with why it waits (if it waits for a free recorder) */
+  const show = async (rows: RecordingTable[]) => {
+    const reasons = await service.waitingReasons(rows);
+    return rows.map((r) => rowToRecording(r, null, reasons.get(r.id)));
+  };
 
   app.post(
     '/recordings/room/:room_id/start',
     {
       schema: { tags: ['recordings'], summary: 'Start a composite recording of a room', params: RoomParams, body: StartBody, response: { 200: Recording } },
     },
-    async (req) => rowToRecording(await service.start(req.params.room_id, req.body), null),
+    async (req) => (await show([await service.start(req.params.room_id, req.body)]))[0],
   );
 
   app.post(
@@ -73,7 +79,7 @@ export function recordingRoutes(app: ApiInstance, deps: ApiDeps): void {
       const r = await getRecordingRow(db, req.params.recording_id);
       if (!r) throw notFound('recording', req.params.recording_id);
       const assets = await assetsOfJob(db, r.id);
-      return rowToRecording(r, assets.length ? assets : null);
+      return rowToRecording(r, assets.length ? assets : null, (await service.waitingReasons([r])).get(r.id));
     },
   );
 
@@ -84,7 +90,7 @@ export function recordingRoutes(app: ApiInstance, deps: ApiDeps): void {
       const q = req.query;
       const limit = q.limit ?? 10;
       const rows = await jobs.list(q, limit);
-      return envelope(limit, rows.map((r) => rowToRecording(r, null)), (r) => r.id);
+      return envelope(limit, await show(rows), (r) => r.id);
     },
   );
 }

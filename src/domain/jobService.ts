@@ -12,8 +12,10 @@ import type { Template } from '../model/templates.js';
 import { JobRows, roomAndTemplate, type JobTableName, type RowOf } from '../store/jobRows.js';
 import { insertAssets } from '../store/assets.js';
 import { conflict, forbidden, invalidInput, notFound, type DomainError } from './errors.js';
-import { isStoppable, STOP_REASONS } from './recordingJob.js';
+import { isStoppable, STOP_REASONS, waitingReason } from './recordingJob.js';
 import { closeJob, type JobEnding } from './jobClosing.js';
+import { claimedJobCount, queuedJobs, withdrawQueued } from '../store/queuedJobs.js';
+import { rfc3339 } from '../clock.js';
 
 /** The uploads a job's assets go through (storage/uploads.ts): the domain names only what it uses. */
 export interface AssetUploads {
@@ -59,6 +61,9 @@ export abstract class JobService<T extends JobTableName, O extends JobEnding> {
   /** The kind's closing events (stopped, recording success, failure), once the job is completed or failed. */
   protected abstract closeEvents(before: RowOf<T>, after: RowOf<T>, reason: string, failed: boolean, ending: O): Promise<void>;
 
+  /** The kind's outcome of a job that ended before any recorder captured anything: no assets. */
+  protected abstract nothingCaptured(ending: JobEnding): O;
+
   /** The room and its template for a start, with the checks every kind makes. */
   protected async startable(roomId: string, input: { transcription?: { enabled?: boolean } }): Promise<{ room: RoomTable; template: Template }> {
     const found = await roomAndTemplate(this.db, roomId);
@@ -99,7 +104,7 @@ export abstract class JobService<T extends JobTableName, O extends JobEnding> {
     const stoppable = (await this.rows.active(roomId)).filter((r) => isStoppable(r.status));
     if (stoppable.length === 0) throw notFound(`active ${this.kind.noun}`, `in room ${roomId}`);
     const out: RowOf<T>[] = [];
-    for (const r of stoppable) out.push(await this.rows.requestStop(r, reason, stoppedBy));
+    for (const r of stoppable) out.push(await this.stopOne(r, reason, stoppedBy));
     return out;
   }
 
@@ -108,7 +113,60 @@ export abstract class JobService<T extends JobTableName, O extends JobEnding> {
     if (!r) throw notFound(this.kind.noun, id);
     if (r.status === 'stopping') return r;
     if (!isStoppable(r.status)) throw conflict(`${this.kind.noun[0].toUpperCase()}${this.kind.noun.slice(1)} is not running`, `${this.kind.noun} ${id} is ${r.status}`);
-    return this.rows.requestStop(r, reason, stoppedBy);
+    return this.stopOne(r, reason, stoppedBy);
+  }
+
+  /**
+   * Asks a job to stop. One still waiting for a free recorder has nothing to stop: it ends at once as failed
+   * BEAM_STOPPED (reference: stop requested before the beam finished starting), with its failure event and no
+   * asset. Otherwise its recorder ends it (stopping → post_processing → completed/failed).
+   */
+  private async stopOne(r: RowOf<T>, reason: string, stoppedBy: string): Promise<RowOf<T>> {
+    if (r.status !== 'starting' || !(await withdrawQueued(this.db, r.id, rfc3339()))) return this.rows.requestStop(r, reason, stoppedBy);
+    const asked = await this.rows.requestStop(r, reason, stoppedBy);
+    const message = `stop requested while the ${this.kind.noun} waited for a free recorder`;
+    return (await this.close(r.id, [], this.nothingCaptured({ errorType: 'BEAM_STOPPED', errorMessage: message, stoppedAt: new Date() }))) ?? asked;
+  }
+
+  /**
+   * Why each of these jobs still reads `starting` while it waits for a free recorder (the API's `reason`): the
+   * first queued jobs that fit the free recorders are about to be claimed and wait for nobody; the others wait.
+   */
+  async waitingReasons(rows: RowOf<T>[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    if (!rows.some((r) => r.status === 'starting')) return out;
+    const { recorderWorkers: workers, recorderStartTimeoutSeconds: seconds } = this.deps.config;
+    const busy = await claimedJobCount(this.db);
+    const waiting = (await queuedJobs(this.db)).slice(Math.max(0, workers - busy));
+    for (const r of rows) {
+      const at = waiting.findIndex((q) => q.job_id === r.id);
+      if (r.status !== 'starting' || at < 0) continue;
+      const deadline = { at: new Date(Date.parse(r.created_at) + seconds * 1000).toISOString(), seconds };
+      out.set(r.id, waitingReason(at + 1, waiting.length, workers, deadline));
+    }
+    return out;
+  }
+
+  /**
+   * Fails this kind's jobs that have waited for a free recorder longer than RECORDER_START_TIMEOUT_SECONDS since
+   * their start request: RECORDER_UNAVAILABLE, the failure event, no asset. Only a server that runs recorders
+   * judges its capacity (RECORDER_WORKERS=0: the jobs are another machine's to take).
+   */
+  async expireWaiting(nowMs = Date.now()): Promise<RowOf<T>[]> {
+    const { recorderWorkers: workers, recorderStartTimeoutSeconds: seconds } = this.deps.config;
+    const out: RowOf<T>[] = [];
+    if (workers <= 0) return out;
+    for (const q of await queuedJobs(this.db)) {
+      if (q.kind !== this.kind.queue || q.attempts !== 0) continue;
+      const r = await this.rows.get(q.job_id);
+      if (!r || r.status !== 'starting' || Date.parse(r.created_at) + seconds * 1000 > nowMs) continue;
+      // a recorder that took it meanwhile wins
+      if (!(await withdrawQueued(this.db, r.id, rfc3339()))) continue;
+      const message = `no recorder became free within ${seconds} s of the start request (RECORDER_WORKERS=${workers}, all busy)`;
+      const closed = await this.close(r.id, [], this.nothingCaptured({ errorType: 'RECORDER_UNAVAILABLE', errorMessage: message, stoppedAt: new Date() }));
+      if (closed) out.push(closed);
+    }
+    return out;
   }
 
   get(id: string): Promise<RowOf<T> | undefined> {

@@ -2,6 +2,7 @@
 //  - auto-start a recording when the first peer joins a room whose template has browserComposite.autoStart;
 //  - stop a job `autoStopTimeout` seconds after the last non-recorder peer left ('last peer left') or at its
 //    `maxDuration` ('max duration reached') — rules in autoStop.ts;
+//  - fail a start that waited for a free recorder past RECORDER_START_TIMEOUT_SECONDS (RECORDER_UNAVAILABLE);
 //  - a job started before anyone joined belongs to the session that opens when someone does.
 // The stop rules are a periodic sweep over the database, not timers in memory, so a restart loses none.
 import type { DomainEvent, EventLog } from './events.js';
@@ -82,6 +83,12 @@ export class JobSupervisor {
     this.sweeping = true;
     try {
       const db = this.deps.db;
+      // starts that waited too long for a free recorder fail now, never silently late
+      for (const kind of this.kinds) {
+        for (const job of await kind.expireWaiting(nowMs)) {
+          this.deps.log.warn({ kind: kind.kind.noun, jobId: job.id, roomId: job.room_id, error: job.error_message }, 'no free recorder in time');
+        }
+      }
       for (const kind of this.kinds) {
         for (const job of await kind.startingOrRunning()) {
           const reason = await autoStopReason(db, job, nowMs);

@@ -155,6 +155,10 @@ export class LiveStreamService extends JobService<'live_streams', LiveStreamOutc
     return this.close(id, [...(vod ? [vod.asset] : []), ...singleFiles.map((f) => f.asset)], { ...outcome, vod, singleFiles });
   }
 
+  protected nothingCaptured(ending: JobEnding): LiveStreamOutcome {
+    return { ...ending, vod: null, singleFiles: [], duration: 0 };
+  }
+
   protected async closeEvents(_before: LiveStreamTable, after: LiveStreamTable, reason: string, failed: boolean, outcome: LiveStreamOutcome): Promise<void> {
     const base = await hlsEventBase(this.db, this.deps.config.publicUrl, after);
     const duration = Math.round(outcome.duration);

@@ -3,7 +3,8 @@
 // obeys them too). No I/O here: the service applies these to rows and events.
 import { ACTIVE_STATUSES } from '../model/jobStatus.js';
 
-export type ErrorType = 'INTERNAL_ERROR' | 'MAX_RETRIES_REACHED' | 'UPLOAD_ERROR' | 'BEAM_STOPPED';
+/** The reference's four, and RECORDER_UNAVAILABLE (ours): no recorder of this machine became free in time. */
+export type ErrorType = 'INTERNAL_ERROR' | 'MAX_RETRIES_REACHED' | 'UPLOAD_ERROR' | 'BEAM_STOPPED' | 'RECORDER_UNAVAILABLE';
 
 export const STOP_REASONS = {
   clientRequest: 'client request',
@@ -15,6 +16,17 @@ export const STOP_REASONS = {
 
 export function isActive(status: string): boolean {
   return (ACTIVE_STATUSES as string[]).includes(status);
+}
+
+/**
+ * Why a start still reads `starting` while it waits for a free recorder (the API object's `reason`): its place
+ * among the waiting jobs, this machine's capacity, and when it gives up. `deadline` null: this server runs no
+ * recorder, so it does not time the wait out.
+ */
+export function waitingReason(position: number, of: number, workers: number, deadline: { at: string; seconds: number } | null): string {
+  const waiting = `queued: position ${position} of ${of}, waiting for a free recorder`;
+  if (workers <= 0 || !deadline) return `${waiting} (this server runs none: RECORDER_WORKERS=${workers})`;
+  return `${waiting} (RECORDER_WORKERS=${workers}); fails as RECORDER_UNAVAILABLE if none is free by ${deadline.at} (RECORDER_START_TIMEOUT_SECONDS=${deadline.seconds})`;
 }
 
 /** A job may be stopped while starting or running; stopping twice is harmless (already on its way). */

@@ -106,6 +106,10 @@ export class RecordingService extends JobService<'recordings', RecordingOutcome>
     return this.close(id, asset ? [asset] : [], { ...outcome, asset });
   }
 
+  protected nothingCaptured(ending: JobEnding): RecordingOutcome {
+    return { ...ending, asset: null, presignedUrl: null };
+  }
+
   protected async closeEvents(_before: RecordingTable, after: RecordingTable, reason: string, failed: boolean, ending: RecordingOutcome): Promise<void> {
     const base = await beamEventBase(this.db, after);
     const { asset } = ending;

@@ -91,7 +91,8 @@ async function start(spec: CaptureSpec, logLevel: string): Promise<void> {
     reportProcesses(last);
     reportRestarts();
   }, PROCESS_POLL_MS);
-  void capture.firstFrame.then((at) => send({ type: 'started', at: at.toISOString() }));
+  // a stop before the first frame rejects it: that is no crash of this process
+  capture.firstFrame.then((at) => send({ type: 'started', at: at.toISOString() })).catch(() => undefined);
   void capture.crashed.then((reason) => {
     send({ type: 'crashed', reason });
     // the worker answers with a stop; without a worker (it died) the capture ends here

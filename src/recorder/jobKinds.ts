@@ -40,7 +40,8 @@ export interface EgressJobKindAdapter {
   label: string;
   get(id: string): Promise<JobView | undefined>;
   specOf(id: string): Promise<{ spec: JobSpec; size: { width: number; height: number }; fps: number; audioOnly: boolean } | undefined>;
-  markRunning(id: string, at: Date): Promise<unknown>;
+  /** false: the job is no longer starting (a stop came first) */
+  markRunning(id: string, at: Date): Promise<boolean>;
   move(id: string, to: JobStatus): Promise<unknown>;
   presignSeconds(id: string): Promise<number>;
   finish(id: string, outcome: JobOutcome): Promise<void>;
@@ -92,7 +93,7 @@ function adapterOf<R extends JobColumns>(db: Db, k: JobKind<R>): EgressJobKindAd
       const r = await service.get(id);
       return r && k.specOf(r);
     },
-    markRunning: (id, at) => service.markRunning(id, at),
+    markRunning: async (id, at) => !!(await service.markRunning(id, at)),
     move: (id, to) => service.move(id, to),
     async presignSeconds(id) {
       const r = await service.get(id);

@@ -262,9 +262,9 @@ export class EgressWorker {
       if (!running) {
         const at: Date | null = live ? (hlsReady(live) ? new Date() : null) : firstFrameAt;
         if (at) {
-          running = true;
-          await kind.markRunning(r.id, at);
-          log.info({ startDelayMs: at.getTime() - Date.parse(r.created_at) }, `${kind.label} running`);
+          // a stop that came first wins: the job never ran (the next pass ends it as BEAM_STOPPED)
+          running = await kind.markRunning(r.id, at);
+          if (running) log.info({ startDelayMs: at.getTime() - Date.parse(r.created_at) }, `${kind.label} running`);
         } else if (Date.now() - launchedAt > START_TIMEOUT_MS) {
           ending = { errorType: 'INTERNAL_ERROR', errorMessage: `the ${kind.label} did not start within ${START_TIMEOUT_MS / 1000} s` };
           break;
@@ -291,7 +291,8 @@ export class EgressWorker {
     const open = pauses.at(-1);
     if (open && open.to === null) open.to = Date.now();
     const latest = (await kind.get(r.id)) ?? r;
-    if (cur.crash) {
+    // a job stopped before it ran ends as that, also if its capture died on the way out
+    if (cur.crash && ending.errorType !== 'BEAM_STOPPED') {
       const after = relaunch.count ? ` (after ${relaunch.count} relaunch${relaunch.count > 1 ? 'es' : ''}${relaunch.error ? `; the last could not start: ${relaunch.error}` : ''})` : '';
       ending = { errorType: 'INTERNAL_ERROR', errorMessage: `recorder failed: ${cur.crash.reason}${after}` };
     } else if (this.stopped && !ending.errorType) ending = { errorType: 'INTERNAL_ERROR', errorMessage: 'recorder worker shut down' };
@@ -334,7 +335,10 @@ export class EgressWorker {
     let errorMessage = redactOptional(ending.errorMessage);
     if (r.status === 'stopping') await kind.move(r.id, 'post_processing');
     const workDir = this.workDir(r.id);
-    const { drafts, problems } = await finaliseOutputs({
+    // stopped before it started (reference: BEAM_STOPPED): it never ran, so what the capture wrote before its
+    // first frame counted is no recording of it — no asset, no success event
+    const neverRan = errorType === 'BEAM_STOPPED';
+    const { drafts, problems } = neverRan ? { drafts: [], problems: [] } : await finaliseOutputs({
       ctx: this.deps,
       media: this.media,
       spec,

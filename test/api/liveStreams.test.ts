@@ -171,15 +171,21 @@ test('stop by room (list envelope) and by id; stopping twice is harmless; nothin
   const stop = await s.api('POST', `/v2/live-streams/room/${id}/stop`);
   assert.equal(stop.status, 200);
   assert.equal(stop.body.limit, 10);
-  assert.deepEqual(stop.body.data.map((x: any) => [x.id, x.status]), [[r.id, 'stopping']]);
+  // no recorder ever took it (RECORDER_WORKERS=0): it ends at once, failed BEAM_STOPPED, with its hls.failure
+  assert.deepEqual(stop.body.data.map((x: any) => [x.id, x.status, x.error_type]), [[r.id, 'failed', 'BEAM_STOPPED']]);
   assert.equal(stop.body.last, r.id);
-  assert.equal(stop.body.data[0].stop_reason, 'client request');
+  assert.equal(stop.body.data[0].stop_reason, 'failure: BEAM_STOPPED');
+  assert.equal(stop.body.data[0].recording_assets, null);
+  const hls = (await s.services.events.list({ roomId: id })).filter((e) => e.type.startsWith('hls.'));
+  assert.deepEqual(hls.map((e) => [e.type, e.data.error_type]), [['hls.failure', 'BEAM_STOPPED']]);
   assert.equal((await s.api('POST', `/v2/live-streams/room/${id}/stop`)).status, 404);
-  const byId = await s.api('POST', `/v2/live-streams/${r.id}/stop`);
-  assert.equal(byId.status, 200);
-  assert.equal(byId.body.status, 'stopping');
+  assert.equal((await s.api('POST', `/v2/live-streams/${r.id}/stop`)).status, 409, 'already ended');
   assert.equal((await s.api('POST', '/v2/live-streams/aaaaaaaaaaaaaaaaaaaaaaaa/stop')).status, 404);
-  assert.equal((await s.api('POST', `/v2/live-streams/room/${id}/start`, {})).status, 409, 'a stopping stream still holds the room');
+  const next = await s.api('POST', `/v2/live-streams/room/${id}/start`, {});
+  assert.equal(next.status, 200, 'the room is free again');
+  const byId = await s.api('POST', `/v2/live-streams/${next.body.id}/stop`);
+  assert.equal(byId.status, 200);
+  assert.equal(byId.body.status, 'failed');
 
   const id2 = await room('ls-stop-id');
   const r2 = await running(id2);
@@ -322,9 +328,9 @@ test('list filters and pagination; get by id with recording_assets; hls.* events
 test('auto-stop: room empty for autoStopTimeout → last peer left; maxDuration → max duration reached', async () => {
   const sup = new JobSupervisor(s.services);
   const id = await room('ls-auto');
-  const r = (await s.api('POST', `/v2/live-streams/room/${id}/start`, {})).body;
+  const r = await running(id);
   await sup.sweep(Date.now() + 10_000);
-  assert.equal((await service.get(r.id))!.status, 'starting', 'the default timeout is 300 s');
+  assert.equal((await service.get(r.id))!.status, 'running', 'the default timeout is 300 s');
   await sup.sweep(Date.now() + 301_000);
   const after = await service.get(r.id);
   assert.equal(after!.status, 'stopping');

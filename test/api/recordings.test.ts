@@ -18,7 +18,7 @@ async function room(name: string): Promise<string> {
   return (await s.api('POST', '/v2/rooms', { name })).body.id;
 }
 
-test('start with the seed body → starting; a second start → 409; stop by room → list of stopping', async () => {
+test('start with the seed body → starting (with why it waits); a second start → 409; stop by room ends the queued job at once', async () => {
   const id = await room('rec-a');
   const start = await s.api('POST', `/v2/recordings/room/${id}/start`, { resolution: { width: 1280, height: 720 } });
   assert.equal(start.status, 200, JSON.stringify(start.body));
@@ -34,6 +34,9 @@ test('start with the seed body → starting; a second start → 409; stop by roo
   assert.ok(r.meeting_url.includes(`/preview/${id}/`), r.meeting_url);
   assert.ok(!r.meeting_url.includes('auth_token'), 'no token in the API object');
   assert.equal(typeof r.session_id, 'string');
+  // this server runs no recorder: the start says so instead of hiding it
+  assert.match(r.reason, /^queued: position \d+ of \d+, waiting for a free recorder \(this server runs none: RECORDER_WORKERS=0\)$/);
+  assert.equal((await s.api('GET', `/v2/recordings/${r.id}`)).body.reason, r.reason);
 
   const again = await s.api('POST', `/v2/recordings/room/${id}/start`, {});
   assert.equal(again.status, 409);
@@ -44,11 +47,17 @@ test('start with the seed body → starting; a second start → 409; stop by roo
   assert.equal(stop.status, 200);
   assert.equal(stop.body.data.length, 1);
   assert.equal(stop.body.data[0].id, r.id);
-  assert.equal(stop.body.data[0].status, 'stopping');
+  // no recorder ever took it: nothing to stop, it ends at once (reference: BEAM_STOPPED) with no asset
+  assert.equal(stop.body.data[0].status, 'failed');
+  assert.equal(stop.body.data[0].error_type, 'BEAM_STOPPED');
+  assert.equal(stop.body.data[0].reason, undefined);
   assert.equal(stop.body.last, r.id);
 
   const got = await s.api('GET', `/v2/recordings/${r.id}`);
-  assert.equal(got.body.status, 'stopping');
+  assert.equal(got.body.status, 'failed');
+  assert.equal(got.body.recording_assets, null);
+  const beam = (await s.services.events.list({ roomId: id })).filter((e) => e.type.startsWith('beam.'));
+  assert.deepEqual(beam.map((e) => [e.type, e.data.error_type]), [['beam.failure', 'BEAM_STOPPED']]);
   // nothing left to stop
   assert.equal((await s.api('POST', `/v2/recordings/room/${id}/stop`)).status, 404);
 });
@@ -89,7 +98,7 @@ test('stop by id, pause/resume need a running recording, list filters and pagina
   assert.equal((await s.api('POST', `/v2/recordings/room/${id}/pause`)).status, 404, 'starting is not running');
   const stopped = await s.api('POST', `/v2/recordings/${r.id}/stop`);
   assert.equal(stopped.status, 200);
-  assert.equal(stopped.body.status, 'stopping');
+  assert.equal(stopped.body.status, 'failed', 'still queued: ended at once');
   assert.equal((await s.api('POST', '/v2/recordings/aaaaaaaaaaaaaaaaaaaaaaaa/stop')).status, 404);
 
   const mine = await s.api('GET', `/v2/recordings?room_id=${id}`);

@@ -51,13 +51,19 @@ export interface JobObject {
   updated_at: string;
   started_by: string;
   stopped_by: string;
+  /**
+   * extension: why a `starting` job has not started yet (it waits for a free recorder: its queue position,
+   * the capacity, its deadline). The reference's `reason` is the stop reason of the stopped webhook; the
+   * object's own stop reason is `stop_reason`.
+   */
+  reason?: string;
   /** extensions: why it stopped or failed */
   stop_reason?: string;
   error_type?: string;
   error_message?: string;
 }
 
-export function rowToJobObject(r: JobColumns, assets: AssetTable[] | null): JobObject {
+export function rowToJobObject(r: JobColumns, assets: AssetTable[] | null, reason?: string): JobObject {
   const out: JobObject = {
     id: r.id,
     room_id: r.room_id,
@@ -78,6 +84,7 @@ export function rowToJobObject(r: JobColumns, assets: AssetTable[] | null): JobO
     started_by: r.started_by,
     stopped_by: r.stopped_by,
   };
+  if (reason) out.reason = reason;
   if (r.stop_reason) out.stop_reason = r.stop_reason;
   if (r.error_type) out.error_type = r.error_type;
   if (r.error_message) out.error_message = r.error_message;
@@ -90,9 +97,9 @@ export interface RecordingObject extends JobObject {
   audio_only: boolean;
 }
 
-export function rowToRecording(r: RecordingTable, assets: AssetTable[] | null): RecordingObject {
+export function rowToRecording(r: RecordingTable, assets: AssetTable[] | null, reason?: string): RecordingObject {
   return {
-    ...rowToJobObject(r, assets),
+    ...rowToJobObject(r, assets, reason),
     asset_types: fromJson(r.asset_types, null),
     resolution: { width: r.width, height: r.height },
     audio_only: r.audio_only === 1,
@@ -106,9 +113,9 @@ export interface LiveStreamObject extends JobObject {
   recording_paused: boolean;
 }
 
-export function rowToLiveStream(r: LiveStreamTable, assets: AssetTable[] | null, publicUrl: string): LiveStreamObject {
+export function rowToLiveStream(r: LiveStreamTable, assets: AssetTable[] | null, publicUrl: string, reason?: string): LiveStreamObject {
   return {
-    ...rowToJobObject(r, assets),
+    ...rowToJobObject(r, assets, reason),
     playback: { url: playbackUrl(publicUrl, r) },
     recording: { hls_vod: r.hls_vod === 1, single_file_per_layer: r.single_file_per_layer === 1 },
     recording_paused: r.recording_paused === 1,

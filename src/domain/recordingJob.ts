@@ -3,7 +3,12 @@
 // obeys them too). No I/O here: the service applies these to rows and events.
 import { ACTIVE_STATUSES } from '../model/jobStatus.js';
 
-export type ErrorType = 'INTERNAL_ERROR' | 'MAX_RETRIES_REACHED' | 'UPLOAD_ERROR' | 'BEAM_STOPPED';
+/** DISK_FULL (ours, not the reference's): the data disk filled; the job kept what it captured as a partial asset. */
+export type ErrorType = 'INTERNAL_ERROR' | 'MAX_RETRIES_REACHED' | 'UPLOAD_ERROR' | 'BEAM_STOPPED' | 'DISK_FULL';
+
+/** The composite MP4's bitrate cap (video VBV max + AAC): what a start must find room for on the data disk. */
+export const MP4_VIDEO_MAX_KBPS = 4000;
+export const AUDIO_KBPS = 128;
 
 export const STOP_REASONS = {
   clientRequest: 'client request',

@@ -2,7 +2,7 @@
 // decodes without errors to its end, and a file without a single fragment counts none.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runTool } from '../../src/recorder/proc.js';
@@ -29,6 +29,10 @@ test('a fragmented MP4 cut mid-fragment is trimmed to its whole fragments and de
     // only the header: no fragment, no media
     truncateSync(file, 1200);
     assert.equal(trimToCompleteFragments(file), 0);
+    // bytes that are not an MP4 the encoder wrote are left alone
+    writeFileSync(file, Buffer.alloc(2048, 1));
+    assert.equal(trimToCompleteFragments(file), null);
+    assert.equal(statSync(file).size, 2048);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -54,7 +54,7 @@ export async function finaliseMp4File(output: Mp4FileOutput, input: FinaliseInpu
   const { ctx, media, job, workDir } = input;
   const open = await openAssetOf(ctx.db, job.id, 'room-composite');
   const key = open?.storage_key ?? beamKey(ctx.customerId, job.room_id, startedMsOf(job));
-  const segments = mp4Segments(workDir).filter((s) => trimToCompleteFragments(s.file) > 0);
+  const segments = mp4Segments(workDir).filter((s) => trimToCompleteFragments(s.file) !== 0);
   let size: number;
   let duration: number;
   let gaps: AssetGap[] = [];

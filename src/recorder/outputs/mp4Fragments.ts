@@ -3,8 +3,11 @@
 // end of the last whole fragment (moof + mdat) and the file is cut there; a file with no fragment has no media.
 import { closeSync, fstatSync, ftruncateSync, openSync, readSync } from 'node:fs';
 
-/** Cuts `file` after its last complete top-level box that is not a lone `moof`; returns its complete fragments (mdat boxes). */
-export function trimToCompleteFragments(file: string): number {
+/**
+ * Cuts `file` after its last complete top-level box that is not a lone `moof`; returns its complete fragments
+ * (mdat boxes). A file that does not start with an `ftyp` box is not one the encoder wrote: left alone (null).
+ */
+export function trimToCompleteFragments(file: string): number | null {
   const fd = openSync(file, 'r+');
   try {
     const size = fstatSync(fd).size;
@@ -12,6 +15,7 @@ export function trimToCompleteFragments(file: string): number {
     let off = 0;
     let complete = 0;
     let fragments = 0;
+    if (size < 8 || (readSync(fd, head, 0, 8, 0), head.toString('latin1', 4, 8)) !== 'ftyp') return null;
     while (off + 8 <= size) {
       const got = readSync(fd, head, 0, 16, off);
       let len = head.readUInt32BE(0);

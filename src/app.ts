@@ -23,6 +23,7 @@ import { dashboardRoutes } from './api/dashboard.js';
 import { liveStreamRoutes } from './api/liveStreams.js';
 import { hlsRoutes } from './api/hls.js';
 import { checkDatabase } from './store/db.js';
+import { AUDIO_KBPS, MP4_VIDEO_MAX_KBPS } from './domain/recordingJob.js';
 
 /** Resource route files under /v2, all behind the management token. */
 const managementRoutes: Array<(app: ApiInstance, deps: ApiDeps) => void> = [roomRoutes, templateRoutes, recordingRoutes, recordingAssetRoutes, roomCodeRoutes, sessionRoutes, activeRoomRoutes, liveStreamRoutes, webhookRoutes];
@@ -72,7 +73,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => {
     await checkDatabase(deps.db);
-    return { status: 'ok' };
+    // degraded (still serving) while a default recording could not start for space on the data disk
+    return deps.disk.health(MP4_VIDEO_MAX_KBPS + AUDIO_KBPS);
   });
 
   // Public routes: the room-code exchange (the code is the credential) and the meeting page.

@@ -54,6 +54,15 @@ export interface Config {
    * ('auto', the default): this machine's capture offset, measured once (recorder/calibration.ts)
    */
   recorderAudioOffsetMs: number | null;
+  /**
+   * the data disk (DATA_DIR: assets, work files, the SQLite database) — storage/diskSpace.ts. A recording
+   * ends as DISK_FULL when less than diskMinFreeBytes is left (room for its last fragment and closing writes)
+   */
+  diskMinFreeBytes: number;
+  /** a file of this size kept in DATA_DIR and deleted when the disk fills, so the database can still be written */
+  diskReserveBytes: number;
+  /** a start needs room for this many seconds at the job's bitrate cap, beyond diskMinFreeBytes */
+  diskStartSeconds: number;
 }
 
 type FileConfig = Partial<Record<string, string | number | boolean | string[] | Record<string, string>>>;
@@ -105,6 +114,7 @@ function headers(name: string, raw: unknown): Record<string, string> {
 
 /** HS256 keys shorter than this are guessable offline from any token: refused at start. */
 export const MIN_APP_SECRET_BYTES = 32;
+const MB = 1024 * 1024;
 
 /** TRUST_PROXY: unset/false → no proxy; true → any; a number → that many hops; else comma-separated addresses/CIDRs. */
 function trustProxy(raw: unknown): boolean | number | string[] {
@@ -205,6 +215,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     recorderTakeoverMs: Math.max(10, int('RECORDER_TAKEOVER_SECONDS', pick('RECORDER_TAKEOVER_SECONDS'), 30)) * 1000,
     recorderJoinTimeoutMs: int('RECORDER_JOIN_TIMEOUT_SECONDS', pick('RECORDER_JOIN_TIMEOUT_SECONDS'), 10) * 1000,
     recorderAudioOffsetMs: offsetMs('RECORDER_AUDIO_OFFSET_MS', pick('RECORDER_AUDIO_OFFSET_MS')),
+    diskMinFreeBytes: int('DISK_MIN_FREE_MB', pick('DISK_MIN_FREE_MB'), 64) * MB,
+    diskReserveBytes: int('DISK_RESERVE_MB', pick('DISK_RESERVE_MB'), 16) * MB,
+    diskStartSeconds: int('DISK_START_MIN_SECONDS', pick('DISK_START_MIN_SECONDS'), 300),
   };
 }
 

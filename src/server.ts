@@ -10,6 +10,7 @@ import { ensureDefaultTemplate } from './store/templates.js';
 import { defaultTemplateBody } from './domain/templateDefaults.js';
 import { buildApp } from './app.js';
 import { LocalStorage } from './storage/local.js';
+import { DiskSpace } from './storage/diskSpace.js';
 import { Sfu } from './sfu/index.js';
 import { UploadManager } from './storage/uploads.js';
 import { RetentionSweeper } from './storage/retention.js';
@@ -34,6 +35,8 @@ export interface Services {
   appId: string;
   /** assets on this machine's disk (the default store) */
   localStorage: LocalStorage;
+  /** room left on the data disk: start checks, /healthz, recordings that must end, the reserve */
+  disk: DiskSpace;
   /** WebRTC rooms in this process */
   sfu: Sfu;
   /** uploads of recorded assets to the customer's store (S3, GCS, OSS, Azure) */
@@ -66,6 +69,7 @@ export async function composeServices(config: Config): Promise<Services> {
   const events = new EventLog(db);
   const queue = new DbJobQueue(db);
   const localStorage = new LocalStorage(config.dataDir, config.appSecret, () => config.publicUrl);
+  const disk = new DiskSpace({ config, log });
   const sfu = new Sfu({ config, db, events, log });
   // the upload manager reports how uploads end; the jobs' events (beam.*, hls.*) are the domain's to send
   const uploads: UploadManager = new UploadManager(
@@ -73,18 +77,20 @@ export async function composeServices(config: Config): Promise<Services> {
     new UploadEvents({ config, db, events, webhookUrl: (asset, seconds) => uploads.webhookUrl(asset, seconds) }),
   );
   const webhooks = new WebhookOutbox({ config, db, log, events, customerId, appId });
-  const jobDeps = { config, db, events, queue, uploads };
+  const jobDeps = { config, db, events, queue, uploads, disk };
   const recordings = new RecordingService(jobDeps);
   const liveStreams = new LiveStreamService(jobDeps);
   const supervisor = new JobSupervisor({ db, events, log, recordings, liveStreams });
-  const recorder = new EgressWorker({ config, db, log, queue, localStorage, customerId, recordings, liveStreams });
+  const recorder = new EgressWorker({ config, db, log, queue, localStorage, disk, customerId, recordings, liveStreams });
   const retention = new RetentionSweeper({ config, db, log, localStorage });
-  return { config, log, store, db, events, queue, customerId, appId, localStorage, sfu, uploads, webhooks, recordings, liveStreams, supervisor, recorder, retention };
+  return { config, log, store, db, events, queue, customerId, appId, localStorage, disk, sfu, uploads, webhooks, recordings, liveStreams, supervisor, recorder, retention };
 }
 
 export async function startServer(config: Config = loadConfig()): Promise<RunningServer> {
   const services = await composeServices(config);
-  const { sfu, webhooks, uploads, retention, supervisor, recorder, store } = services;
+  const { sfu, webhooks, uploads, retention, supervisor, recorder, store, disk } = services;
+  // the reserve is made (or released) before anything writes
+  disk.start();
   const app = await buildApp(services);
   await sfu.start(app.server);
   await app.listen({ port: config.port, host: config.host });
@@ -113,6 +119,7 @@ export async function startServer(config: Config = loadConfig()): Promise<Runnin
       await retention.stop();
       await uploads.stop();
       await webhooks.stop();
+      disk.stop();
       await store.close();
     },
   };

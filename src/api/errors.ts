@@ -2,8 +2,9 @@
 // get their HTTP status here and nowhere else.
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { DomainError, type DomainErrorKind } from '../domain/errors.js';
+import { isDiskFull } from '../storage/diskSpace.js';
 
-const STATUS_OF: Record<DomainErrorKind, number> = { InvalidInput: 400, Forbidden: 403, NotFound: 404, Conflict: 409 };
+const STATUS_OF: Record<DomainErrorKind, number> = { InvalidInput: 400, Forbidden: 403, NotFound: 404, Conflict: 409, Unavailable: 503 };
 
 export class ApiError extends Error {
   constructor(
@@ -61,6 +62,11 @@ export function installErrorHandlers(app: FastifyInstance): void {
         return `${path} ${v.message ?? 'is invalid'}`.trim();
       });
       return reply.status(400).send({ code: 400, message: 'Invalid request', details });
+    }
+    if (isDiskFull(err)) {
+      // a write the full data disk refused: it may pass once space is freed (the reserve is released for it)
+      req.log.warn({ err }, 'a request could not be written: the data disk is full');
+      return reply.status(503).send({ code: 503, message: 'Data disk full', details: ['the server could not write this change: its data disk is full; try again when space is freed'] });
     }
     const status = fe.statusCode ?? 500;
     if (status >= 400 && status < 500) {

@@ -16,7 +16,8 @@ const ListQuery = Type.Object({
   room_id: Type.Optional(Id),
   session_id: Type.Optional(Id),
   job_id: Type.Optional(Id),
-  status: Type.Optional(Type.Union([Type.Literal('completed'), Type.Literal('failed'), Type.Literal('processing')])),
+  // recording: a recording's MP4 while it is being written (store/openAssets.ts)
+  status: Type.Optional(Type.Union([Type.Literal('completed'), Type.Literal('failed'), Type.Literal('processing'), Type.Literal('recording')])),
   type: Type.Optional(Type.String({ maxLength: 64 })),
 });
 const PresignQuery = Type.Object({

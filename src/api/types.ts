@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from '../config.js';
 import type { Db } from '../store/db.js';
 import type { LocalStorage } from '../storage/local.js';
+import type { DiskSpace } from '../storage/diskSpace.js';
 import type { UploadManager } from '../storage/uploads.js';
 import type { Sfu } from '../sfu/index.js';
 import type { WebhookOutbox } from '../webhooks/outbox.js';
@@ -27,6 +28,8 @@ export interface ApiDeps {
   customerId: string;
   appId: string;
   localStorage: LocalStorage;
+  /** room on the data disk (/healthz) */
+  disk: DiskSpace;
   sfu: Sfu;
   uploads: UploadManager;
   webhooks: WebhookOutbox;

@@ -10,11 +10,11 @@ import type { AssetTable, RoomTable } from '../store/schema.js';
 import type { JobStatus } from '../model/jobStatus.js';
 import type { Template } from '../model/templates.js';
 import { JobRows, roomAndTemplate, type JobTableName, type RowOf } from '../store/jobRows.js';
-import { insertAssets } from '../store/assets.js';
-import { conflict, forbidden, invalidInput, notFound, type DomainError } from './errors.js';
+import { conflict, forbidden, invalidInput, notFound, unavailable, type DomainError } from './errors.js';
 import { isStoppable, STOP_REASONS, waitingReason } from './recordingJob.js';
 import { closeJob, type JobEnding } from './jobClosing.js';
 import { claimedJobCount, queuedJobs, withdrawQueued } from '../store/queuedJobs.js';
+import { saveAssets } from '../store/openAssets.js';
 import { rfc3339 } from '../clock.js';
 
 /** The uploads a job's assets go through (storage/uploads.ts): the domain names only what it uses. */
@@ -24,6 +24,11 @@ export interface AssetUploads {
   schedule(assetId: string): Promise<void>;
 }
 
+/** Room on the data disk (storage/diskSpace.ts): why a job of that bitrate may not start now, or null. */
+export interface StartRoom {
+  startRefusal(kbps: number): string[] | null;
+}
+
 /** What a job service is built with (server.ts). */
 export interface JobServiceDeps {
   config: Config;
@@ -31,6 +36,7 @@ export interface JobServiceDeps {
   events: EventLog;
   queue: JobQueue;
   uploads: AssetUploads;
+  disk: StartRoom;
 }
 
 /** How one kind names itself: its table, its queue, and the words its errors use. */
@@ -78,6 +84,12 @@ export abstract class JobService<T extends JobTableName, O extends JobEnding> {
   protected async refuseIfActive(roomId: string): Promise<void> {
     const active = await this.rows.active(roomId);
     if (active.length > 0) throw this.alreadyActive(roomId, active[0]);
+  }
+
+  /** Refuses a start when the data disk has no room for `kbps` (the job's bitrate cap) for a few minutes. */
+  protected refuseIfDiskShort(kbps: number): void {
+    const refusal = this.deps.disk.startRefusal(kbps);
+    if (refusal) throw unavailable(`Not enough disk space to ${this.kind.verb}`, ...refusal);
   }
 
   /** Inserts a new job and hands it to the recorder workers; two starts racing: the other one won. */
@@ -199,7 +211,8 @@ export abstract class JobService<T extends JobTableName, O extends JobEnding> {
   protected async close(id: string, assets: AssetTable[], ending: O): Promise<RowOf<T> | null> {
     const before = await this.rows.get(id);
     if (!before) return null;
-    if (assets.length) await insertAssets(this.db, assets);
+    // an asset opened while recording (store/openAssets.ts) is updated in place
+    await saveAssets(this.db, assets);
     const { after, failed, reason } = await closeJob(this.rows, before, ending);
     if (after) await this.closeEvents(before, after, reason, failed, ending);
     for (const a of assets) if (a.upload_state === 'pending') await this.deps.uploads.schedule(a.id);

@@ -76,6 +76,8 @@ export class LiveStreamService extends JobService<'live_streams', LiveStreamOutc
     const dest = pickDestination(template, input.destination, !!input.meeting_url);
     const meetingUrl = resolveMeetingUrl(this.deps.config, roomId, input.meeting_url);
     await this.refuseIfActive(roomId);
+    // every layer's VBV cap (its bitrate + 10 %, recorder/encoder.ts) and its audio
+    this.refuseIfDiskShort(dest.layers.reduce((kbps, l) => kbps + Math.round(l.videoBitrate * 1.1) + l.audioBitrate, 0));
     return this.insertAndQueue({
       ...(await newJobColumns(this.db, {
         room_id: roomId,

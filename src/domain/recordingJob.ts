@@ -3,8 +3,15 @@
 // obeys them too). No I/O here: the service applies these to rows and events.
 import { ACTIVE_STATUSES } from '../model/jobStatus.js';
 
-/** The reference's four, and RECORDER_UNAVAILABLE (ours): no recorder of this machine became free in time. */
-export type ErrorType = 'INTERNAL_ERROR' | 'MAX_RETRIES_REACHED' | 'UPLOAD_ERROR' | 'BEAM_STOPPED' | 'RECORDER_UNAVAILABLE';
+/**
+ * The reference's four, and ours: RECORDER_UNAVAILABLE (no recorder of this machine became free in time),
+ * DISK_FULL (the data disk filled; the job kept what it captured as a partial asset).
+ */
+export type ErrorType = 'INTERNAL_ERROR' | 'MAX_RETRIES_REACHED' | 'UPLOAD_ERROR' | 'BEAM_STOPPED' | 'RECORDER_UNAVAILABLE' | 'DISK_FULL';
+
+/** The composite MP4's bitrate cap (video VBV max + AAC): what a start must find room for on the data disk. */
+export const MP4_VIDEO_MAX_KBPS = 4000;
+export const AUDIO_KBPS = 128;
 
 export const STOP_REASONS = {
   clientRequest: 'client request',

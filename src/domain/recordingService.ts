@@ -5,7 +5,7 @@ import { invalidInput, conflict, notFound } from './errors.js';
 import { rfc3339 } from '../clock.js';
 import { bit, toJson } from '../store/db.js';
 import type { AssetTable, RecordingTable } from '../store/schema.js';
-import { DEFAULT_RESOLUTION, resolutionProblems, type ErrorType, type Resolution } from './recordingJob.js';
+import { AUDIO_KBPS, DEFAULT_RESOLUTION, MP4_VIDEO_MAX_KBPS, resolutionProblems, type ErrorType, type Resolution } from './recordingJob.js';
 import { RECORDER_ROLE, type RecordingConfig, type Template } from '../model/templates.js';
 import { resolveMeetingUrl } from './meetingUrl.js';
 import type { JobEnding } from './jobClosing.js';
@@ -56,6 +56,7 @@ export class RecordingService extends JobService<'recordings', RecordingOutcome>
     // RecordingConfig.role: the role the recorder joins (hidden) and sees the room as
     const meetingUrl = resolveMeetingUrl(this.deps.config, roomId, input.meeting_url, cfg?.role && template.roles[cfg.role] ? cfg.role : RECORDER_ROLE);
     await this.refuseIfActive(roomId);
+    this.refuseIfDiskShort(input.audio_only ? AUDIO_KBPS : MP4_VIDEO_MAX_KBPS + AUDIO_KBPS);
     return this.insertAndQueue({
       ...(await newJobColumns(this.db, {
         room_id: roomId,

@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { openStage } from './stage.js';
 import { startEncoder, type Encoder, type EncoderExit } from './encoder.js';
 import { describeExit } from './proc.js';
+import { isDiskFullText } from '../storage/diskSpace.js';
 import { encoderOutputOf, pausesEncoder } from './outputs/index.js';
 import type { Capture, EncoderRestart, LaunchCapture } from './jobSpec.js';
 
@@ -42,7 +43,8 @@ export const launchBeam: LaunchCapture = async (spec, log) => {
   };
   /**
    * An encoder that was recording and died on its own is started again on the same stage, into the next
-   * segment (a gap of a second or two), while restarts are left; otherwise the capture crashed.
+   * segment (a gap of a second or two), while restarts are left; otherwise (or when the disk is full) the
+   * capture crashed.
    */
   const encoderDied = (e: EncoderExit) => {
     const reason = describeExit('ffmpeg', e, e.runtimeLines);
@@ -51,7 +53,8 @@ export const launchBeam: LaunchCapture = async (spec, log) => {
     // Xvfb or PulseAudio dying takes the encoder along: their exit is given a moment to be seen first
     setTimeout(() => {
       if (stopping || paused) return;
-      if (stageCrashed || !recorded || restartsLeft <= 0) {
+      // a full disk is not a crash to recover from: the worker ends the job for it (DISK_FULL)
+      if (stageCrashed || !recorded || restartsLeft <= 0 || isDiskFullText(reason)) {
         stage.reportCrash(reason);
         return;
       }

@@ -4,6 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../logger.js';
+import { AUDIO_KBPS, MP4_VIDEO_MAX_KBPS } from '../domain/recordingJob.js';
 import { spawnOwned, LineRing, type ExitInfo, type OwnedProcess } from './proc.js';
 
 export const FFMPEG_PATH = 'ffmpeg';
@@ -144,7 +145,7 @@ export function buildFfmpegArgs(opts: Omit<EncoderOptions, 'logger' | 'onExit'>)
   // card clock a little off, or samples lost while ffmpeg was starved, would otherwise move the sound away
   // from the picture over hours. Up to 1 ms per second is stretched; gaps over 100 ms are filled or cut.
   // first_pts=0 starts the audio at the picture's start (silence first, or the early part cut).
-  const aac = ['-af', 'aresample=async=48:min_hard_comp=0.1:first_pts=0', '-c:a', 'aac', '-b:a', `${opts.audioBitrateKbps ?? 128}k`, '-ar', '48000', '-ac', '2'];
+  const aac = ['-af', 'aresample=async=48:min_hard_comp=0.1:first_pts=0', '-c:a', 'aac', '-b:a', `${opts.audioBitrateKbps ?? AUDIO_KBPS}k`, '-ar', '48000', '-ac', '2'];
   // constant frame rate: a stalled grab is filled by duplicates, so duration follows the wall clock
   const cfr = ['-fps_mode', 'cfr', '-r', String(fps)];
 
@@ -155,7 +156,7 @@ export function buildFfmpegArgs(opts: Omit<EncoderOptions, 'logger' | 'onExit'>)
     throw new Error(`encoded sizes must be even and at least 16x16: ${sizes.map((s) => `${s.width}x${s.height}`).join(', ')}`);
   }
   if (out.kind === 'mp4') {
-    const max = out.maxBitrateKbps ?? 4000;
+    const max = out.maxBitrateKbps ?? MP4_VIDEO_MAX_KBPS;
     if (video) {
       args.push('-map', '0:v:0', ...cfr, '-c:v', 'libx264', ...x264, '-crf', String(out.crf ?? 23), '-maxrate', `${max}k`, '-bufsize', `${max * 2}k`);
     }

@@ -16,7 +16,9 @@ import { recordJobProcesses, stopLeftoverProcesses } from './leftovers.js';
 import { launchInHandler } from './handlerClient.js';
 import { ffmpegMediaTools, type MediaTools } from './mediaTools.js';
 import { encodedOutputOf, type Capture, type CaptureSpec, type JobSpec, type LaunchCapture } from './jobSpec.js';
-import { liveOutputOf, finaliseOutputs, relaunchable } from './outputs/index.js';
+import { liveOutputOf, finaliseOutputs, openAssetsOf, relaunchable } from './outputs/index.js';
+import { isDiskFullText, type DiskSpace } from '../storage/diskSpace.js';
+import { insertAsset, settleOpenAssets } from '../store/openAssets.js';
 import { recordGap, type CaptureGap } from './outputs/gaps.js';
 import type { OutputDeps } from './outputs/finalise.js';
 import { hlsReady, pruneLiveWindow, streamSeconds } from './outputs/hlsLive.js';
@@ -74,6 +76,8 @@ export interface EgressWorkerDeps extends JobKindDeps, OutputDeps {
   config: Config;
   log: Logger;
   queue: JobQueue;
+  /** room on the data disk: a job ends as DISK_FULL below its floor; writes refused for space are retried */
+  disk: DiskSpace;
 }
 
 export class EgressWorker {
@@ -243,6 +247,11 @@ export class EgressWorker {
       await new Promise((res) => setTimeout(res, POLL_MS));
       if (this.stopped) break;
       countRestarts();
+      const full = this.diskFull(cur.crash?.reason);
+      if (full) {
+        ending = full;
+        break;
+      }
       if (cur.crash) {
         // what it left stopped first; its last encoder restarts are known then
         await cur.capture.stop();
@@ -263,8 +272,14 @@ export class EgressWorker {
         const at: Date | null = live ? (hlsReady(live) ? new Date() : null) : firstFrameAt;
         if (at) {
           // a stop that came first wins: the job never ran (the next pass ends it as BEAM_STOPPED)
-          running = await kind.markRunning(r.id, at);
-          if (running) log.info({ startDelayMs: at.getTime() - Date.parse(r.created_at) }, `${kind.label} running`);
+          running = await this.written('the job running', () => kind.markRunning(r.id, at));
+          if (running) {
+            // the MP4 has its asset row from the first frame on: whatever happens, its bytes are named
+            for (const asset of openAssetsOf(spec, { ctx: this.deps, job: { ...r, started_at: at.toISOString() } })) {
+              await this.written('the open asset', () => insertAsset(this.deps.db, asset));
+            }
+            log.info({ startDelayMs: at.getTime() - Date.parse(r.created_at) }, `${kind.label} running`);
+          }
         } else if (Date.now() - launchedAt > START_TIMEOUT_MS) {
           ending = { errorType: 'INTERNAL_ERROR', errorMessage: `the ${kind.label} did not start within ${START_TIMEOUT_MS / 1000} s` };
           break;
@@ -291,8 +306,8 @@ export class EgressWorker {
     const open = pauses.at(-1);
     if (open && open.to === null) open.to = Date.now();
     const latest = (await kind.get(r.id)) ?? r;
-    // a job stopped before it ran ends as that, also if its capture died on the way out
-    if (cur.crash && ending.errorType !== 'BEAM_STOPPED') {
+    // a job stopped before it ran ends as that, also if its capture died on the way out; a full disk says so
+    if (cur.crash && ending.errorType !== 'BEAM_STOPPED' && ending.errorType !== 'DISK_FULL') {
       const after = relaunch.count ? ` (after ${relaunch.count} relaunch${relaunch.count > 1 ? 'es' : ''}${relaunch.error ? `; the last could not start: ${relaunch.error}` : ''})` : '';
       ending = { errorType: 'INTERNAL_ERROR', errorMessage: `recorder failed: ${cur.crash.reason}${after}` };
     } else if (this.stopped && !ending.errorType) ending = { errorType: 'INTERNAL_ERROR', errorMessage: 'recorder worker shut down' };
@@ -333,7 +348,7 @@ export class EgressWorker {
     const stoppedAt = new Date();
     let { errorType } = ending;
     let errorMessage = redactOptional(ending.errorMessage);
-    if (r.status === 'stopping') await kind.move(r.id, 'post_processing');
+    if (r.status === 'stopping') await this.written('post-processing', () => kind.move(r.id, 'post_processing'));
     const workDir = this.workDir(r.id);
     // stopped before it started (reference: BEAM_STOPPED): it never ran, so what the capture wrote before its
     // first frame counted is no recording of it — no asset, no success event
@@ -356,12 +371,32 @@ export class EgressWorker {
     }
     const live = liveOutputOf(spec);
     const duration = live ? streamSeconds(live) : (drafts[0]?.asset.duration ?? 0);
-    await kind.finish(r.id, { drafts, duration, errorType, errorMessage, stoppedAt });
+    await this.written(`the ${kind.label}'s end`, () => kind.finish(r.id, { drafts, duration, errorType, errorMessage, stoppedAt }));
+    // asset rows opened at the first frame that got no file: gone, or failed naming where the files were kept
+    const kept = problems.length ? `the captured files are kept in ${workDir}: ${problems.join('; ')}` : null;
+    await this.written('the open assets', () => settleOpenAssets(this.deps.db, r.id, kept && redactSecrets(kept)));
     if (!problems.length) {
       rmSync(workDir, { recursive: true, force: true });
       if (live) this.removeLater(live.dir);
     }
     log.info({ errorType, duration, assets: drafts.map((d) => d.asset.id) }, `${kind.label} finished`);
+  }
+
+  /** A database write of the job, tried again while the disk is full (until the worker stops). */
+  private written<T>(what: string, write: () => Promise<T>): Promise<T> {
+    return this.deps.disk.retryWhileFull(what, write, () => this.stopped);
+  }
+
+  /**
+   * The job must end for the data disk: it is below its floor, or the capture died of a full disk (its
+   * reason says so). Null when it may go on.
+   */
+  private diskFull(crashReason: string | undefined): Ending | null {
+    const below = this.deps.disk.fullReason();
+    const crashed = crashReason !== undefined && isDiskFullText(crashReason);
+    if (!below && !crashed) return null;
+    const where = below ?? `the data disk is full (DATA_DIR ${this.deps.config.dataDir})`;
+    return { errorType: 'DISK_FULL', errorMessage: crashed ? `${where}; ${crashReason}` : where };
   }
 
   /** The live dir after a grace period: players of the last segments are not cut off at stop. */

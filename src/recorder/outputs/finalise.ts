@@ -61,7 +61,7 @@ export function startedMsOf(job: FinishedJob): number {
 }
 
 /** An asset row for a file (or playlist) now in local storage under `key`. */
-export function draftAsset(input: FinaliseInput, type: string, key: string, size: number, seconds: number, metadata: Record<string, unknown>): AssetTable {
+export function draftAsset(input: Pick<FinaliseInput, 'ctx' | 'job' | 'failure'>, type: string, key: string, size: number, seconds: number, metadata: Record<string, unknown>): AssetTable {
   const { ctx, job, failure } = input;
   return {
     id: objectId(),

@@ -36,7 +36,11 @@ export function readGaps(workDir: string): CaptureGap[] {
 }
 
 export function recordGap(workDir: string, gap: CaptureGap): void {
-  writeFileSync(join(workDir, FILE), JSON.stringify([...readGaps(workDir), gap]));
+  try {
+    writeFileSync(join(workDir, FILE), JSON.stringify([...readGaps(workDir), gap]));
+  } catch {
+    // a full disk: the asset's metadata will miss this gap, the recording goes on (or ends for the disk)
+  }
 }
 
 /** Attempt number of a work sub-directory ("attempt-12" → 12): attempts sort by it, not by name. */

@@ -3,11 +3,12 @@
 // folder plus its line here (docs/architecture.md).
 import type { HlsOutput, Mp4Output } from '../encoder.js';
 import type { EncodedOutput, HlsLiveOutput, JobSpec } from '../jobSpec.js';
-import { mp4EncoderOutput, mp4PausesEncoder, finaliseMp4File } from './mp4File.js';
+import { mp4EncoderOutput, mp4PausesEncoder, finaliseMp4File, openMp4Asset } from './mp4File.js';
 import { hlsEncoderOutput, hlsPausesEncoder } from './hlsLive.js';
 import { finaliseHlsVod } from './hlsVod.js';
 import { finaliseLayerFiles } from './layerFiles.js';
 import type { AssetDraft, FinaliseInput } from './finalise.js';
+import type { AssetTable } from '../../store/schema.js';
 import { serverGoneAt } from '../leftovers.js';
 
 /** ffmpeg's output for the encoded output; `segment` counts the MP4 files of one attempt. */
@@ -29,6 +30,11 @@ export function relaunchable(o: EncodedOutput): boolean {
 
 export function liveOutputOf(spec: JobSpec): HlsLiveOutput | undefined {
   return spec.outputs.find((o): o is HlsLiveOutput => o.kind === 'hlsLive');
+}
+
+/** Asset rows to insert when the job starts running (status `recording`): outputs whose file grows while it runs (the MP4). */
+export function openAssetsOf(spec: JobSpec, where: Pick<FinaliseInput, 'ctx' | 'job'>): AssetTable[] {
+  return spec.outputs.flatMap((o) => (o.kind === 'mp4File' ? [openMp4Asset(o, where)] : []));
 }
 
 /**

@@ -8,7 +8,10 @@ import { probe } from '../probe.js';
 import { runTool } from '../proc.js';
 import type { Mp4FileOutput } from '../jobSpec.js';
 import { beamKey } from '../../storage/local.js';
-import { assetGaps, attemptNumber, readGaps, type SegmentFile } from './gaps.js';
+import { assetGaps, attemptNumber, readGaps, type AssetGap, type SegmentFile } from './gaps.js';
+import { trimToCompleteFragments } from './mp4Fragments.js';
+import { ASSET_RECORDING, openAssetOf } from '../../store/openAssets.js';
+import type { AssetTable } from '../../store/schema.js';
 import { draftAsset, startedMsOf, type AssetDraft, type FinaliseInput } from './finalise.js';
 
 /** Encoder output of the n-th segment of an attempt. */
@@ -32,25 +35,45 @@ export function mp4Segments(workDir: string): SegmentFile[] {
   return out.filter((s) => statSync(s.file).size > 0);
 }
 
+/** The asset row of a recording that just started (status `recording`): its bytes have a row from the first frame. */
+export function openMp4Asset(output: Mp4FileOutput, where: Pick<FinaliseInput, 'ctx' | 'job'>): AssetTable {
+  const { ctx, job } = where;
+  const key = beamKey(ctx.customerId, job.room_id, startedMsOf(job));
+  const asset = draftAsset({ ...where, failure: null }, 'room-composite', key, 0, 0, { resolution: { width: output.width, height: output.height } });
+  return { ...asset, status: ASSET_RECORDING };
+}
+
 /**
  * Segments → one MP4 in storage → a room-composite draft (none when nothing was captured). A capture that
  * crashed and was relaunched (worker.ts) left segments in several attempts: the asset joins them all, and its
- * metadata.gaps says where time is missing and why.
+ * metadata.gaps says where time is missing and why. Each segment is first cut back to its last whole
+ * fragment (an encoder that died mid-write). The draft updates the row opened at the first frame; a takeover
+ * that finds the file already moved into storage (the server died before that update) builds it from there.
  */
 export async function finaliseMp4File(output: Mp4FileOutput, input: FinaliseInput): Promise<AssetDraft[]> {
   const { ctx, media, job, workDir } = input;
-  const segments = mp4Segments(workDir);
-  if (segments.length === 0) return [];
-  let file = segments[0].file;
-  if (segments.length > 1) {
-    file = join(workDir, 'joined.mp4');
-    await media.joinSegments(segments.map((s) => s.file), file);
+  const open = await openAssetOf(ctx.db, job.id, 'room-composite');
+  const key = open?.storage_key ?? beamKey(ctx.customerId, job.room_id, startedMsOf(job));
+  const segments = mp4Segments(workDir).filter((s) => trimToCompleteFragments(s.file) !== 0);
+  let size: number;
+  let duration: number;
+  let gaps: AssetGap[] = [];
+  if (segments.length === 0) {
+    if (!open || !ctx.localStorage.exists(key)) return [];
+    size = statSync(ctx.localStorage.fileOf(key)).size;
+    duration = await media.durationOf(ctx.localStorage.fileOf(key));
+  } else {
+    let file = segments[0].file;
+    if (segments.length > 1) {
+      file = join(workDir, 'joined.mp4');
+      await media.joinSegments(segments.map((s) => s.file), file);
+    }
+    duration = await media.durationOf(file);
+    gaps = await assetGaps(readGaps(workDir), segments, media, input.pauses, job.started_at ? Date.parse(job.started_at) : null);
+    size = ctx.localStorage.put(key, file).size;
   }
-  const duration = await media.durationOf(file);
-  const gaps = await assetGaps(readGaps(workDir), segments, media, input.pauses, job.started_at ? Date.parse(job.started_at) : null);
-  const key = beamKey(ctx.customerId, job.room_id, startedMsOf(job));
-  const { size } = ctx.localStorage.put(key, file);
-  const asset = draftAsset(input, 'room-composite', key, size, duration, { resolution: { width: output.width, height: output.height }, ...(gaps.length ? { gaps } : {}) });
+  const drafted = draftAsset(input, 'room-composite', key, size, duration, { resolution: { width: output.width, height: output.height }, ...(gaps.length ? { gaps } : {}) });
+  const asset = open ? { ...drafted, id: open.id, created_at: open.created_at } : drafted;
   return [{ output: 'mp4File', asset, presignedUrl: ctx.localStorage.presign(key, input.presignSeconds).url }];
 }
 

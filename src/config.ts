@@ -38,6 +38,8 @@ export interface Config {
   peerTimeoutSeconds: number;
   /** a session is ended (everyone removed) after this long; the reference's limit is 12 h */
   sessionMaxSeconds: number;
+  /** after a restart, how long the sessions the last process left open wait for their peers to join again */
+  sessionResumeSeconds: number;
   /** recorder jobs this machine runs at once; 0 = this server takes no recorder work */
   recorderWorkers: number;
   /**
@@ -210,6 +212,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: trustProxy(pick('TRUST_PROXY')),
     peerTimeoutSeconds: int('PEER_TIMEOUT_SECONDS', pick('PEER_TIMEOUT_SECONDS'), 10),
     sessionMaxSeconds: Math.max(1, int('SESSION_MAX_SECONDS', pick('SESSION_MAX_SECONDS'), 43200)),
+    sessionResumeSeconds: int('SESSION_RESUME_SECONDS', pick('SESSION_RESUME_SECONDS'), 30),
     recorderWorkers: int('RECORDER_WORKERS', pick('RECORDER_WORKERS'), 1),
     recorderStartTimeoutSeconds: Math.max(1, int('RECORDER_START_TIMEOUT_SECONDS', pick('RECORDER_START_TIMEOUT_SECONDS'), 30)),
     recorderTakeoverMs: Math.max(10, int('RECORDER_TAKEOVER_SECONDS', pick('RECORDER_TAKEOVER_SECONDS'), 30)) * 1000,

@@ -2,7 +2,11 @@
 // Every visible join and leave is a `peers` row and an event (peer.join.success / peer.leave.success).
 // Hidden peers (the recorder) are neither: they never open, keep open or appear in a session.
 //
-// Closing is immediate, with no grace period: an empty room has no session, so "is anyone here" is a plain
+// After a server restart the sessions it left open are resumed for a grace period (SESSION_RESUME_SECONDS):
+// their peers are "ghosts" (rows still joined, no connection) until their pages join again (the ghost leaves
+// as the new peer joins the same session) or the grace period ends (ghosts leave; an empty session closes).
+//
+// Otherwise closing is immediate, with no grace period: an empty room has no session, so "is anyone here" is a plain
 // question for auto-stop logic, and the session's duration is the time people were actually in it. A peer
 // that reloads its page leaves and joins again: if it was alone, that makes a new session.
 // A session lasts at most the session limit (reference: 12 h, or the room's max_duration_seconds when lower);
@@ -28,6 +32,8 @@ export interface JoiningPeer {
   role: string;
   /** the room's max_duration_seconds: caps this session's length when it opens one */
   maxDurationSeconds?: number;
+  /** the peer this page was before its connection dropped (a server restart: its ghost leaves now) */
+  previousPeerId?: string;
 }
 
 export interface JoinedPeer extends JoiningPeer {
@@ -44,6 +50,9 @@ interface OpenSession {
   startedAt: string;
   peers: Set<string>;
   limitTimer: NodeJS.Timeout | null;
+  /** peers of a session resumed after a restart that have not joined again yet */
+  ghosts: Map<string, JoinedPeer>;
+  graceTimer: NodeJS.Timeout | null;
 }
 
 const seconds = (from: string, to: string) => Math.max(0, Math.round((Date.parse(to) - Date.parse(from)) / 1000));
@@ -108,13 +117,8 @@ export class SessionTracker {
       let s = this.open.get(p.roomId);
       if (!s) {
         const startedAt = rfc3339();
-        s = { id: objectId(), roomId: p.roomId, roomName: p.roomName, templateId: p.templateId, startedAt, peers: new Set(), limitTimer: null };
-        const limit = Math.min(this.maxSeconds, p.maxDurationSeconds ?? this.maxSeconds);
-        const opened = s;
-        s.limitTimer = setTimeout(() => {
-          if (this.open.get(opened.roomId) === opened) this.onLimit?.(opened.roomId, opened.id);
-        }, limit * 1000);
-        s.limitTimer.unref();
+        s = { id: objectId(), roomId: p.roomId, roomName: p.roomName, templateId: p.templateId, startedAt, peers: new Set(), limitTimer: null, ghosts: new Map(), graceTimer: null };
+        this.limitAfter(s, Math.min(this.maxSeconds, p.maxDurationSeconds ?? this.maxSeconds));
         await insertOpenSession(this.db, { id: s.id, roomId: p.roomId, at: startedAt });
         this.open.set(p.roomId, s);
         await this.events.emit('session.open.success', p.roomId, {
@@ -125,6 +129,9 @@ export class SessionTracker {
           session_started_at: startedAt,
         });
       }
+      const ghost = p.previousPeerId ? s.ghosts.get(p.previousPeerId) : undefined;
+      // the same user and role coming back after a restart: a peer id alone retires no one
+      if (ghost && ghost.userId === p.userId && ghost.role === p.role) await this.retireGhost(s, ghost, 'joined again after a server restart');
       const joinedAt = rfc3339();
       await recordPeerJoin(this.db, {
         id: p.peerId,
@@ -141,7 +148,7 @@ export class SessionTracker {
         leave_message: null,
       });
       s.peers.add(p.peerId);
-      const { maxDurationSeconds: _limit, ...peer } = p;
+      const { maxDurationSeconds: _limit, previousPeerId: _previous, ...peer } = p;
       const joined: JoinedPeer = { ...peer, sessionId: s.id, sessionStartedAt: s.startedAt, joinedAt };
       await this.events.emit('peer.join.success', p.roomId, joinEventData(joined));
       return joined;
@@ -167,8 +174,17 @@ export class SessionTracker {
     });
   }
 
+  /** Asks the SFU to end the session `seconds` from now, if it is still open then. */
+  private limitAfter(s: OpenSession, seconds: number): void {
+    s.limitTimer = setTimeout(() => {
+      if (this.open.get(s.roomId) === s) this.onLimit?.(s.roomId, s.id);
+    }, Math.max(0, seconds) * 1000);
+    s.limitTimer.unref();
+  }
+
   private async close(s: OpenSession, stoppedAt: string): Promise<void> {
     if (s.limitTimer) clearTimeout(s.limitTimer);
+    if (s.graceTimer) clearTimeout(s.graceTimer);
     if (this.open.get(s.roomId) === s) this.open.delete(s.roomId);
     await closeSessionRow(this.db, s.id, stoppedAt);
     await this.events.emit('session.close.success', s.roomId, {
@@ -183,19 +199,19 @@ export class SessionTracker {
   }
 
   /**
-   * At start: sessions left open by a previous process (crash, kill) have no peers any more. Their peers leave
-   * with 'server removed peer' and the sessions close, with events, so webhooks and auto-stop see an end.
+   * At start: sessions a previous process (crash, kill, restart) left open. Each one is resumed for `graceMs`:
+   * its peers' pages reconnect on their own and join it again. Peers not back by then leave with
+   * 'server removed peer' and a session left empty closes, with events, so webhooks and auto-stop see an end.
+   * `graceMs` 0: they all leave and the sessions close now. Returns how many sessions were left open.
    */
-  async closeStale(): Promise<number> {
+  async resumeStale(graceMs: number): Promise<number> {
     const stale = await openSessionsWithRooms(this.db);
     for (const row of stale) {
       if (this.open.get(row.room_id)?.id === row.id) continue;
-      const s: OpenSession = { id: row.id, roomId: row.room_id, roomName: row.name, templateId: row.template_id, startedAt: row.created_at, peers: new Set(), limitTimer: null };
-      const peers = await peersStillIn(this.db, row.id);
-      for (const peer of peers) {
-        const leftAt = rfc3339();
-        await markPeerRemoved(this.db, peer.id, { left_at: leftAt, leave_reason: 'server removed peer', leave_message: 'server restarted' });
-        const joined: JoinedPeer = {
+      const s: OpenSession = { id: row.id, roomId: row.room_id, roomName: row.name, templateId: row.template_id, startedAt: row.created_at, peers: new Set(), limitTimer: null, ghosts: new Map(), graceTimer: null };
+      for (const peer of await peersStillIn(this.db, row.id)) {
+        s.peers.add(peer.id);
+        s.ghosts.set(peer.id, {
           peerId: peer.id,
           roomId: row.room_id,
           roomName: row.name,
@@ -207,18 +223,38 @@ export class SessionTracker {
           sessionId: row.id,
           sessionStartedAt: row.created_at,
           joinedAt: peer.joined_at,
-        };
-        await this.events.emit('peer.leave.success', row.room_id, {
-          ...joinEventData(joined),
-          left_at: leftAt,
-          duration: seconds(peer.joined_at, leftAt),
-          reason: 'server removed peer',
-          message: 'server restarted',
         });
       }
-      await this.close(s, rfc3339(now()));
+      if (graceMs <= 0 || s.ghosts.size === 0) {
+        await this.endGhosts(s);
+        continue;
+      }
+      this.open.set(row.room_id, s);
+      this.limitAfter(s, this.maxSeconds - seconds(row.created_at, rfc3339()));
+      s.graceTimer = setTimeout(() => void this.serial(s.roomId, () => this.endGhosts(s)).catch(() => undefined), graceMs);
+      s.graceTimer.unref();
     }
     return stale.length;
+  }
+
+  /** The ghosts still there leave; the session closes if no one else is in it. */
+  private async endGhosts(s: OpenSession): Promise<void> {
+    for (const g of [...s.ghosts.values()]) await this.retireGhost(s, g, 'server restarted');
+    if (s.peers.size === 0) await this.close(s, rfc3339(now()));
+  }
+
+  private async retireGhost(s: OpenSession, g: JoinedPeer, message: string): Promise<void> {
+    s.ghosts.delete(g.peerId);
+    s.peers.delete(g.peerId);
+    const leftAt = rfc3339();
+    await markPeerRemoved(this.db, g.peerId, { left_at: leftAt, leave_reason: 'server removed peer', leave_message: message });
+    await this.events.emit('peer.leave.success', g.roomId, {
+      ...joinEventData(g),
+      left_at: leftAt,
+      duration: seconds(g.joinedAt, leftAt),
+      reason: 'server removed peer',
+      message,
+    });
   }
 }
 

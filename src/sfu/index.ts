@@ -75,8 +75,9 @@ export class Sfu {
 
   /** Closes sessions a previous process left open, then accepts WebSocket upgrades on `/ws`. */
   async start(server: Server): Promise<void> {
-    const closed = await this.sessions.closeStale();
-    if (closed > 0) this.deps.log.info({ sessions: closed }, 'closed sessions left open by a previous run');
+    const graceSeconds = this.deps.config.sessionResumeSeconds;
+    const left = await this.sessions.resumeStale(graceSeconds * 1000);
+    if (left > 0) this.deps.log.info({ sessions: left, graceSeconds }, 'sessions left open by a previous run: resumed while their peers join again');
     this.signaling = new Signaling(this, this.deps.log, this.deps.config.peerTimeoutSeconds);
     this.signaling.attach(server);
   }
@@ -160,6 +161,7 @@ export class Sfu {
           userData: identity.userData,
           role: c.roleName,
           maxDurationSeconds: c.roomMaxSeconds,
+          previousPeerId: req.previousPeerId,
         });
         identity.joinedAt = peer.session.joinedAt;
       }

@@ -67,16 +67,46 @@ test('the recorder never joins a session', async () => {
   assert.equal(tracker.activeSession(room.id), null);
 });
 
-test('sessions a previous process left open are closed at start, with leave events', async () => {
+test('with no grace period, sessions a previous process left open are closed at start, with leave events', async () => {
   const crashed = new SessionTracker(s.services.store.db, s.services.events);
   const p = await crashed.join(joining('stale'));
   // a new process: its tracker knows nothing of the open session
   const restarted = new SessionTracker(s.services.store.db, s.services.events);
-  assert.equal(await restarted.closeStale(), 1);
+  assert.equal(await restarted.resumeStale(0), 1);
   const leave = (await eventsOf('peer.leave.success')).find((e) => e.data.peer_id === p.peerId);
   assert.equal(leave?.data.reason, 'server removed peer');
   assert.ok((await eventsOf('session.close.success')).some((e) => e.data.session_id === p.sessionId));
   const row = await s.services.store.db.selectFrom('sessions').selectAll().where('id', '=', p.sessionId).executeTakeFirstOrThrow();
   assert.equal(Number(row.active), 0);
-  assert.equal(await restarted.closeStale(), 0);
+  assert.equal(await restarted.resumeStale(0), 0);
+});
+
+test('after a restart a session is resumed: a peer joining again continues it, one that does not is removed after the grace period', async () => {
+  const crashed = new SessionTracker(s.services.store.db, s.services.events);
+  const back = await crashed.join(joining('back'));
+  const gone = await crashed.join(joining('gone'));
+  const opened = (await eventsOf('session.open.success')).length;
+  const restarted = new SessionTracker(s.services.store.db, s.services.events);
+  assert.equal(await restarted.resumeStale(1500), 1);
+  assert.equal(restarted.activeSession(room.id)?.id, back.sessionId, 'the session is open again, as it was');
+
+  // the page of "back" joins again naming the peer it was: its ghost leaves, the new peer is in the same session
+  const again = await restarted.join({ ...joining('back'), userId: back.userId, previousPeerId: back.peerId });
+  assert.equal(again.sessionId, back.sessionId);
+  assert.equal((await eventsOf('session.open.success')).length, opened, 'no new session');
+  const ghostLeave = (await eventsOf('peer.leave.success')).find((e) => e.data.peer_id === back.peerId);
+  assert.equal(ghostLeave?.data.message, 'joined again after a server restart');
+  // a peer id alone (another user) retires no one
+  await restarted.join({ ...joining('intruder'), previousPeerId: gone.peerId }).then((p) => restarted.leave(p, 'client request'));
+  assert.equal((await eventsOf('peer.leave.success')).filter((e) => e.data.peer_id === gone.peerId).length, 0);
+
+  // the grace period ends: "gone" is removed, the session stays open for the peer that came back
+  await new Promise((r) => setTimeout(r, 2000));
+  const goneLeave = (await eventsOf('peer.leave.success')).find((e) => e.data.peer_id === gone.peerId);
+  assert.equal(goneLeave?.data.reason, 'server removed peer');
+  assert.equal(goneLeave?.data.message, 'server restarted');
+  assert.equal(restarted.activeSession(room.id)?.id, back.sessionId);
+  await restarted.leave(again, 'client request');
+  assert.equal(restarted.activeSession(room.id), null);
+  assert.ok((await eventsOf('session.close.success')).some((e) => e.data.session_id === back.sessionId));
 });

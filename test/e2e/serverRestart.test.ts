@@ -1,7 +1,7 @@
 // Issue 13, "server SIGKILL 10 s in, restart 5 s later", with real peers: two Chromium pages in a room that is
 // being recorded lose their server for 5 s. The next server takes the recording over and keeps it up to the
 // moment the server died (no frozen picture of the outage at its end); the pages reconnect on their own, join
-// again with their tokens, and see each other's video again.
+// again with their tokens, see each other's video again, and the session they were in goes on (SESSION_RESUME_SECONDS).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -58,6 +58,8 @@ test('a server SIGKILLed mid-recording and restarted: the asset ends where it di
     await seesVideoOf(pages[0], before[1], 30_000);
     await seesVideoOf(pages[1], before[0], 30_000);
 
+    const sessionBefore = (await sp.api('GET', `/v2/active-rooms/${roomId}`)).body.session_id;
+    assert.ok(sessionBefore);
     const start = await sp.api('POST', `/v2/recordings/room/${roomId}/start`, {});
     assert.equal(start.status, 200, JSON.stringify(start.body));
     const id = start.body.id;
@@ -83,6 +85,10 @@ test('a server SIGKILLed mid-recording and restarted: the asset ends where it di
       return r.status === 200 && after.every((p) => p in r.body.peers) ? r.body : null;
     }, 30_000, 250);
     assert.equal(Object.keys(active.peers).length, 2);
+    // (3) the session goes on: the pages joined the one the server had open when it died
+    assert.equal(active.session_id, sessionBefore, 'the session continues after the restart');
+    const session = (await sp.api('GET', `/v2/sessions/${sessionBefore}`)).body;
+    assert.equal(session.active, true);
 
     // (1) the recording was taken over and ends where the server died
     const done = await until('the recording to be taken over and closed', async () => {

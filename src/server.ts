@@ -19,32 +19,18 @@ import { JobSupervisor } from './domain/jobSupervisor.js';
 import { UploadEvents } from './domain/uploadEvents.js';
 import { RecordingService } from './domain/recordingService.js';
 import { LiveStreamService } from './domain/liveStreamService.js';
+import type { ApiDeps } from './api/types.js';
 import { EgressWorker } from './recorder/worker.js';
 
-/** Every part of a running server, built once; tests and the CLI reach the parts through it. */
-export interface Services {
-  config: Config;
+/**
+ * Every part of a running server, built once; tests and the CLI reach the parts through it. The routes' part
+ * (ApiDeps: settings, store, workspace ids, local storage, disk, SFU, uploads, webhooks, the job services) and:
+ */
+export interface Services extends ApiDeps {
   log: Logger;
   store: Store;
-  /** store.db */
-  db: Db;
   events: EventLog;
   queue: JobQueue;
-  /** workspace ids: customer_id and app_id of API objects and events */
-  customerId: string;
-  appId: string;
-  /** assets on this machine's disk (the default store) */
-  localStorage: LocalStorage;
-  /** room left on the data disk: start checks, /healthz, recordings that must end, the reserve */
-  disk: DiskSpace;
-  /** WebRTC rooms in this process */
-  sfu: Sfu;
-  /** uploads of recorded assets to the customer's store (S3, GCS, OSS, Azure) */
-  uploads: UploadManager;
-  /** durable webhook deliveries of stored events */
-  webhooks: WebhookOutbox;
-  recordings: RecordingService;
-  liveStreams: LiveStreamService;
   /** automatic start/stop of recorder jobs */
   supervisor: JobSupervisor;
   /** this machine's recorder workers (RECORDER_WORKERS; 0 = it takes no recorder work) */

@@ -1,7 +1,7 @@
 // The dashboard in real headless Chromium: sign-in (wrong credentials refused, nothing shown without it),
 // a template with auto-start toggled, a room and its codes, a fake-device peer in the room, a recording
-// started and stopped from the room view (RECORDER_WORKERS=0: the API keeps it "starting", then
-// "stopping", and the UI must show exactly that), then the session page and an asset downloaded and
+// started and stopped from the room view (RECORDER_WORKERS=0: the API keeps it "starting", and a stop ends
+// the job no recorder took at once, "failed" with BEAM_STOPPED; the UI must show exactly that), then the session page and an asset downloaded and
 // played through presigned URLs. Screenshots of every page go to .test-artifacts/dashboard/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -352,7 +352,10 @@ test('room live view: a fake-device peer shows up; start and stop a recording, s
   const second = await apiStatus();
   await page.waitForSelector(`.job.recording .job-status[data-status="${second}"]`);
   assert.ok(['stopping', 'post_processing', 'completed', 'failed'].includes(second), second);
-  await page.getByRole('button', { name: 'Start recording' }).waitFor({ state: 'hidden' });
+  // a job still ending keeps the start button away; a job no recorder took ends at once (failed, BEAM_STOPPED)
+  // and the room can record again
+  const ended = second === 'completed' || second === 'failed';
+  await page.getByRole('button', { name: 'Start recording' }).waitFor({ state: ended ? 'visible' : 'hidden' });
 
   // the live stream the same way: start → the API's status on the page → stop
   const lsStatus = async () => (await s.api('GET', `/v2/live-streams?room_id=${state.roomId}`)).body.data[0]?.status;

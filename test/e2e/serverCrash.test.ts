@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { probe, sampleFrames } from '../../src/recorder/probe.js';
 import { until, sleep } from '../helpers/meetingPeers.js';
-import { alive, serverProcesses } from '../helpers/serverProcess.js';
+import { alive, killGroups, serverProcesses } from '../helpers/serverProcess.js';
 
 test('a SIGKILLed server: the next one stops the orphaned recorder and keeps what it captured', async () => {
   const sp = await serverProcesses({ RECORDER_WORKERS: '1', RECORDER_TAKEOVER_SECONDS: '10' });
@@ -48,13 +48,7 @@ test('a SIGKILLed server: the next one stops the orphaned recorder and keeps wha
     assert.equal((await sampleFrames(file, 2)).length, 2, 'frames decode');
     await until('the orphans to be gone', () => orphans.every((p) => !alive(p)), 10_000, 200);
   } finally {
-    for (const p of orphans) {
-      try {
-        process.kill(-p, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
+    killGroups(orphans);
     await sp.close();
   }
 });
@@ -80,13 +74,7 @@ test('a server SIGKILLed during its capture calibration: the next one stops what
     await sp.start();
     await until('what the killed server left to be stopped', () => left.every((p) => !alive(p)), 30_000, 200);
   } finally {
-    for (const p of left) {
-      try {
-        process.kill(-p, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
+    killGroups(left);
     await sp.close();
   }
 });

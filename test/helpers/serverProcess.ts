@@ -28,6 +28,17 @@ export function alive(pid: number): boolean {
   }
 }
 
+/** SIGKILLs the process groups led by these pids (what a killed server left running), if still there. */
+export function killGroups(pids: number[]): void {
+  for (const p of pids) {
+    try {
+      process.kill(-p, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+}
+
 export interface ServerProcesses {
   dir: string;
   base: string;

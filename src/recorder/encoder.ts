@@ -3,13 +3,14 @@
 // fragment even if ffmpeg is SIGKILLed) or as an HLS ladder (one ffmpeg, N renditions, aligned keyframes).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logger.js';
 import { AUDIO_KBPS, MP4_VIDEO_MAX_KBPS } from '../domain/recordingJob.js';
 import { spawnOwned, LineRing, type ExitInfo, type OwnedProcess } from './proc.js';
 
 export const FFMPEG_PATH = 'ffmpeg';
 
-export type X264Preset = 'ultrafast' | 'superfast' | 'veryfast' | 'faster' | 'fast' | 'medium';
+export type X264Preset = 'ultrafast' | 'superfast' | 'veryfast' | 'faster' | 'fast' | 'medium' | 'slow' | 'slower' | 'veryslow';
 
 export interface Mp4Output {
   kind: 'mp4';
@@ -99,7 +100,8 @@ export interface Encoder {
   stderrTail(): string;
   onExit(listener: (exit: EncoderExit) => void): () => void;
   /** 'q' on stdin, then SIGINT, then SIGKILL; idempotent. */
-  stop(opts?: { quitTimeoutMs?: number; interruptTimeoutMs?: number }): Promise<EncoderExit>;
+  /** `drainTimeoutMs`: how long an encoder that fell behind may take to reach the stop instant (default 5 s) */
+  stop(opts?: StopOptions): Promise<EncoderExit>;
 }
 
 const GOP_SECONDS = 2;
@@ -197,6 +199,8 @@ export function buildFfmpegArgs(opts: Omit<EncoderOptions, 'logger' | 'onExit'>)
   return args;
 }
 
+type StopOptions = { drainTimeoutMs?: number; quitTimeoutMs?: number; interruptTimeoutMs?: number };
+
 export function startEncoder(opts: EncoderOptions): Encoder {
   const { logger } = opts;
   if (opts.output.kind === 'hls') {
@@ -217,6 +221,8 @@ export function startEncoder(opts: EncoderOptions): Encoder {
   });
   firstFrame.catch(() => {}); // callers may never await it
   let gotFirst = false;
+  // wall-clock ms of the output's time 0: the earliest (now − out_time) seen, as reports only ever come late
+  let originMs = Number.POSITIVE_INFINITY;
   const runtimeLines = new LineRing(10);
 
   const proc: OwnedProcess = spawnOwned({
@@ -255,9 +261,11 @@ export function startEncoder(opts: EncoderOptions): Encoder {
         dupFrames: int(block.dup_frames),
         dropFrames: int(block.drop_frames),
       };
+      if (progress.outTimeMs > 0) originMs = Math.min(originMs, Date.now() - progress.outTimeMs);
       // audio-only has no frame count: the first encoded audio moves out_time
       if (!gotFirst && (videoOn ? progress.frame > 0 : progress.outTimeMs > 0)) {
         gotFirst = true;
+        originMs = Math.min(originMs, Date.now()); // until the muxer's first output moves out_time
         const ms = Date.now() - proc.startedAt;
         logger.info({ pid: proc.pid, ms }, 'encoder produced its first frame');
         resolveFirst(ms);
@@ -297,8 +305,24 @@ export function startEncoder(opts: EncoderOptions): Encoder {
     },
   };
 
-  async function stopNow(stopOpts: { quitTimeoutMs?: number; interruptTimeoutMs?: number }): Promise<EncoderExit> {
+  /**
+   * x11grab and pulse stamp what they capture with the wall clock, so an encoder that fell behind (a loaded
+   * machine) still holds the last moments in its input queues, and 'q' drops them: wait until its output
+   * reaches the stop instant, or the timeout.
+   */
+  async function drained(stopAt: number, timeoutMs: number): Promise<void> {
+    if (!gotFirst) return;
+    const target = stopAt - originMs - 100;
+    const behindMs = Math.round(target - progress.outTimeMs);
+    if (behindMs <= 0) return;
+    const until = Date.now() + timeoutMs;
+    while (progress.outTimeMs < target && Date.now() < until && proc.child.exitCode === null && proc.child.signalCode === null) await sleep(50);
+    logger.info({ pid: proc.pid, behindMs, leftMs: Math.max(0, Math.round(target - progress.outTimeMs)) }, 'encoder was behind the stop: drained');
+  }
+
+  async function stopNow(stopOpts: StopOptions): Promise<EncoderExit> {
     stopRequested = true;
+    await drained(Date.now(), stopOpts.drainTimeoutMs ?? 5000);
     await proc.stop([
       {
         // 'q' lets ffmpeg drain the encoder and write the trailer (HLS: #EXT-X-ENDLIST)

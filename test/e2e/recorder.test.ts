@@ -160,6 +160,35 @@ test('records the page 1280x720 h264 + aac into a fragmented MP4: moving, colour
   assert.equal(existsSync(`/tmp/.X${display.displayNumber}-lock`), false, 'Xvfb lock file removed');
 });
 
+test('an encoder that fell behind real time is drained to the stop instant: its queued seconds are not dropped', async () => {
+  const { display, browser } = await startStage();
+  const file = join(dir, 'behind.mp4');
+  let enc: Encoder | undefined;
+  try {
+    await browser.waitForSignal(JOINED, 30_000);
+    // x264 'veryslow' cannot keep up with 720p30 here: the grabbed frames queue up in front of the encoder
+    enc = startEncoder({ display: display.display, size, audioSource: display.monitorSource, pulseServer: display.pulseServer, preset: 'veryslow', output: { kind: 'mp4', path: file }, logger });
+    groups.push(enc.pid);
+    await enc.firstFrame;
+    const t0 = Date.now();
+    await sleep(3000);
+    const wallSeconds = (Date.now() - t0) / 1000;
+    const behindMs = wallSeconds * 1000 - enc.progress().outTimeMs;
+    assert.ok(behindMs > 1000, `the encoder is behind real time when the stop comes (${behindMs} ms)`);
+    const exit = await enc.stop({ drainTimeoutMs: 120_000, quitTimeoutMs: 120_000 });
+    assert.equal(exit.graceful, true, exit.stderrTail);
+    const info = await probe(file);
+    console.log(`# behind by ${Math.round(behindMs)} ms at the stop; file ${info.duration.toFixed(2)} s for ${wallSeconds.toFixed(2)} s`);
+    assert.ok(info.duration >= wallSeconds - 0.3, `duration ${info.duration}s for ${wallSeconds}s recorded: the queued tail was dropped`);
+    // beyond the stop only what the encoder already held: veryslow looks 60 frames (2 s) ahead
+    assert.ok(info.duration <= wallSeconds + 3, `duration ${info.duration}s for ${wallSeconds}s recorded: it ran on past the stop`);
+  } finally {
+    await enc?.stop();
+    await browser.stop();
+    await display.stop();
+  }
+});
+
 test('ffmpeg SIGKILLed mid-recording leaves a playable file and reports the exit', async () => {
   const { display, browser } = await startStage();
   let enc: Encoder | undefined;

@@ -130,8 +130,14 @@ test('seed: start with {"resolution":{"width":1280,"height":720}}, two peers and
   assert.equal(v?.width, 1280);
   assert.equal(v?.height, 720);
   assert.equal(a?.codec, 'aac');
-  const runningSeconds = (stopAt - Date.parse(done.started_at)) / 1000;
-  assert.ok(Math.abs(info.duration - runningSeconds) <= 1, `duration ${info.duration}s vs running time ${runningSeconds}s`);
+  // nothing lost: the file (plus any gap it names) covers started_at → the stop call; and it does not run on
+  // past the job's end (stopped_at)
+  const startedMs = Date.parse(done.started_at);
+  const missing = ((asset.metadata.gaps ?? []) as Array<{ missing_seconds: number }>).reduce((t, g) => t + g.missing_seconds, 0);
+  const why = JSON.stringify({ started_at: done.started_at, stop_called: new Date(stopAt).toISOString(), stopped_at: done.stopped_at, metadata: asset.metadata, streams: info.streams });
+  const runningSeconds = (stopAt - startedMs) / 1000;
+  assert.ok(info.duration + missing >= runningSeconds - 1, `duration ${info.duration}s (+${missing}s of named gaps) vs running time ${runningSeconds}s: ${why}`);
+  assert.ok(info.duration <= (Date.parse(done.stopped_at) - startedMs) / 1000 + 0.5, `duration ${info.duration}s runs past stopped_at: ${why}`);
   assert.ok(Math.abs(asset.duration - info.duration) <= 1);
   assert.ok(asset.size > 100_000, `size ${asset.size}`);
 

@@ -1,4 +1,4 @@
-// Durable delivery: the receiver's port closed for ~20 s, then open again: everything arrives, in order per room;
+// Durable delivery: the receiver's port closed through three failed attempts (~4 s, then the next retry 10 s on): everything arrives, in order per room;
 // the server restarted while deliveries are being retried: still delivered, once each.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,7 +19,7 @@ async function roomsOf(s: TestServer, names: string[]): Promise<string[]> {
   return ids;
 }
 
-test('receiver down for 20 s (port closed), then back: every event arrives once, in order per room', async (t) => {
+test('receiver down (port closed) through three attempts, then back: every event arrives once, in order per room', async (t) => {
   const rx = new WebhookReceiver();
   await rx.listen();
   const port = rx.port;
@@ -39,7 +39,6 @@ test('receiver down for 20 s (port closed), then back: every event arrives once,
     const rows = await s.services.store.db.selectFrom('webhook_deliveries').select('attempts').where('status', '=', 'pending').where('room_id', 'in', rooms).execute();
     return rows.some((r) => r.attempts >= 3);
   }, 30_000);
-  await new Promise((r) => setTimeout(r, Math.max(0, 20_000 - (Date.now() - downAt))));
   assert.equal(rx.accepted.length, 0);
   await rx.listen(port);
   t.diagnostic(`receiver back after ${Math.round((Date.now() - downAt) / 1000)} s`);

@@ -4,6 +4,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseHostRule } from './domain/allowedHosts.js';
+import { storageUrlTarget } from './storage/storageUrl.js';
+import type { UploadTarget } from './storage/store.js';
 
 export interface Config {
   port: number;
@@ -32,6 +34,8 @@ export interface Config {
   webhookRetryWindowSeconds: number;
   /** storage options.endpoint may name loopback/private/link-local addresses (MinIO or Azurite on this machine) */
   storageAllowPrivate: boolean;
+  /** STORAGE_URL and its STORAGE_* settings (storage/storageUrl.ts): the store of rooms without their own; null → this disk */
+  defaultStore: UploadTarget | null;
   /** Fastify's trustProxy: false = the socket address is the client; true / hop count / addresses = X-Forwarded-For from those */
   trustProxy: boolean | number | string[];
   /** seconds a peer may be silent (no signaling, no ICE) before it is removed */
@@ -96,6 +100,10 @@ function bool(raw: unknown, fallback: boolean): boolean {
   if (raw === undefined || raw === '') return fallback;
   if (typeof raw === 'boolean') return raw;
   return ['1', 'true', 'yes', 'on'].includes(String(raw).toLowerCase());
+}
+
+function str(raw: unknown): string | undefined {
+  return raw === undefined || raw === '' ? undefined : String(raw);
 }
 
 function list(raw: unknown): string[] {
@@ -209,6 +217,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookSecret: (pick('WEBHOOK_SECRET') as string | undefined) || null,
     webhookRetryWindowSeconds: int('WEBHOOK_RETRY_WINDOW_SECONDS', pick('WEBHOOK_RETRY_WINDOW_SECONDS'), 86400),
     storageAllowPrivate: bool(pick('STORAGE_ALLOW_PRIVATE'), false),
+    defaultStore: storageUrlTarget({
+      url: str(pick('STORAGE_URL')),
+      endpoint: str(pick('STORAGE_ENDPOINT')),
+      region: str(pick('STORAGE_REGION')),
+      accessKeyId: str(pick('STORAGE_ACCESS_KEY_ID')),
+      secretAccessKey: str(pick('STORAGE_SECRET_ACCESS_KEY')),
+    }),
     trustProxy: trustProxy(pick('TRUST_PROXY')),
     peerTimeoutSeconds: int('PEER_TIMEOUT_SECONDS', pick('PEER_TIMEOUT_SECONDS'), 10),
     sessionMaxSeconds: Math.max(1, int('SESSION_MAX_SECONDS', pick('SESSION_MAX_SECONDS'), 43200)),

@@ -17,6 +17,8 @@ export interface UploadTarget {
   key?: string;
   /** secret access key (Azure: account key) */
   secret?: string;
+  /** the server's own STORAGE_URL store: its endpoint is the operator's (may be private), not a user's */
+  operator?: boolean;
 }
 
 export interface UploadOptions {

@@ -133,7 +133,7 @@ export class UploadManager extends EventEmitter {
     private readonly deps: UploadDeps,
     private readonly reports: UploadReports,
     /** builds a store client for a target (tests may wrap it) */
-    private readonly storeOf: (t: UploadTarget) => AssetStore = (t) => storeFor(t, { allowPrivateEndpoint: deps.config.storageAllowPrivate }),
+    private readonly storeOf: (t: UploadTarget) => AssetStore = (t) => storeFor(t, { allowPrivateEndpoint: deps.config.storageAllowPrivate || t.operator === true }),
   ) {
     super();
     this.nodeId = localNodeId(deps);
@@ -183,7 +183,7 @@ export class UploadManager extends EventEmitter {
     }
   }
 
-  /** The room's store: its own recording_info.upload_info, else its template's settings.recording.upload. */
+  /** The room's store: its own recording_info.upload_info, else its template's settings.recording.upload, else the server's STORAGE_URL. */
   async targetForRoom(roomId: string): Promise<UploadTarget | null> {
     const room = await getRoomRow(this.db, roomId);
     if (!room) return null;
@@ -191,7 +191,9 @@ export class UploadManager extends EventEmitter {
     if (info?.upload_info?.type) return targetFromRoom(info.upload_info, this.deps.customerId);
     const template = await getTemplate(this.db, room.template_id);
     const upload = template?.settings.recording?.upload;
-    return upload?.type ? targetFromTemplate(upload, this.deps.customerId) : null;
+    if (upload?.type) return targetFromTemplate(upload, this.deps.customerId);
+    const own = this.deps.config.defaultStore;
+    return own ? { ...own, prefix: own.prefix || this.deps.customerId } : null;
   }
 
   /**

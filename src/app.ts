@@ -20,6 +20,7 @@ import { tokenRoutes } from './api/token.js';
 import { meetingRoutes } from './api/meeting.js';
 import { webhookRoutes } from './api/webhooks.js';
 import { dashboardRoutes } from './api/dashboard.js';
+import { metricsRoutes } from './api/metrics.js';
 import { liveStreamRoutes } from './api/liveStreams.js';
 import { hlsRoutes } from './api/hls.js';
 import { checkDatabase } from './store/db.js';
@@ -82,6 +83,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     tokenRoutes(pub as ApiInstance, deps);
     await meetingRoutes(pub, deps);
   });
+
+  // Prometheus (/metrics), behind a management token
+  await app.register(async (m) => metricsRoutes(m as ApiInstance, deps));
 
   // The operator dashboard (/dashboard): static pages, sign-in, storage test.
   await app.register(async (d) => dashboardRoutes(d as ApiInstance, deps));

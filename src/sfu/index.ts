@@ -231,6 +231,20 @@ export class Sfu {
       .map((p) => ({ id: p.id, name: p.info.name, role: p.info.roleName, user_id: p.info.userId, joined_at: p.info.joinedAt, hidden: p.info.hidden }));
   }
 
+  /** What this node carries now (/metrics): rooms, peers in them (the recorder too), tracks forwarded to subscribers. */
+  load(): { rooms: number; peers: number; forwardedStreams: number } {
+    let peers = 0;
+    let forwardedStreams = 0;
+    for (const room of this.rooms.values()) {
+      for (const p of room.peers.values()) {
+        if (p.closed) continue;
+        peers++;
+        forwardedStreams += p.subscriptions.size;
+      }
+    }
+    return { rooms: this.rooms.size, peers, forwardedStreams };
+  }
+
   /** The room's open session (someone visible is in it), or null. */
   activeSession(roomId: string): { id: string; startedAt: string } | null {
     return this.sessions.activeSession(roomId);

@@ -14,6 +14,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import { launchPeerBrowser, makeMediaFixtures, openPeerPage, until, waitJoined, sleep, type MediaFixtures, type PeerBrowser } from '../helpers/meetingPeers.js';
 import { liveProcesses, runTool } from '../../src/recorder/proc.js';
 import { audioLevel, probe, sampleFrames, type SampledFrame } from '../../src/recorder/probe.js';
+import { sample } from '../helpers/metrics.js';
 
 let s: TestServer;
 let aliceMedia: MediaFixtures;
@@ -105,6 +106,12 @@ test('seed: start with {"resolution":{"width":1280,"height":720}}, two peers and
   assert.ok(running.started_at, 'started_at set when the first frame is written');
   assert.notEqual(running.session_id, '', 'the recording belongs to the room session');
   console.log(`# start → running observed after ${runningSeenAt - calledAt} ms`);
+  // the SFU's load in /metrics: this room, its two peers and the recorder, the tracks forwarded to them
+  const metrics = (await s.api('GET', '/metrics')).body as string;
+  assert.equal(sample(metrics, 'roomcast_sfu_rooms'), 1, metrics);
+  assert.equal(sample(metrics, 'roomcast_sfu_peers'), 3, metrics);
+  assert.ok(sample(metrics, 'roomcast_sfu_forwarded_streams')! >= 6, metrics);
+  assert.equal(sample(metrics, 'roomcast_jobs{kind="recording",status="running"}'), 1);
 
   await sleep(8000);
   const stopAt = Date.now();

@@ -47,6 +47,8 @@ const missing = new Set(wanted.filter(([bin]) => !have(bin)).map(([, pkg]) => pk
 if (!existsSync('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf')) missing.add('fonts-dejavu-core');
 if (forTests) {
   if (!pgBinDir()) missing.add('postgresql');
+  // the fleet's job dispatch (BullMQ) runs on Redis: test/jobs/bullQueue.test.ts starts its own server
+  if (!have('redis-server')) missing.add('redis-server');
   // test/e2e/meetingFirefox.test.ts drives stock Firefox over WebDriver BiDi
   if (!have('firefox-esr')) missing.add('firefox-esr');
 }

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// roomcast start | credentials | calibrate | token management | token app --room <id> --role <role> [--user <id>]
+// roomcast start | worker | credentials | calibrate | token management | token app --room <id> --role <role> [--user <id>]
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config.js';
 import { signAppToken, signManagementToken } from './auth/tokens.js';
 
 const usage = `usage:
   roomcast start                                   serve the API (settings from the environment, see README)
+  roomcast worker                                  a fleet's recorder machine (REDIS_URL, PostgreSQL DATABASE_URL, STORAGE_URL)
   roomcast credentials                             print ACCESS_KEY and APP_SECRET (also generated ones)
   roomcast calibrate [--force]                     measure this machine's recorder capture offset (A/V) and keep it
   roomcast token management [--ttl <seconds>]      print a management token
@@ -46,6 +47,19 @@ async function main(argv: string[]): Promise<number> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     return -1; // keep running
+  }
+  if (cmd === 'worker') {
+    const { startWorker } = await import('./server.js');
+    const config = loadConfig();
+    const worker = await startWorker(config);
+    worker.services.log.info({ recorders: config.recorderWorkers, dataDir: config.dataDir }, 'roomcast worker taking jobs');
+    const stop = async () => {
+      await worker.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    return -1;
   }
   if (cmd === 'credentials') {
     // for the operator's terminal: the secret is printed here and nowhere else

@@ -20,6 +20,8 @@ export interface Config {
   credentialsFile: string;
   /** unset → SQLite file in dataDir; postgres://… → PostgreSQL */
   databaseUrl: string | null;
+  /** REDIS_URL: recorder jobs are dispatched through BullMQ on this Redis (jobs/bullQueue.ts), for a fleet */
+  redisUrl: string | null;
   logLevel: string;
   /** days a locally stored asset is kept */
   retentionDays: number;
@@ -104,6 +106,12 @@ function bool(raw: unknown, fallback: boolean): boolean {
 
 function str(raw: unknown): string | undefined {
   return raw === undefined || raw === '' ? undefined : String(raw);
+}
+
+function redisUrl(raw: string | undefined): string | null {
+  if (!raw) return null;
+  if (!/^rediss?:\/\/[^/\s]+/.test(raw)) throw new Error('REDIS_URL must look like redis://host:6379 (or rediss:// for TLS)');
+  return raw;
 }
 
 function list(raw: unknown): string[] {
@@ -208,6 +216,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     credentialsGenerated: creds.generated,
     credentialsFile: join(dataDir, 'credentials.json'),
     databaseUrl: dbUrl ? String(dbUrl) : null,
+    redisUrl: redisUrl(str(pick('REDIS_URL'))),
     logLevel: String(pick('LOG_LEVEL') ?? 'info'),
     retentionDays: int('RETENTION_DAYS', pick('RETENTION_DAYS'), 15),
     recorderAllowedHosts,

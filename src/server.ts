@@ -6,6 +6,7 @@ import { openStore, type Db, type Store } from './store/db.js';
 import { createLogger, type Logger } from './logger.js';
 import { EventLog } from './domain/events.js';
 import { DbJobQueue, type JobQueue } from './jobs/queue.js';
+import { BullJobQueue, redisConnection } from './jobs/bullQueue.js';
 import { ensureDefaultTemplate } from './store/templates.js';
 import { defaultTemplateBody } from './domain/templateDefaults.js';
 import { buildApp } from './app.js';
@@ -53,7 +54,7 @@ export async function composeServices(config: Config): Promise<Services> {
   const { customerId, appId } = workspaceIds(config);
   await ensureDefaultTemplate(db, customerId, defaultTemplateBody());
   const events = new EventLog(db);
-  const queue = new DbJobQueue(db);
+  const queue: JobQueue = config.redisUrl ? new BullJobQueue(db, redisConnection(config.redisUrl), config.recorderTakeoverMs) : new DbJobQueue(db);
   const localStorage = new LocalStorage(config.dataDir, config.appSecret, () => config.publicUrl);
   const disk = new DiskSpace({ config, log });
   const sfu = new Sfu({ config, db, events, log });
@@ -100,11 +101,49 @@ export async function startServer(config: Config = loadConfig()): Promise<Runnin
       // then the HTTP server stops
       supervisor.stop();
       await recorder.stop();
+      await services.queue.close();
       await sfu.close();
       await app.close();
       await retention.stop();
       await uploads.stop();
       await webhooks.stop();
+      disk.stop();
+      await store.close();
+    },
+  };
+}
+
+/** What `roomcast worker` needs: the fleet's queue and database, and a shared store for what it records. */
+export function fleetWorkerProblems(config: Config): string[] {
+  const problems: string[] = [];
+  if (!config.redisUrl) problems.push('REDIS_URL (the fleet\'s job dispatch) is not set');
+  if (!config.databaseUrl || !/^postgres(ql)?:\/\//.test(config.databaseUrl)) problems.push('DATABASE_URL must be the fleet\'s PostgreSQL (postgres://…)');
+  if (!config.defaultStore) problems.push('STORAGE_URL (the shared store the recordings go to) is not set');
+  if (config.recorderWorkers < 1) problems.push('RECORDER_WORKERS must be at least 1 on a worker');
+  return problems;
+}
+
+/**
+ * A fleet's recorder machine (`roomcast worker`): takes jobs from REDIS_URL's queue, records them, uploads
+ * to STORAGE_URL. No HTTP server and no rooms: the recorder joins the room on the node that serves it (the
+ * job's meeting URL); webhooks and auto start/stop are the nodes' work.
+ */
+export async function startWorker(config: Config): Promise<{ services: Services; close(): Promise<void> }> {
+  const problems = fleetWorkerProblems(config);
+  if (problems.length) throw new Error(`roomcast worker: ${problems.join('; ')}`);
+  const services = await composeServices(config);
+  const { disk, uploads, retention, recorder, queue, store } = services;
+  disk.start();
+  await uploads.start();
+  retention.start();
+  recorder.start();
+  return {
+    services,
+    async close() {
+      await recorder.stop();
+      await queue.close();
+      await retention.stop();
+      await uploads.stop();
       disk.stop();
       await store.close();
     },

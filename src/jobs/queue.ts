@@ -1,6 +1,7 @@
 // The job queue recorder workers take work from. The job's own state (a recording, a live stream) lives in
 // its table; the queue only says "this job needs a worker". In-process on one machine: a row per job in the
-// database, claimed with a conditional update, so a restart (or, later, another machine) can pick it up.
+// database, claimed with a conditional update, so a restart can pick it up. A fleet (REDIS_URL) dispatches
+// through BullMQ instead, with the same rows as the truth (bullQueue.ts).
 import type { Db } from '../store/db.js';
 import { now, objectId, rfc3339 } from '../clock.js';
 import { claimNextJob, completeQueuedJob, heartbeatJob, insertQueuedJob, requeueStaleJobs } from '../store/jobQueue.js';
@@ -24,16 +25,29 @@ export interface JobQueue {
   requeueStale(olderThanMs: number): Promise<number>;
   /** Wakes workers waiting in-process. */
   onEnqueue(listener: () => void): () => void;
+  /** Releases connections (the fleet's Redis) at shutdown. */
+  close(): Promise<void>;
 }
 
 export class DbJobQueue implements JobQueue {
   private readonly listeners = new Set<() => void>();
 
-  constructor(private readonly db: Db) {}
+  constructor(protected readonly db: Db) {}
+
+  /** The job's queue row; its id. */
+  protected async insert(kind: JobKind, jobId: string): Promise<string> {
+    const id = objectId();
+    await insertQueuedJob(this.db, { id, kind, jobId, at: rfc3339() });
+    return id;
+  }
+
+  protected notify(): void {
+    for (const l of this.listeners) l();
+  }
 
   async enqueue(kind: JobKind, jobId: string): Promise<void> {
-    await insertQueuedJob(this.db, { id: objectId(), kind, jobId, at: rfc3339() });
-    for (const l of this.listeners) l();
+    await this.insert(kind, jobId);
+    this.notify();
   }
 
   async claim(workerId: string, kinds: JobKind[]): Promise<QueuedJob | null> {
@@ -49,15 +63,22 @@ export class DbJobQueue implements JobQueue {
     await completeQueuedJob(this.db, queueId, rfc3339());
   }
 
-  async requeueStale(olderThanMs: number): Promise<number> {
+  /** The claims put back in the queue (rows), waking the workers here. */
+  protected async requeueStaleRows(olderThanMs: number): Promise<QueuedJob[]> {
     const cutoff = new Date(now().getTime() - olderThanMs).toISOString();
-    const n = await requeueStaleJobs(this.db, cutoff, rfc3339());
-    if (n > 0) for (const l of this.listeners) l();
-    return n;
+    const rows = await requeueStaleJobs(this.db, cutoff, rfc3339());
+    if (rows.length > 0) this.notify();
+    return rows.map((r) => ({ id: r.id, kind: r.kind as JobKind, jobId: r.job_id, attempts: r.attempts }));
+  }
+
+  async requeueStale(olderThanMs: number): Promise<number> {
+    return (await this.requeueStaleRows(olderThanMs)).length;
   }
 
   onEnqueue(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
+
+  async close(): Promise<void> {}
 }

@@ -26,17 +26,29 @@ export async function claimNextJob(db: Db, workerId: string, kinds: string[]): P
       .limit(1)
       .executeTakeFirst();
     if (!next) return null;
-    const at = rfc3339();
-    const res = await db
-      .updateTable('job_queue')
-      .set({ state: 'claimed', claimed_by: workerId, heartbeat_at: at, updated_at: at, attempts: next.attempts + 1 })
-      .where('id', '=', next.id)
-      .where('state', '=', 'queued')
-      .executeTakeFirst();
-    if (Number(res.numUpdatedRows) === 1) return { ...next, attempts: next.attempts + 1 };
+    if (await claimRow(db, next.id, workerId, next.attempts)) return { ...next, attempts: next.attempts + 1 };
     // another worker won this row; try the next one
   }
   return null;
+}
+
+/** queued → claimed by this worker, only if still queued (the fence: one claim wins). */
+async function claimRow(db: Db, id: string, workerId: string, attempts: number): Promise<boolean> {
+  const at = rfc3339();
+  const res = await db
+    .updateTable('job_queue')
+    .set({ state: 'claimed', claimed_by: workerId, heartbeat_at: at, updated_at: at, attempts: attempts + 1 })
+    .where('id', '=', id)
+    .where('state', '=', 'queued')
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}
+
+/** Claims one given row (a job the fleet's dispatcher delivered), or null when it is not waiting any more. */
+export async function claimJobById(db: Db, queueId: string, workerId: string): Promise<{ id: string; kind: string; job_id: string; attempts: number } | null> {
+  const row = await db.selectFrom('job_queue').select(['id', 'kind', 'job_id', 'attempts']).where('id', '=', queueId).where('state', '=', 'queued').executeTakeFirst();
+  if (!row || !(await claimRow(db, row.id, workerId, row.attempts))) return null;
+  return { ...row, attempts: row.attempts + 1 };
 }
 
 /** The claim is alive at `at`; false if this worker no longer holds it. */
@@ -55,13 +67,13 @@ export async function completeQueuedJob(db: Db, queueId: string, at: string): Pr
   await db.updateTable('job_queue').set({ state: 'done', updated_at: at }).where('id', '=', queueId).execute();
 }
 
-/** Claims whose last heartbeat is before `cutoff` go back to the queue; how many. */
-export async function requeueStaleJobs(db: Db, cutoff: string, at: string): Promise<number> {
-  const res = await db
+/** Claims whose last heartbeat is before `cutoff` go back to the queue; the rows put back. */
+export async function requeueStaleJobs(db: Db, cutoff: string, at: string): Promise<Array<{ id: string; kind: string; job_id: string; attempts: number }>> {
+  return db
     .updateTable('job_queue')
     .set({ state: 'queued', claimed_by: null, updated_at: at })
     .where('state', '=', 'claimed')
     .where('heartbeat_at', '<', cutoff)
-    .executeTakeFirst();
-  return Number(res.numUpdatedRows);
+    .returning(['id', 'kind', 'job_id', 'attempts'])
+    .execute();
 }

@@ -1,7 +1,8 @@
 // A roomcast server as a child process (`node dist/src/cli.js start`) on a fixed port and data dir, for tests
-// that SIGKILL it and start the next one in its place (no shutdown code runs: a crash, an OOM kill).
+// that SIGKILL it and start the next one in its place (no shutdown code runs: a crash, an OOM kill); and a
+// fleet's recorder machines (`roomcast worker`) beside it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,11 +45,14 @@ export interface ServerProcesses {
   base: string;
   /** starts a server on the port and data dir, resolves once it answers /healthz */
   start(): Promise<ChildProcess>;
+  /** starts `roomcast worker` (a fleet's recorder machine) with its own data dir and these settings */
+  startWorker(env: Record<string, string>): ChildProcess;
   /** SIGKILLs a server started here and waits for its exit */
   kill(child: ChildProcess): Promise<void>;
   /** JSON request with a management token */
   api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
   appToken(roomId: string, role: string, userId?: string): Promise<string>;
+  managementToken(): Promise<string>;
   /** stops every server still running (SIGTERM, then SIGKILL) and removes the data dir */
   close(): Promise<void>;
 }
@@ -72,6 +76,18 @@ export async function serverProcesses(extraEnv: Record<string, string> = {}): Pr
       await until('the server to answer', async () => (await fetch(`${base}/healthz`).catch(() => null))?.ok, 60_000, 200);
       return child;
     },
+    startWorker(workerEnv) {
+      const dataDir = mkdtempSync(join(dir, 'worker-'));
+      // its log (stdout) stays in its data dir, for a failing test to show: FLEET_LOG_TO=<file> copies it out
+      const log = openSync(process.env.FLEET_LOG_TO ?? join(dataDir, 'worker.log'), 'a');
+      const child = spawn(process.execPath, [join(process.cwd(), 'dist', 'src', 'cli.js'), 'worker'], {
+        env: { ...env, DATA_DIR: dataDir, ...workerEnv },
+        stdio: ['ignore', log, 'inherit'],
+      });
+      closeSync(log);
+      servers.push(child);
+      return child;
+    },
     async kill(child) {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGKILL');
@@ -86,6 +102,7 @@ export async function serverProcesses(extraEnv: Record<string, string> = {}): Pr
       return { status: res.status, body: (await res.json()) as any };
     },
     appToken: (roomId, role, userId = '') => signAppToken(KEYS, { room_id: roomId, role, user_id: userId }),
+    managementToken: async () => token,
     async close() {
       for (const s of servers) {
         if (!running(s)) continue;

@@ -1,0 +1,113 @@
+// The job queue of a fleet (REDIS_URL): BullMQ on Redis carries "who runs it" — each job delivered to one
+// worker at a time, a lock its worker keeps extending (the heartbeat), a job whose worker died (lock expired)
+// delivered again — while the database row stays the truth about the claim: a worker runs a job only after
+// its fenced claim of the row (queued → claimed by it), so a job BullMQ delivers twice never gets two
+// recorders. A row the database puts back in the queue (its worker stopped heartbeating) is handed to BullMQ
+// again, under a new BullMQ id.
+import { Queue, Worker, type Job, type ConnectionOptions } from 'bullmq';
+import type { Db } from '../store/db.js';
+import { objectId } from '../clock.js';
+import { claimJobById } from '../store/jobQueue.js';
+import { DbJobQueue, type JobKind, type QueuedJob } from './queue.js';
+
+const QUEUE_NAME = 'roomcast-jobs';
+
+interface Delivery {
+  queueId: string;
+  kind: JobKind;
+  jobId: string;
+}
+
+/** ioredis options from a redis:// URL; BullMQ needs maxRetriesPerRequest null on its blocking connection. */
+export function redisConnection(url: string): ConnectionOptions {
+  const u = new URL(url);
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new Error(`REDIS_URL must be redis:// or rediss://, got ${u.protocol}`);
+  return {
+    host: u.hostname,
+    port: Number(u.port || 6379),
+    username: u.username ? decodeURIComponent(u.username) : undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
+    tls: u.protocol === 'rediss:' ? {} : undefined,
+    maxRetriesPerRequest: null,
+  };
+}
+
+export class BullJobQueue extends DbJobQueue {
+  private readonly queue: Queue<Delivery>;
+  /** created on the first claim: a node without recorders only adds jobs */
+  private worker: Worker<Delivery> | null = null;
+  /** BullMQ jobs this process holds, by queue row id, with the lock token they were fetched with */
+  private readonly held = new Map<string, { job: Job<Delivery>; token: string }>();
+
+  constructor(
+    db: Db,
+    private readonly connection: ConnectionOptions,
+    /** a held job's lock lasts this long without a heartbeat (RECORDER_TAKEOVER) */
+    private readonly lockMs: number,
+  ) {
+    super(db);
+    this.queue = new Queue<Delivery>(QUEUE_NAME, { connection });
+  }
+
+  private deliver(d: Delivery, bullId: string): Promise<unknown> {
+    return this.queue.add(d.kind, d, { jobId: bullId, removeOnComplete: true, removeOnFail: 1000 });
+  }
+
+  override async enqueue(kind: JobKind, jobId: string): Promise<void> {
+    const queueId = await this.insert(kind, jobId);
+    await this.deliver({ queueId, kind, jobId }, queueId);
+    this.notify();
+  }
+
+  private workerOf(): Worker<Delivery> {
+    if (!this.worker) {
+      // manual fetching (no processor): the job loop decides when it has room; the database fences claims, so
+      // BullMQ may deliver a stalled job any number of times
+      this.worker = new Worker<Delivery>(QUEUE_NAME, null, { connection: this.connection, autorun: false, lockDuration: this.lockMs, stalledInterval: Math.max(1000, Math.round(this.lockMs / 2)), maxStalledCount: 1000 });
+      void this.worker.startStalledCheckTimer();
+    }
+    return this.worker;
+  }
+
+  override async claim(workerId: string, kinds: JobKind[]): Promise<QueuedJob | null> {
+    const worker = this.workerOf();
+    for (let tries = 0; tries < 5; tries++) {
+      const token = `${workerId}:${objectId()}`;
+      const job = (await worker.getNextJob(token, { block: false })) as Job<Delivery> | undefined;
+      if (!job) return null;
+      const row = kinds.includes(job.data.kind) ? await claimJobById(this.db, job.data.queueId, workerId) : null;
+      if (row) {
+        this.held.set(row.id, { job, token });
+        return { id: row.id, kind: row.kind as JobKind, jobId: row.job_id, attempts: row.attempts };
+      }
+      // not waiting any more (stopped, withdrawn, done, or held by a live worker): nothing to run
+      await job.moveToCompleted('not claimable', token, false).catch(() => undefined);
+    }
+    return null;
+  }
+
+  override async heartbeat(queueId: string, workerId: string): Promise<boolean> {
+    const held = this.held.get(queueId);
+    if (held) await held.job.extendLock(held.token, this.lockMs).catch(() => undefined);
+    return super.heartbeat(queueId, workerId);
+  }
+
+  override async complete(queueId: string): Promise<void> {
+    await super.complete(queueId);
+    const held = this.held.get(queueId);
+    this.held.delete(queueId);
+    if (held) await held.job.moveToCompleted('done', held.token, false).catch(() => undefined);
+  }
+
+  override async requeueStale(olderThanMs: number): Promise<number> {
+    const rows = await this.requeueStaleRows(olderThanMs);
+    for (const r of rows) await this.deliver({ queueId: r.id, kind: r.kind, jobId: r.jobId }, `${r.id}-${r.attempts}`);
+    return rows.length;
+  }
+
+  override async close(): Promise<void> {
+    await this.worker?.close();
+    await this.queue.close();
+  }
+}

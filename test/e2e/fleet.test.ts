@@ -1,0 +1,104 @@
+// A fleet on one machine, every part real: PostgreSQL, Redis (BullMQ dispatch) and the S3 test server, a node
+// (`roomcast start`, RECORDER_WORKERS=0: API and rooms, no recorder of its own) and a recorder machine
+// (`roomcast worker`: no HTTP, no rooms) as separate processes. Two Chromium peers join through the node; a
+// recording started through the node's API is taken by the worker, whose recorder joins the room on the node;
+// the MP4 lands in the shared bucket (STORAGE_URL), and its presigned URL downloads a playable file.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { launchPeerBrowser, makeMediaFixtures, openPeerPage, sleep, until, waitJoined, type PeerBrowser } from '../helpers/meetingPeers.js';
+import { serverProcesses } from '../helpers/serverProcess.js';
+import { startPostgres } from '../helpers/postgres.js';
+import { startRedis } from '../helpers/redis.js';
+import { S3TestServer, S3_KEY, S3_REGION, S3_SECRET } from '../helpers/s3TestServer.js';
+import { download } from '../helpers/recordedAsset.js';
+import { sample } from '../helpers/metrics.js';
+import { probe, sampleFrames, audioLevel } from '../../src/recorder/probe.js';
+
+const BUCKET = 'fleet';
+const RECORD_SECONDS = 8;
+
+test('a recording started on a node is recorded by a worker machine and lands in the shared bucket', async () => {
+  const [postgres, redis] = await Promise.all([startPostgres('roomcast_fleet'), startRedis()]);
+  const s3 = new S3TestServer();
+  const media = makeMediaFixtures();
+  const browsers: PeerBrowser[] = [];
+  const tmp = mkdtempSync(join(tmpdir(), 'roomcast-fleet-'));
+  let sp: Awaited<ReturnType<typeof serverProcesses>> | null = null;
+  try {
+    await s3.start();
+    await s3.createBucket(BUCKET);
+    const fleet = {
+      DATABASE_URL: postgres.url,
+      REDIS_URL: redis.url,
+      STORAGE_URL: `s3://${BUCKET}/rec`,
+      STORAGE_ENDPOINT: s3.endpoint,
+      STORAGE_REGION: S3_REGION,
+      STORAGE_ACCESS_KEY_ID: S3_KEY,
+      STORAGE_SECRET_ACCESS_KEY: S3_SECRET,
+    };
+    sp = await serverProcesses({ ...fleet, RECORDER_WORKERS: '0' });
+    await sp.start();
+    // a worker's PUBLIC_URL is the fleet's: the meeting pages it records (and joins with a recorder token) are there
+    const worker = sp.startWorker({ RECORDER_WORKERS: '1', PUBLIC_URL: sp.base, LOG_LEVEL: process.env.FLEET_LOG ?? 'warn' });
+
+    const roomId = (await sp.api('POST', '/v2/rooms', { name: 'fleet-room' })).body.id;
+    browsers.push(await launchPeerBrowser(media), await launchPeerBrowser(media));
+    const pages = await Promise.all(
+      ['Alice', 'Bob'].map(async (name, i) => {
+        const token = await sp!.appToken(roomId, 'host', name.toLowerCase());
+        return openPeerPage(browsers[i], `${sp!.base}/preview/${roomId}/host?auth_token=${token}&skip_preview_headful=true&name=${name}`);
+      }),
+    );
+    await Promise.all(pages.map((p) => waitJoined(p)));
+
+    const start = await sp.api('POST', `/v2/recordings/room/${roomId}/start`, {});
+    assert.equal(start.status, 200, JSON.stringify(start.body));
+    const id = start.body.id;
+    await until('running (on the worker)', async () => {
+      const r = (await sp!.api('GET', `/v2/recordings/${id}`)).body;
+      if (r.status === 'failed') throw new Error(`failed: ${JSON.stringify(r)}`);
+      return r.status === 'running' ? r : null;
+    }, 120_000, 300);
+    // the recorder is the worker's: the node has none (RECORDER_WORKERS=0), and its hidden peer is in the room
+    const room = (await sp.api('GET', `/v2/active-rooms/${roomId}`)).body;
+    assert.equal(Object.keys(room.peers ?? {}).length, 2, `the recorder is not listed: ${JSON.stringify(room)}`);
+    const metrics = await fetch(`${sp.base}/metrics`, { headers: { authorization: `Bearer ${await sp.managementToken()}` } }).then((r) => r.text());
+    assert.equal(sample(metrics, 'roomcast_sfu_peers'), 3, 'the worker\'s recorder is in the node\'s room');
+    assert.equal(sample(metrics, 'roomcast_recorder_free_slots'), 0, 'the node records nothing itself');
+    await sleep(RECORD_SECONDS * 1000);
+    assert.equal(worker.exitCode, null, 'the worker runs');
+
+    const stop = await sp.api('POST', `/v2/recordings/${id}/stop`);
+    assert.equal(stop.status, 200, JSON.stringify(stop.body));
+    const done = await until('the asset in the bucket', async () => {
+      const r = (await sp!.api('GET', `/v2/recordings/${id}`)).body;
+      if (r.status === 'failed') throw new Error(`failed: ${JSON.stringify(r)}`);
+      return r.status === 'completed' && r.recording_assets?.[0]?.path?.startsWith('s3://') ? r : null;
+    }, 120_000, 500);
+    const asset = done.recording_assets[0];
+    assert.match(asset.path, new RegExp(`^s3://${BUCKET}/rec/beam/${roomId}/\\d{8}/Rec-${roomId}-\\d{13}\\.mp4$`));
+
+    const pre = await sp.api('GET', `/v2/recording-assets/${asset.id}/presigned-url`);
+    assert.equal(pre.status, 200, JSON.stringify(pre.body));
+    assert.equal(new URL(pre.body.url).origin, s3.endpoint);
+    const dl = await download(pre.body.url);
+    assert.equal(dl.status, 200);
+    const file = join(tmp, 'fleet.mp4');
+    writeFileSync(file, dl.body);
+    const info = await probe(file);
+    assert.equal(info.streams.find((x) => x.type === 'video')?.codec, 'h264');
+    assert.ok(info.duration >= RECORD_SECONDS - 1, `duration ${info.duration}`);
+    const frames = await sampleFrames(file, 3, { pixFmt: 'rgb24', width: 320, height: 180 });
+    for (const f of frames) assert.ok(f.meanLuma > 20 && f.variance > 100, `frame at ${f.at}s is black or flat`);
+    assert.ok((await audioLevel(file)).maxDb > -40, 'the audio is not silent');
+  } finally {
+    for (const b of browsers) await b.close().catch(() => undefined);
+    await sp?.close();
+    s3.destroy();
+    await Promise.all([redis.stop(), postgres.stop()]);
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});

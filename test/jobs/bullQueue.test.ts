@@ -1,0 +1,94 @@
+// The fleet's job dispatch: BullMQ on a real Redis (Debian redis-server, started here) with the job rows in a real
+// PostgreSQL, as two machines would share them. One delivery, one claim; a worker that dies (no heartbeat, its
+// connection gone) loses the job to another after the takeover time, and its late heartbeat is refused; a job
+// BullMQ delivers again (its stalled lock) never gets a second claim.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { openStore, type Store } from '../../src/store/db.js';
+import { BullJobQueue, redisConnection } from '../../src/jobs/bullQueue.js';
+import type { QueuedJob } from '../../src/jobs/queue.js';
+
+const LOCK_MS = 2000;
+const KINDS = ['recording', 'live-stream'] as const;
+let redis: TestRedis;
+let postgres: TestPostgres;
+let store: Store;
+const dir = mkdtempSync(join(tmpdir(), 'roomcast-bull-'));
+const queues: BullJobQueue[] = [];
+
+function machine(): BullJobQueue {
+  const q = new BullJobQueue(store.db, redisConnection(redis.url), LOCK_MS);
+  queues.push(q);
+  return q;
+}
+
+async function claimWithin(q: BullJobQueue, worker: string, ms: number): Promise<QueuedJob | null> {
+  const until = Date.now() + ms;
+  do {
+    const job = await q.claim(worker, [...KINDS]);
+    if (job) return job;
+    await new Promise((r) => setTimeout(r, 200));
+  } while (Date.now() < until);
+  return null;
+}
+
+before(async () => {
+  [redis, postgres] = await Promise.all([startRedis(), startPostgres('roomcast_bull')]);
+  store = await openStore(postgres.url, dir);
+});
+
+after(async () => {
+  for (const q of queues) await q.close().catch(() => undefined);
+  await store?.close();
+  await Promise.all([redis?.stop(), postgres?.stop()]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('REDIS_URL forms: redis:// and rediss:// with credentials and db; anything else refused', () => {
+  assert.deepEqual(redisConnection('rediss://u:p%40ss@cache.internal:6380/2'), { host: 'cache.internal', port: 6380, username: 'u', password: 'p@ss', db: 2, tls: {}, maxRetriesPerRequest: null });
+  assert.throws(() => redisConnection('http://cache:6379'), /redis:\/\/ or rediss:\/\//);
+});
+
+test('a job is delivered to one machine; the other gets nothing; complete ends it', async () => {
+  const [a, b] = [machine(), machine()];
+  await a.enqueue('recording', 'rec-1');
+  const got = await claimWithin(a, 'worker-a', 5000);
+  assert.equal(got?.jobId, 'rec-1');
+  assert.equal(got?.attempts, 1);
+  assert.equal(await b.claim('worker-b', [...KINDS]), null);
+  assert.equal(await a.heartbeat(got!.id, 'worker-a'), true);
+  assert.equal(await a.heartbeat(got!.id, 'worker-b'), false, 'only the holder heartbeats');
+  await a.complete(got!.id);
+  assert.equal(await b.claim('worker-b', [...KINDS]), null);
+  const row = await store.db.selectFrom('job_queue').selectAll().where('id', '=', got!.id).executeTakeFirstOrThrow();
+  assert.equal(row.state, 'done');
+});
+
+test('a machine that dies with a job: another takes it after the takeover time, once; the dead one is fenced off', async () => {
+  const [dying, c, d] = [machine(), machine(), machine()];
+  await dying.enqueue('live-stream', 'ls-1');
+  const first = await claimWithin(dying, 'worker-dying', 5000);
+  assert.equal(first?.jobId, 'ls-1');
+  await dying.close(); // its Redis connections gone, no more heartbeats: the BullMQ lock expires
+  assert.equal(await c.claim('worker-c', [...KINDS]), null, 'not before the takeover time');
+
+  await new Promise((r) => setTimeout(r, LOCK_MS + 500));
+  assert.equal(await c.requeueStale(LOCK_MS), 1, 'the database puts the stale claim back');
+  const taken = await claimWithin(c, 'worker-c', 10_000);
+  assert.equal(taken?.jobId, 'ls-1');
+  assert.equal(taken?.attempts, 2);
+  assert.equal(await c.heartbeat(taken!.id, 'worker-c'), true);
+  assert.equal(await d.heartbeat(taken!.id, 'worker-dying'), false, 'the dead worker\'s late heartbeat is refused');
+
+  // BullMQ also hands the stalled original out again: it finds the row claimed, so nobody else runs the job
+  const twice = await claimWithin(d, 'worker-d', 2 * LOCK_MS + 1000);
+  assert.equal(twice, null);
+  const row = await store.db.selectFrom('job_queue').selectAll().where('id', '=', taken!.id).executeTakeFirstOrThrow();
+  assert.equal(row.claimed_by, 'worker-c');
+  await c.complete(taken!.id);
+});

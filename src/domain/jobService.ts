@@ -147,9 +147,11 @@ export abstract class JobService<T extends JobTableName, O extends JobEnding> {
   async waitingReasons(rows: RowOf<T>[]): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     if (!rows.some((r) => r.status === 'starting')) return out;
-    const { recorderWorkers: workers, recorderStartTimeoutSeconds: seconds } = this.deps.config;
+    const { recorderWorkers, recorderStartTimeoutSeconds: seconds, redisUrl } = this.deps.config;
+    // a fleet's free capacity is its workers' to know: there every queued job waits for one of them
+    const workers = redisUrl ? 'fleet' : recorderWorkers;
     const busy = await claimedJobCount(this.db);
-    const waiting = (await queuedJobs(this.db)).slice(Math.max(0, workers - busy));
+    const waiting = (await queuedJobs(this.db)).slice(workers === 'fleet' ? 0 : Math.max(0, workers - busy));
     for (const r of rows) {
       const at = waiting.findIndex((q) => q.job_id === r.id);
       if (r.status !== 'starting' || at < 0) continue;
@@ -162,19 +164,21 @@ export abstract class JobService<T extends JobTableName, O extends JobEnding> {
   /**
    * Fails this kind's jobs that have waited for a free recorder longer than RECORDER_START_TIMEOUT_SECONDS since
    * their start request: RECORDER_UNAVAILABLE, the failure event, no asset. Only a server that runs recorders
-   * judges its capacity (RECORDER_WORKERS=0: the jobs are another machine's to take).
+   * judges its capacity (RECORDER_WORKERS=0: the jobs are another machine's to take), and in a fleet
+   * (REDIS_URL) every node does: the queue rows are shared and a worker's claim and the withdrawal are fenced.
    */
   async expireWaiting(nowMs = Date.now()): Promise<RowOf<T>[]> {
-    const { recorderWorkers: workers, recorderStartTimeoutSeconds: seconds } = this.deps.config;
+    const { recorderWorkers: workers, recorderStartTimeoutSeconds: seconds, redisUrl } = this.deps.config;
     const out: RowOf<T>[] = [];
-    if (workers <= 0) return out;
+    if (workers <= 0 && !redisUrl) return out;
     for (const q of await queuedJobs(this.db)) {
       if (q.kind !== this.kind.queue || q.attempts !== 0) continue;
       const r = await this.rows.get(q.job_id);
       if (!r || r.status !== 'starting' || Date.parse(r.created_at) + seconds * 1000 > nowMs) continue;
       // a recorder that took it meanwhile wins
       if (!(await withdrawQueued(this.db, r.id, rfc3339()))) continue;
-      const message = `no recorder became free within ${seconds} s of the start request (RECORDER_WORKERS=${workers}, all busy)`;
+      const capacity = redisUrl ? "no worker of the fleet took it" : `RECORDER_WORKERS=${workers}, all busy`;
+      const message = `no recorder became free within ${seconds} s of the start request (${capacity})`;
       const closed = await this.close(r.id, [], this.nothingCaptured({ errorType: 'RECORDER_UNAVAILABLE', errorMessage: message, stoppedAt: new Date() }));
       if (closed) out.push(closed);
     }

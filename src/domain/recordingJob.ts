@@ -30,10 +30,12 @@ export function isActive(status: string): boolean {
  * among the waiting jobs, this machine's capacity, and when it gives up. `deadline` null: this server runs no
  * recorder, so it does not time the wait out.
  */
-export function waitingReason(position: number, of: number, workers: number, deadline: { at: string; seconds: number } | null): string {
+/** `workers`: this server's recorders, or 'fleet' when the fleet's workers take the jobs (REDIS_URL). */
+export function waitingReason(position: number, of: number, workers: number | 'fleet', deadline: { at: string; seconds: number } | null): string {
   const waiting = `queued: position ${position} of ${of}, waiting for a free recorder`;
-  if (workers <= 0 || !deadline) return `${waiting} (this server runs none: RECORDER_WORKERS=${workers})`;
-  return `${waiting} (RECORDER_WORKERS=${workers}); fails as RECORDER_UNAVAILABLE if none is free by ${deadline.at} (RECORDER_START_TIMEOUT_SECONDS=${deadline.seconds})`;
+  if (workers !== 'fleet' && (workers <= 0 || !deadline)) return `${waiting} (this server runs none: RECORDER_WORKERS=${workers})`;
+  const capacity = workers === 'fleet' ? "of the fleet's workers" : `(RECORDER_WORKERS=${workers})`;
+  return `${waiting} ${capacity}; fails as RECORDER_UNAVAILABLE if none is free by ${deadline!.at} (RECORDER_START_TIMEOUT_SECONDS=${deadline!.seconds})`;
 }
 
 /** A job may be stopped while starting or running; stopping twice is harmless (already on its way). */

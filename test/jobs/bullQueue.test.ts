@@ -1,7 +1,8 @@
 // The fleet's job dispatch: BullMQ on a real Redis (Debian redis-server, started here) with the job rows in a real
 // PostgreSQL, as two machines would share them. One delivery, one claim; a worker that dies (no heartbeat, its
 // connection gone) loses the job to another after the takeover time, and its late heartbeat is refused; a job
-// BullMQ delivers again (its stalled lock) never gets a second claim.
+// BullMQ delivers again (its stalled lock) never gets a second claim; a node of a fleet without workers fails a
+// start after RECORDER_START_TIMEOUT_SECONDS.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,6 +13,8 @@ import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { openStore, type Store } from '../../src/store/db.js';
 import { BullJobQueue, redisConnection } from '../../src/jobs/bullQueue.js';
 import type { QueuedJob } from '../../src/jobs/queue.js';
+import { startTestServer } from '../helpers/server.js';
+import { waitFor } from '../helpers/webhookReceiver.js';
 
 const LOCK_MS = 2000;
 const KINDS = ['recording', 'live-stream'] as const;
@@ -91,4 +94,22 @@ test('a machine that dies with a job: another takes it after the takeover time, 
   const row = await store.db.selectFrom('job_queue').selectAll().where('id', '=', taken!.id).executeTakeFirstOrThrow();
   assert.equal(row.claimed_by, 'worker-c');
   await c.complete(taken!.id);
+});
+
+test('a fleet node with no worker: the start says it waits for the fleet, then fails as RECORDER_UNAVAILABLE', async () => {
+  const s = await startTestServer({ DATABASE_URL: postgres.url, REDIS_URL: redis.url, RECORDER_WORKERS: '0', RECORDER_START_TIMEOUT_SECONDS: '2' });
+  try {
+    const room = (await s.api('POST', '/v2/rooms', { name: 'fleet-nobody' })).body.id;
+    const start = await s.api('POST', `/v2/recordings/room/${room}/start`, {});
+    assert.equal(start.status, 200, JSON.stringify(start.body));
+    assert.match(start.body.reason, /position 1 of 1, waiting for a free recorder of the fleet's workers; fails as RECORDER_UNAVAILABLE/);
+    const failed = await waitFor('the start timeout', async () => {
+      const r = (await s.api('GET', `/v2/recordings/${start.body.id}`)).body;
+      return r.status === 'failed' ? r : null;
+    }, 30_000);
+    assert.equal(failed.error_type, 'RECORDER_UNAVAILABLE');
+    assert.match(failed.error_message, /no worker of the fleet took it/);
+  } finally {
+    await s.stop();
+  }
 });

@@ -48,6 +48,8 @@ export interface Config {
   sessionResumeSeconds: number;
   /** recorder jobs this machine runs at once; 0 = this server takes no recorder work */
   recorderWorkers: number;
+  /** MAX_CPU_UTILIZATION: a recorder machine takes a job while its predicted CPU load stays under this share (recorder/admission.ts) */
+  maxCpuUtilization: number;
   /**
    * seconds a start may wait for a free recorder, counted from the start request (RECORDER_START_TIMEOUT_SECONDS);
    * then it fails as RECORDER_UNAVAILABLE. Enforced by servers that run recorders (RECORDER_WORKERS > 0).
@@ -102,6 +104,13 @@ function bool(raw: unknown, fallback: boolean): boolean {
   if (raw === undefined || raw === '') return fallback;
   if (typeof raw === 'boolean') return raw;
   return ['1', 'true', 'yes', 'on'].includes(String(raw).toLowerCase());
+}
+
+function share(name: string, raw: unknown, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!(n > 0 && n <= 1)) throw new Error(`${name} must be a number above 0 and at most 1, got ${String(raw)}`);
+  return n;
 }
 
 function str(raw: unknown): string | undefined {
@@ -238,6 +247,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionMaxSeconds: Math.max(1, int('SESSION_MAX_SECONDS', pick('SESSION_MAX_SECONDS'), 43200)),
     sessionResumeSeconds: int('SESSION_RESUME_SECONDS', pick('SESSION_RESUME_SECONDS'), 30),
     recorderWorkers: int('RECORDER_WORKERS', pick('RECORDER_WORKERS'), 1),
+    maxCpuUtilization: share('MAX_CPU_UTILIZATION', pick('MAX_CPU_UTILIZATION'), 0.8),
     recorderStartTimeoutSeconds: Math.max(1, int('RECORDER_START_TIMEOUT_SECONDS', pick('RECORDER_START_TIMEOUT_SECONDS'), 30)),
     recorderTakeoverMs: Math.max(10, int('RECORDER_TAKEOVER_SECONDS', pick('RECORDER_TAKEOVER_SECONDS'), 30)) * 1000,
     recorderJoinTimeoutMs: int('RECORDER_JOIN_TIMEOUT_SECONDS', pick('RECORDER_JOIN_TIMEOUT_SECONDS'), 10) * 1000,

@@ -15,6 +15,7 @@ function buildRegistry(deps: ApiDeps): Registry {
   const queued = gauge('roomcast_recorder_queue_jobs', 'Jobs waiting for a recorder');
   const oldestWait = gauge('roomcast_recorder_queue_oldest_wait_seconds', 'How long the oldest waiting job has waited');
   const free = gauge('roomcast_recorder_free_slots', 'Recorder slots free on this node (RECORDER_WORKERS minus jobs held)');
+  const freeCores = gauge('roomcast_recorder_free_cpu_cores', 'CPU cores this machine may still give to new recorder jobs (MAX_CPU_UTILIZATION minus their measured cost)');
   const webhooks = gauge('roomcast_webhook_backlog', 'Webhook deliveries not yet delivered');
   const uploads = gauge('roomcast_upload_backlog', 'Recorded assets waiting for their upload');
   const rooms = gauge('roomcast_sfu_rooms', 'Rooms with peers on this node');
@@ -32,6 +33,7 @@ function buildRegistry(deps: ApiDeps): Registry {
         queued.set(c.queued);
         oldestWait.set(c.oldestQueuedSeconds);
         free.set(Math.max(0, deps.config.recorderWorkers - c.claimed));
+        freeCores.set(deps.recorder.freeCores());
         webhooks.set(c.webhookBacklog);
         uploads.set(c.uploadBacklog);
         const load = deps.sfu.load();

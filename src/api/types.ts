@@ -10,6 +10,7 @@ import type { Sfu } from '../sfu/index.js';
 import type { WebhookOutbox } from '../webhooks/outbox.js';
 import type { RecordingService } from '../domain/recordingService.js';
 import type { LiveStreamService } from '../domain/liveStreamService.js';
+import type { EgressWorker } from '../recorder/worker.js';
 
 /** A Fastify instance whose route schemas (TypeBox) type the handlers' params, query and body. */
 export type ApiInstance = FastifyInstance<
@@ -35,4 +36,6 @@ export interface ApiDeps {
   webhooks: WebhookOutbox;
   recordings: RecordingService;
   liveStreams: LiveStreamService;
+  /** this machine's recorders: CPU they may still take on (/metrics) */
+  recorder: Pick<EgressWorker, 'freeCores'>;
 }

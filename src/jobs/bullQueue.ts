@@ -76,7 +76,12 @@ export class BullJobQueue extends DbJobQueue {
       const token = `${workerId}:${objectId()}`;
       const job = (await worker.getNextJob(token, { block: false })) as Job<Delivery> | undefined;
       if (!job) return null;
-      const row = kinds.includes(job.data.kind) ? await claimJobById(this.db, job.data.queueId, workerId) : null;
+      if (!kinds.includes(job.data.kind)) {
+        // a kind that does not fit here now: back to the queue for another machine (or this one, later)
+        await job.moveToDelayed(Date.now() + 500, token).catch(() => undefined);
+        continue;
+      }
+      const row = await claimJobById(this.db, job.data.queueId, workerId);
       if (row) {
         this.held.set(row.id, { job, token });
         return { id: row.id, kind: row.kind as JobKind, jobId: row.job_id, attempts: row.attempts };

@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import type { JobKind, JobQueue, QueuedJob } from '../jobs/queue.js';
 import { objectId } from '../clock.js';
 import { redactedError } from '../redact.js';
+import type { Admission } from './admission.js';
 
 export type JobHandler = (job: QueuedJob, workerId: string) => Promise<void>;
 
@@ -15,10 +16,12 @@ export interface JobLoopDeps {
   log: Logger;
   /** a job whose worker has not heartbeaten for this long is put back in the queue (RECORDER_TAKEOVER) */
   takeoverMs: number;
+  /** which kinds still fit on this machine; without it, any while fewer than `concurrency` run */
+  admission?: Admission;
 }
 
 export class JobLoop {
-  private readonly running = new Map<string, Promise<void>>();
+  private readonly running = new Map<string, { kind: JobKind; done: Promise<void> }>();
   private stopped = false;
   private wake: (() => void) | null = null;
   private loopDone: Promise<void> | null = null;
@@ -43,7 +46,7 @@ export class JobLoop {
     this.offEnqueue?.();
     this.wake?.();
     await this.loopDone;
-    await Promise.allSettled(this.running.values());
+    await Promise.allSettled([...this.running.values()].map((r) => r.done));
   }
 
   private async loop(): Promise<void> {
@@ -57,12 +60,14 @@ export class JobLoop {
           await this.deps.queue.requeueStale(staleMs);
         }
         while (this.running.size < this.concurrency && !this.stopped) {
-          const job = await this.deps.queue.claim(this.workerId, kinds);
+          const fit = this.deps.admission ? this.deps.admission.kindsThatFit(this.runningKinds(), kinds) : kinds;
+          if (fit.length === 0) break;
+          const job = await this.deps.queue.claim(this.workerId, fit);
           if (!job) break;
-          const p = this.run(job)
+          const done = this.run(job)
             .catch((err) => this.deps.log.error({ err: redactedError(err), jobId: job.jobId, kind: job.kind }, 'recorder job crashed'))
             .finally(() => this.running.delete(job.id));
-          this.running.set(job.id, p);
+          this.running.set(job.id, { kind: job.kind, done });
         }
       } catch (err) {
         this.deps.log.error({ err }, 'recorder job loop error');
@@ -76,6 +81,11 @@ export class JobLoop {
       });
       this.wake = null;
     }
+  }
+
+  /** Kinds of the jobs this loop runs now. */
+  runningKinds(): JobKind[] {
+    return [...this.running.values()].map((r) => r.kind);
   }
 
   private async run(job: QueuedJob): Promise<void> {

@@ -4,9 +4,11 @@
 // restart found a job whose worker died (its files are still in the job's work and live dirs).
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { JobQueue, QueuedJob } from '../jobs/queue.js';
+import { Admission } from './admission.js';
 import { recorderAllowedHosts } from '../domain/meetingUrl.js';
 import { JOIN_ATTEMPTS, type ErrorType } from '../domain/recordingJob.js';
 import { recorderJoinUrl } from '../domain/recorderAccess.js';
@@ -86,6 +88,7 @@ export class EgressWorker {
   private stopped = false;
   private readonly cleanups = new Map<NodeJS.Timeout, string>();
   private readonly calibrator: CaptureCalibrator;
+  private readonly admission: Admission;
 
   constructor(
     private readonly deps: EgressWorkerDeps,
@@ -95,13 +98,23 @@ export class EgressWorker {
   ) {
     this.kinds = { recording: recordingJobs(deps), 'live-stream': liveStreamJobs(deps) };
     // recordings and live streams on this machine share one limit
-    this.loop = new JobLoop({ queue: deps.queue, log: deps.log, takeoverMs: deps.config.recorderTakeoverMs }, { recording: (job) => this.runJob(job), 'live-stream': (job) => this.runJob(job) }, concurrency);
+    this.admission = new Admission({ cores: availableParallelism(), maxUtilization: deps.config.maxCpuUtilization, maxJobs: concurrency });
+    this.loop = new JobLoop(
+      { queue: deps.queue, log: deps.log, takeoverMs: deps.config.recorderTakeoverMs, admission: this.admission },
+      { recording: (job) => this.runJob(job), 'live-stream': (job) => this.runJob(job) },
+      concurrency,
+    );
     this.calibrator = new CaptureCalibrator({
       file: calibrationFile(deps.config.dataDir),
       workDir: calibrationWorkDir(deps.config.dataDir),
       fixedMs: deps.config.recorderAudioOffsetMs,
       logger: deps.log,
     });
+  }
+
+  /** CPU cores this machine may still give to new jobs (MAX_CPU_UTILIZATION minus what its jobs are measured to use) */
+  freeCores(): number {
+    return this.concurrency > 0 ? this.admission.freeCores(this.loop.runningKinds()) : 0;
   }
 
   start(): void {

@@ -30,6 +30,7 @@ test('/metrics: management token only; jobs, queue, free slots and backlogs as t
   assert.equal(idle.status, 200);
   assert.match(idle.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
   assert.equal(sample(idle.body, 'roomcast_recorder_free_slots'), 1);
+  assert.ok(sample(idle.body, 'roomcast_recorder_free_cpu_cores')! > 0, 'an idle recorder machine has CPU to give');
   assert.equal(sample(idle.body, 'roomcast_recorder_queue_jobs'), 0);
   assert.equal(sample(idle.body, 'roomcast_sfu_rooms'), 0);
   assert.ok(sample(idle.body, 'roomcast_process_resident_memory_bytes')! > 0, 'process metrics too');

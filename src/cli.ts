@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// roomcast start | worker | credentials | calibrate | token management | token app --room <id> --role <role> [--user <id>]
+// roomcast start | worker | status | credentials | calibrate | token management | token app --room <id> --role <role> [--user <id>]
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config.js';
 import { signAppToken, signManagementToken } from './auth/tokens.js';
@@ -7,6 +7,7 @@ import { signAppToken, signManagementToken } from './auth/tokens.js';
 const usage = `usage:
   roomcast start                                   serve the API (settings from the environment, see README)
   roomcast worker                                  a fleet's recorder machine (REDIS_URL, PostgreSQL DATABASE_URL, STORAGE_URL)
+  roomcast status                                  the fleet's recorder machines, capacity and jobs (JSON)
   roomcast credentials                             print ACCESS_KEY and APP_SECRET (also generated ones)
   roomcast calibrate [--force]                     measure this machine's recorder capture offset (A/V) and keep it
   roomcast token management [--ttl <seconds>]      print a management token
@@ -60,6 +61,11 @@ async function main(argv: string[]): Promise<number> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     return -1;
+  }
+  if (cmd === 'status') {
+    const { fleetStatus } = await import('./server.js');
+    console.log(JSON.stringify(await fleetStatus(loadConfig()), null, 2));
+    return 0;
   }
   if (cmd === 'credentials') {
     // for the operator's terminal: the secret is printed here and nowhere else

@@ -7,6 +7,8 @@ import { createLogger, type Logger } from './logger.js';
 import { EventLog } from './domain/events.js';
 import { DbJobQueue, type JobQueue } from './jobs/queue.js';
 import { BullJobQueue, redisConnection } from './jobs/bullQueue.js';
+import type { MachineReport } from './jobs/queue.js';
+import { storeCounts, type StoreCounts } from './store/metrics.js';
 import { ensureDefaultTemplate } from './store/templates.js';
 import { defaultTemplateBody } from './domain/templateDefaults.js';
 import { buildApp } from './app.js';
@@ -148,4 +150,19 @@ export async function startWorker(config: Config): Promise<{ services: Services;
       await store.close();
     },
   };
+}
+
+/** `roomcast status`: the fleet's recorder machines (their last reports) and its jobs, as JSON. */
+export async function fleetStatus(config: Config): Promise<{ machines: MachineReport[]; capacity: { recorders: number; running: number; freeCores: number }; jobs: StoreCounts }> {
+  if (!config.redisUrl) throw new Error('roomcast status shows a fleet: REDIS_URL is not set');
+  const store = await openStore(config.databaseUrl, config.dataDir);
+  const queue = new BullJobQueue(store.db, redisConnection(config.redisUrl), config.recorderTakeoverMs);
+  try {
+    const [machines, jobs] = await Promise.all([queue.machines(), storeCounts(store.db, Date.now())]);
+    const sum = (f: (m: MachineReport) => number) => Math.round(machines.reduce((t, m) => t + f(m), 0) * 100) / 100;
+    return { machines, capacity: { recorders: sum((m) => m.recorders), running: sum((m) => m.running), freeCores: sum((m) => m.freeCores) }, jobs };
+  } finally {
+    await queue.close();
+    await store.close();
+  }
 }

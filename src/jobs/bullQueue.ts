@@ -5,12 +5,15 @@
 // recorders. A row the database puts back in the queue (its worker stopped heartbeating) is handed to BullMQ
 // again, under a new BullMQ id.
 import { Queue, Worker, type Job, type ConnectionOptions } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
 import type { Db } from '../store/db.js';
 import { objectId } from '../clock.js';
 import { claimJobById } from '../store/jobQueue.js';
-import { DbJobQueue, type JobKind, type QueuedJob } from './queue.js';
+import { DbJobQueue, type JobKind, type MachineReport, type QueuedJob } from './queue.js';
 
 const QUEUE_NAME = 'roomcast-jobs';
+/** one key per recorder machine, expiring when it stops reporting */
+const MACHINE_PREFIX = 'roomcast:machine:';
 
 interface Delivery {
   queueId: string;
@@ -39,6 +42,7 @@ export class BullJobQueue extends DbJobQueue {
   private worker: Worker<Delivery> | null = null;
   /** BullMQ jobs this process holds, by queue row id, with the lock token they were fetched with */
   private readonly held = new Map<string, { job: Job<Delivery>; token: string }>();
+  private redis: Redis | null = null;
 
   constructor(
     db: Db,
@@ -111,7 +115,33 @@ export class BullJobQueue extends DbJobQueue {
     return rows.length;
   }
 
+  /** the machines' reports: a plain client of the same Redis (BullMQ's own is for its queue) */
+  private redisOf(): Redis {
+    this.redis ??= new Redis(this.connection as RedisOptions);
+    return this.redis;
+  }
+
+  override async announce(report: MachineReport, ttlMs: number): Promise<void> {
+    const redis = this.redisOf();
+    await redis.set(`${MACHINE_PREFIX}${report.id}`, JSON.stringify(report), 'PX', ttlMs);
+  }
+
+  override async machines(): Promise<MachineReport[]> {
+    const redis = this.redisOf();
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await redis.scan(cursor, 'MATCH', `${MACHINE_PREFIX}*`, 'COUNT', 100);
+      keys.push(...batch);
+      cursor = next;
+    } while (cursor !== '0');
+    if (keys.length === 0) return [];
+    const values = await redis.mget(...keys);
+    return values.filter((v): v is string => !!v).map((v) => JSON.parse(v) as MachineReport).sort((a, b) => a.id.localeCompare(b.id));
+  }
+
   override async close(): Promise<void> {
+    this.redis?.disconnect();
     await this.worker?.close();
     await this.queue.close();
   }

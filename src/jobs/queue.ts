@@ -15,6 +15,20 @@ export interface QueuedJob {
   attempts: number;
 }
 
+/** What a recorder machine says of itself every few seconds (`roomcast status`, a fleet's capacity). */
+export interface MachineReport {
+  id: string;
+  host: string;
+  pid: number;
+  /** RECORDER_WORKERS */
+  recorders: number;
+  running: number;
+  cores: number;
+  /** CPU it may still give to new jobs (recorder/admission.ts) */
+  freeCores: number;
+  at: string;
+}
+
 export interface JobQueue {
   enqueue(kind: JobKind, jobId: string): Promise<void>;
   /** Claims the oldest queued job of the given kinds for this worker, or null. */
@@ -27,6 +41,10 @@ export interface JobQueue {
   onEnqueue(listener: () => void): () => void;
   /** Releases connections (the fleet's Redis) at shutdown. */
   close(): Promise<void>;
+  /** A machine's report, kept for `ttlMs` (a fleet's Redis; one machine alone keeps none). */
+  announce(report: MachineReport, ttlMs: number): Promise<void>;
+  /** The machines that reported within their ttl. */
+  machines(): Promise<MachineReport[]>;
 }
 
 export class DbJobQueue implements JobQueue {
@@ -81,4 +99,10 @@ export class DbJobQueue implements JobQueue {
   }
 
   async close(): Promise<void> {}
+
+  async announce(_report: MachineReport, _ttlMs: number): Promise<void> {}
+
+  async machines(): Promise<MachineReport[]> {
+    return [];
+  }
 }

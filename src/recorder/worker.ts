@@ -4,11 +4,12 @@
 // restart found a job whose worker died (its files are still in the job's work and live dirs).
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import type { JobQueue, QueuedJob } from '../jobs/queue.js';
+import type { JobQueue, MachineReport, QueuedJob } from '../jobs/queue.js';
 import { Admission } from './admission.js';
+import { redactedError } from '../redact.js';
 import { recorderAllowedHosts } from '../domain/meetingUrl.js';
 import { JOIN_ATTEMPTS, type ErrorType } from '../domain/recordingJob.js';
 import { recorderJoinUrl } from '../domain/recorderAccess.js';
@@ -36,6 +37,9 @@ const LIVE_DIR_GRACE_MS = 30_000;
 
 /** relaunches of a crashed capture per job, for as long as the job runs */
 const MAX_RELAUNCHES = 3;
+/** a recorder machine reports itself this often; a report lives 3 periods (gone: the machine stopped or died) */
+const ANNOUNCE_MS = 5000;
+const ANNOUNCE_TTL_MS = 3 * ANNOUNCE_MS;
 
 type Ending = { errorType?: ErrorType; errorMessage?: string };
 type PlannedJob = NonNullable<Awaited<ReturnType<EgressJobKindAdapter['specOf']>>>;
@@ -89,6 +93,7 @@ export class EgressWorker {
   private readonly cleanups = new Map<NodeJS.Timeout, string>();
   private readonly calibrator: CaptureCalibrator;
   private readonly admission: Admission;
+  private announcer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly deps: EgressWorkerDeps,
@@ -119,8 +124,27 @@ export class EgressWorker {
 
   start(): void {
     this.loop.start();
+    if (this.concurrency <= 0) return;
     // a machine that records measures its capture offset once (in the background; jobs before that use 0)
-    if (this.concurrency > 0) void this.calibrator.start();
+    void this.calibrator.start();
+    // and says what it runs and can still take (a fleet's `roomcast status`), until it stops
+    const announce = () => void this.deps.queue.announce(this.report(), ANNOUNCE_TTL_MS).catch((err) => this.deps.log.warn({ err: redactedError(err) }, 'could not announce this recorder machine'));
+    announce();
+    this.announcer = setInterval(announce, ANNOUNCE_MS);
+  }
+
+  /** What this machine runs and can still take. */
+  report(): MachineReport {
+    return {
+      id: this.loop.workerId,
+      host: hostname(),
+      pid: process.pid,
+      recorders: this.concurrency,
+      running: this.loop.runningKinds().length,
+      cores: availableParallelism(),
+      freeCores: Math.round(this.freeCores() * 100) / 100,
+      at: new Date().toISOString(),
+    };
   }
 
   /** The capture offset jobs use now, and the measurement behind it (null: fixed by configuration, or not yet measured). */
@@ -131,6 +155,7 @@ export class EgressWorker {
   /** Stops taking work; jobs in hand are ended and what they captured kept. */
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.announcer) clearInterval(this.announcer);
     await Promise.all([this.loop.stop(), this.calibrator.close()]);
     // pending live-dir removals happen now rather than never
     for (const [t, dir] of this.cleanups) {

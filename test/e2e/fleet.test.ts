@@ -2,9 +2,11 @@
 // (`roomcast start`, RECORDER_WORKERS=0: API and rooms, no recorder of its own) and a recorder machine
 // (`roomcast worker`: no HTTP, no rooms) as separate processes. Two Chromium peers join through the node; a
 // recording started through the node's API is taken by the worker, whose recorder joins the room on the node;
-// the MP4 lands in the shared bucket (STORAGE_URL), and its presigned URL downloads a playable file.
+// `roomcast status` shows the worker busy; the MP4 lands in the shared bucket (STORAGE_URL), and its presigned
+// URL downloads a playable file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,6 +70,14 @@ test('a recording started on a node is recorded by a worker machine and lands in
     const metrics = await fetch(`${sp.base}/metrics`, { headers: { authorization: `Bearer ${await sp.managementToken()}` } }).then((r) => r.text());
     assert.equal(sample(metrics, 'roomcast_sfu_peers'), 3, 'the worker\'s recorder is in the node\'s room');
     assert.equal(sample(metrics, 'roomcast_recorder_free_slots'), 0, 'the node records nothing itself');
+    // roomcast status: the worker machine reports itself (one recorder, busy) and the fleet's jobs
+    const status = spawnSync(process.execPath, [join('dist', 'src', 'cli.js'), 'status'], { env: { ...process.env, ...fleet, DATA_DIR: tmp }, encoding: 'utf8' });
+    assert.equal(status.status, 0, status.stderr);
+    const fleetNow = JSON.parse(status.stdout);
+    assert.equal(fleetNow.machines.length, 1, status.stdout);
+    assert.equal(fleetNow.machines[0].running, 1, status.stdout);
+    assert.deepEqual([fleetNow.capacity.recorders, fleetNow.capacity.running], [1, 1]);
+    assert.equal(fleetNow.jobs.jobs.find((j: any) => j.kind === 'recording' && j.status === 'running')?.n, 1, status.stdout);
     await sleep(RECORD_SECONDS * 1000);
     assert.equal(worker.exitCode, null, 'the worker runs');
 

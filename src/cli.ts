@@ -54,12 +54,19 @@ async function main(argv: string[]): Promise<number> {
     const config = loadConfig();
     const worker = await startWorker(config);
     worker.services.log.info({ recorders: config.recorderWorkers, dataDir: config.dataDir }, 'roomcast worker taking jobs');
-    const stop = async () => {
-      await worker.close();
+    // SIGTERM drains (running jobs may finish, DRAIN_TIMEOUT_SECONDS); SIGINT, or a second signal, ends them now
+    let closing: Promise<void> | null = null;
+    const stop = (drain: boolean) => async () => {
+      if (drain && !closing) await worker.drain();
+      closing ??= worker.close();
+      await closing;
       process.exit(0);
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    process.once('SIGTERM', () => {
+      void stop(true)();
+      process.once('SIGTERM', () => void stop(false)());
+    });
+    process.once('SIGINT', () => void stop(false)());
     return -1;
   }
   if (cmd === 'status') {

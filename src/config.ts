@@ -50,6 +50,8 @@ export interface Config {
   recorderWorkers: number;
   /** MAX_CPU_UTILIZATION: a recorder machine takes a job while its predicted CPU load stays under this share (recorder/admission.ts) */
   maxCpuUtilization: number;
+  /** DRAIN_TIMEOUT_SECONDS: after SIGTERM a recorder machine lets its jobs run on this long before it ends them */
+  drainTimeoutMs: number;
   /**
    * seconds a start may wait for a free recorder, counted from the start request (RECORDER_START_TIMEOUT_SECONDS);
    * then it fails as RECORDER_UNAVAILABLE. Enforced by servers that run recorders (RECORDER_WORKERS > 0).
@@ -248,6 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionResumeSeconds: int('SESSION_RESUME_SECONDS', pick('SESSION_RESUME_SECONDS'), 30),
     recorderWorkers: int('RECORDER_WORKERS', pick('RECORDER_WORKERS'), 1),
     maxCpuUtilization: share('MAX_CPU_UTILIZATION', pick('MAX_CPU_UTILIZATION'), 0.8),
+    drainTimeoutMs: int('DRAIN_TIMEOUT_SECONDS', pick('DRAIN_TIMEOUT_SECONDS'), 3600) * 1000,
     recorderStartTimeoutSeconds: Math.max(1, int('RECORDER_START_TIMEOUT_SECONDS', pick('RECORDER_START_TIMEOUT_SECONDS'), 30)),
     recorderTakeoverMs: Math.max(10, int('RECORDER_TAKEOVER_SECONDS', pick('RECORDER_TAKEOVER_SECONDS'), 30)) * 1000,
     recorderJoinTimeoutMs: int('RECORDER_JOIN_TIMEOUT_SECONDS', pick('RECORDER_JOIN_TIMEOUT_SECONDS'), 10) * 1000,

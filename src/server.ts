@@ -130,7 +130,7 @@ export function fleetWorkerProblems(config: Config): string[] {
  * to STORAGE_URL. No HTTP server and no rooms: the recorder joins the room on the node that serves it (the
  * job's meeting URL); webhooks and auto start/stop are the nodes' work.
  */
-export async function startWorker(config: Config): Promise<{ services: Services; close(): Promise<void> }> {
+export async function startWorker(config: Config): Promise<{ services: Services; drain(): Promise<void>; close(): Promise<void> }> {
   const problems = fleetWorkerProblems(config);
   if (problems.length) throw new Error(`roomcast worker: ${problems.join('; ')}`);
   const services = await composeServices(config);
@@ -141,6 +141,12 @@ export async function startWorker(config: Config): Promise<{ services: Services;
   recorder.start();
   return {
     services,
+    /** SIGTERM: no new jobs; those running end on their own and their assets go up, within DRAIN_TIMEOUT_SECONDS */
+    async drain() {
+      const until = Date.now() + config.drainTimeoutMs;
+      await recorder.drain(config.drainTimeoutMs);
+      await uploads.drained(Math.max(0, until - Date.now()));
+    },
     async close() {
       await recorder.stop();
       await queue.close();

@@ -26,6 +26,8 @@ export interface MachineReport {
   cores: number;
   /** CPU it may still give to new jobs (recorder/admission.ts) */
   freeCores: number;
+  /** SIGTERM: it takes no new jobs and finishes those it runs */
+  draining: boolean;
   at: string;
 }
 

@@ -23,6 +23,7 @@ export interface JobLoopDeps {
 export class JobLoop {
   private readonly running = new Map<string, { kind: JobKind; done: Promise<void> }>();
   private stopped = false;
+  private draining = false;
   private wake: (() => void) | null = null;
   private loopDone: Promise<void> | null = null;
   private offEnqueue: (() => void) | null = null;
@@ -38,6 +39,23 @@ export class JobLoop {
     if (this.concurrency <= 0) return;
     this.offEnqueue = this.deps.queue.onEnqueue(() => this.wake?.());
     this.loopDone = this.loop();
+  }
+
+  /**
+   * Stops taking work and gives the jobs in hand up to `timeoutMs` to end on their own (stopped through the API,
+   * auto-stop); whether they all did. stop() ends whatever is left.
+   */
+  async drain(timeoutMs: number): Promise<boolean> {
+    this.draining = true;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([Promise.allSettled([...this.running.values()].map((r) => r.done)), timedOut]);
+    clearTimeout(timer);
+    return this.running.size === 0;
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
   }
 
   /** Stops taking work and waits for the jobs in hand (their handlers decide how to end them). */
@@ -59,7 +77,7 @@ export class JobLoop {
           lastStaleCheck = Date.now();
           await this.deps.queue.requeueStale(staleMs);
         }
-        while (this.running.size < this.concurrency && !this.stopped) {
+        while (this.running.size < this.concurrency && !this.stopped && !this.draining) {
           const fit = this.deps.admission ? this.deps.admission.kindsThatFit(this.runningKinds(), kinds) : kinds;
           if (fit.length === 0) break;
           const job = await this.deps.queue.claim(this.workerId, fit);

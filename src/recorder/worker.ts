@@ -142,7 +142,8 @@ export class EgressWorker {
       recorders: this.concurrency,
       running: this.loop.runningKinds().length,
       cores: availableParallelism(),
-      freeCores: Math.round(this.freeCores() * 100) / 100,
+      freeCores: this.loop.isDraining ? 0 : Math.round(this.freeCores() * 100) / 100,
+      draining: this.loop.isDraining,
       at: new Date().toISOString(),
     };
   }
@@ -150,6 +151,18 @@ export class EgressWorker {
   /** The capture offset jobs use now, and the measurement behind it (null: fixed by configuration, or not yet measured). */
   captureCalibration(): { audioOffsetMs: number; measured: CaptureCalibration | null } {
     return { audioOffsetMs: this.calibrator.audioOffsetMs(), measured: this.calibrator.current() };
+  }
+
+  /**
+   * SIGTERM on a recorder machine: takes no more jobs and lets those it runs end on their own for up to
+   * `timeoutMs` (DRAIN_TIMEOUT_SECONDS); then stop() ends the rest, keeping what they captured.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    const running = this.loop.runningKinds().length;
+    this.deps.log.info({ running, timeoutSeconds: Math.round(timeoutMs / 1000) }, 'draining: no new jobs, running ones may finish');
+    if (this.concurrency > 0) void this.deps.queue.announce(this.report(), ANNOUNCE_TTL_MS).catch(() => undefined);
+    const done = await this.loop.drain(timeoutMs);
+    if (!done) this.deps.log.warn({ running: this.loop.runningKinds().length }, 'drain timeout: ending the jobs still running (what they captured is kept)');
   }
 
   /** Stops taking work; jobs in hand are ended and what they captured kept. */

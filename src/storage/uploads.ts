@@ -24,6 +24,7 @@ import { getTemplate } from '../store/templates.js';
 import { getRoomRow } from '../store/rooms.js';
 import {
   dueUploads,
+  pendingUploadCount,
   keepAssetLocal,
   markUploaded,
   markUploadFailed,
@@ -180,6 +181,17 @@ export class UploadManager extends EventEmitter {
           this.kick();
         });
       this.inFlight.set(a.id, p);
+    }
+  }
+
+  /** Waits (up to `timeoutMs`) until no asset of this machine waits for its upload: a draining worker's last job. */
+  async drained(timeoutMs: number): Promise<boolean> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      if ((await pendingUploadCount(this.db, this.nodeId)) === 0) return true;
+      if (Date.now() >= until || this.stopped) return false;
+      this.kick();
+      await new Promise((r) => setTimeout(r, 250));
     }
   }
 

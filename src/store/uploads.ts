@@ -17,6 +17,12 @@ export async function scheduleUnscheduledUploads(db: Db, node: string, at: strin
   await db.updateTable('assets').set({ upload_next_at: at }).where('upload_state', '=', 'pending').where('upload_next_at', 'is', null).where('local_node', '=', node).execute();
 }
 
+/** How many of this node's assets still wait for their upload (pending: not yet failed for good). */
+export async function pendingUploadCount(db: Db, node: string): Promise<number> {
+  const row = await db.selectFrom('assets').select((eb) => eb.fn.countAll<number>().as('n')).where('upload_state', '=', 'pending').where('local_node', '=', node).where('deleted_at', 'is', null).executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
 /** This node's assets whose upload (pending or failed) is due by `at`, the longest due first. */
 export async function dueUploads(db: Db, node: string, at: string, limit: number): Promise<AssetTable[]> {
   return db

@@ -2,7 +2,7 @@
 // (`roomcast start`, RECORDER_WORKERS=0: API and rooms, no recorder of its own) and a recorder machine
 // (`roomcast worker`: no HTTP, no rooms) as separate processes. Two Chromium peers join through the node; a
 // recording started through the node's API is taken by the worker, whose recorder joins the room on the node;
-// `roomcast status` shows the worker busy; the MP4 lands in the shared bucket (STORAGE_URL), and its presigned
+// `roomcast status` shows the worker busy; SIGTERM drains it (the recording goes on until stopped, then it exits); the MP4 lands in the shared bucket (STORAGE_URL), and its presigned
 // URL downloads a playable file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -81,6 +81,15 @@ test('a recording started on a node is recorded by a worker machine and lands in
     await sleep(RECORD_SECONDS * 1000);
     assert.equal(worker.exitCode, null, 'the worker runs');
 
+    // SIGTERM drains the worker: it takes no new job, and the one it records goes on until it is stopped
+    const workerExit = new Promise<number | null>((resolve) => worker.once('exit', (code) => resolve(code)));
+    worker.kill('SIGTERM');
+    await sleep(1500);
+    assert.equal(worker.exitCode, null, 'a draining worker finishes its job first');
+    assert.equal((await sp.api('GET', `/v2/recordings/${id}`)).body.status, 'running');
+    const draining = JSON.parse(spawnSync(process.execPath, [join('dist', 'src', 'cli.js'), 'status'], { env: { ...process.env, ...fleet, DATA_DIR: tmp }, encoding: 'utf8' }).stdout);
+    assert.deepEqual([draining.machines[0]?.draining, draining.machines[0]?.freeCores], [true, 0]);
+
     const stop = await sp.api('POST', `/v2/recordings/${id}/stop`);
     assert.equal(stop.status, 200, JSON.stringify(stop.body));
     const done = await until('the asset in the bucket', async () => {
@@ -88,6 +97,7 @@ test('a recording started on a node is recorded by a worker machine and lands in
       if (r.status === 'failed') throw new Error(`failed: ${JSON.stringify(r)}`);
       return r.status === 'completed' && r.recording_assets?.[0]?.path?.startsWith('s3://') ? r : null;
     }, 120_000, 500);
+    assert.equal(await Promise.race([workerExit, sleep(60_000).then(() => 'still running')]), 0, 'the drained worker exits once its job is done');
     const asset = done.recording_assets[0];
     assert.match(asset.path, new RegExp(`^s3://${BUCKET}/rec/beam/${roomId}/\\d{8}/Rec-${roomId}-\\d{13}\\.mp4$`));
 

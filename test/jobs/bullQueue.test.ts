@@ -116,7 +116,7 @@ test('a fleet node with no worker: the start says it waits for the fleet, then f
 
 test('machines announce themselves for a ttl: the fleet sees those that report, not those that stopped', async () => {
   const [m1, m2] = [machine(), machine()];
-  const report = (id: string, running: number) => ({ id, host: 'h', pid: 1, recorders: 2, running, cores: 2, freeCores: 1.6 - running * 0.75, at: new Date().toISOString() });
+  const report = (id: string, running: number) => ({ id, host: 'h', pid: 1, recorders: 2, running, cores: 2, freeCores: 1.6 - running * 0.75, draining: false, at: new Date().toISOString() });
   await m1.announce(report('w-1', 1), 60_000);
   await m2.announce(report('w-2', 0), 500);
   assert.deepEqual((await m1.machines()).map((m) => [m.id, m.running]), [['w-1', 1], ['w-2', 0]]);

@@ -6,6 +6,7 @@ import { benchRecorder } from './recorder.js';
 import { benchRecording } from './recording.js';
 import { benchLiveStream } from './liveStream.js';
 import { benchSync } from './sync.js';
+import { benchDispatch } from './dispatch.js';
 
 const parts: Record<string, () => Promise<unknown>> = {
   sfu: () => benchSfu(),
@@ -19,6 +20,7 @@ const parts: Record<string, () => Promise<unknown>> = {
   }),
   live_stream: () => benchLiveStream(),
   sync: () => benchSync(),
+  dispatch: () => benchDispatch(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => a in parts);

@@ -4,7 +4,7 @@
 // its fenced claim of the row (queued → claimed by it), so a job BullMQ delivers twice never gets two
 // recorders. A row the database puts back in the queue (its worker stopped heartbeating) is handed to BullMQ
 // again, under a new BullMQ id.
-import { Queue, Worker, type Job, type ConnectionOptions } from 'bullmq';
+import { Queue, QueueEvents, Worker, type Job, type ConnectionOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Db } from '../store/db.js';
 import { objectId } from '../clock.js';
@@ -43,6 +43,7 @@ export class BullJobQueue extends DbJobQueue {
   /** BullMQ jobs this process holds, by queue row id, with the lock token they were fetched with */
   private readonly held = new Map<string, { job: Job<Delivery>; token: string }>();
   private redis: Redis | null = null;
+  private events: QueueEvents | null = null;
 
   constructor(
     db: Db,
@@ -70,6 +71,9 @@ export class BullJobQueue extends DbJobQueue {
       // BullMQ may deliver a stalled job any number of times
       this.worker = new Worker<Delivery>(QUEUE_NAME, null, { connection: this.connection, autorun: false, lockDuration: this.lockMs, stalledInterval: Math.max(1000, Math.round(this.lockMs / 2)), maxStalledCount: 1000 });
       void this.worker.startStalledCheckTimer();
+      // a job added anywhere in the fleet wakes this machine's job loop at once (it polls each second otherwise)
+      this.events = new QueueEvents(QUEUE_NAME, { connection: this.connection });
+      this.events.on('waiting', () => this.notify());
     }
     return this.worker;
   }
@@ -142,6 +146,7 @@ export class BullJobQueue extends DbJobQueue {
 
   override async close(): Promise<void> {
     this.redis?.disconnect();
+    await this.events?.close();
     await this.worker?.close();
     await this.queue.close();
   }

@@ -36,6 +36,15 @@ export function redisConnection(url: string): ConnectionOptions {
   };
 }
 
+/**
+ * BullMQ's objects emit 'error' when Redis is unreachable, and an 'error' event nobody listens to throws, which
+ * would end the server. ioredis reconnects by itself; the job loop's calls fail meanwhile and are retried.
+ */
+function quiet<T extends { on(event: 'error', listener: (err: Error) => void): unknown }>(emitter: T): T {
+  emitter.on('error', () => undefined);
+  return emitter;
+}
+
 export class BullJobQueue extends DbJobQueue {
   private readonly queue: Queue<Delivery>;
   /** created on the first claim: a node without recorders only adds jobs */
@@ -52,7 +61,7 @@ export class BullJobQueue extends DbJobQueue {
     private readonly lockMs: number,
   ) {
     super(db);
-    this.queue = new Queue<Delivery>(QUEUE_NAME, { connection });
+    this.queue = quiet(new Queue<Delivery>(QUEUE_NAME, { connection }));
   }
 
   private deliver(d: Delivery, bullId: string): Promise<unknown> {
@@ -69,10 +78,10 @@ export class BullJobQueue extends DbJobQueue {
     if (!this.worker) {
       // manual fetching (no processor): the job loop decides when it has room; the database fences claims, so
       // BullMQ may deliver a stalled job any number of times
-      this.worker = new Worker<Delivery>(QUEUE_NAME, null, { connection: this.connection, autorun: false, lockDuration: this.lockMs, stalledInterval: Math.max(1000, Math.round(this.lockMs / 2)), maxStalledCount: 1000 });
-      void this.worker.startStalledCheckTimer();
+      this.worker = quiet(new Worker<Delivery>(QUEUE_NAME, null, { connection: this.connection, autorun: false, lockDuration: this.lockMs, stalledInterval: Math.max(1000, Math.round(this.lockMs / 2)), maxStalledCount: 1000 }));
+      this.worker.startStalledCheckTimer().catch(() => undefined);
       // a job added anywhere in the fleet wakes this machine's job loop at once (it polls each second otherwise)
-      this.events = new QueueEvents(QUEUE_NAME, { connection: this.connection });
+      this.events = quiet(new QueueEvents(QUEUE_NAME, { connection: this.connection }));
       this.events.on('waiting', () => this.notify());
     }
     return this.worker;
@@ -121,7 +130,7 @@ export class BullJobQueue extends DbJobQueue {
 
   /** the machines' reports: a plain client of the same Redis (BullMQ's own is for its queue) */
   private redisOf(): Redis {
-    this.redis ??= new Redis(this.connection as RedisOptions);
+    this.redis ??= quiet(new Redis(this.connection as RedisOptions));
     return this.redis;
   }
 

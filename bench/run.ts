@@ -7,6 +7,7 @@ import { benchRecording } from './recording.js';
 import { benchLiveStream } from './liveStream.js';
 import { benchSync } from './sync.js';
 import { benchDispatch } from './dispatch.js';
+import { benchTakeover } from './takeover.js';
 
 const parts: Record<string, () => Promise<unknown>> = {
   sfu: () => benchSfu(),
@@ -21,6 +22,7 @@ const parts: Record<string, () => Promise<unknown>> = {
   live_stream: () => benchLiveStream(),
   sync: () => benchSync(),
   dispatch: () => benchDispatch(),
+  takeover: () => benchTakeover(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => a in parts);

@@ -70,7 +70,7 @@ export async function composeServices(config: Config): Promise<Services> {
   const recordings = new RecordingService(jobDeps);
   const liveStreams = new LiveStreamService(jobDeps);
   const supervisor = new JobSupervisor({ db, events, log, recordings, liveStreams });
-  const recorder = new EgressWorker({ config, db, log, queue, localStorage, disk, customerId, recordings, liveStreams });
+  const recorder = new EgressWorker({ config, db, log, queue, localStorage, disk, customerId, recordings, liveStreams, uploads });
   const retention = new RetentionSweeper({ config, db, log, localStorage });
   return { config, log, store, db, events, queue, customerId, appId, localStorage, disk, sfu, uploads, webhooks, recordings, liveStreams, supervisor, recorder, retention };
 }

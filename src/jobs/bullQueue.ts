@@ -122,6 +122,14 @@ export class BullJobQueue extends DbJobQueue {
     if (held) await held.job.moveToCompleted('done', held.token, false).catch(() => undefined);
   }
 
+  override async release(queueId: string, workerId: string): Promise<void> {
+    const row = await this.releaseRow(queueId, workerId);
+    const held = this.held.get(queueId);
+    this.held.delete(queueId);
+    if (held) await held.job.moveToCompleted('handed over', held.token, false).catch(() => undefined);
+    if (row) await this.deliver({ queueId: row.id, kind: row.kind, jobId: row.jobId }, `${row.id}-${row.attempts}`);
+  }
+
   override async requeueStale(olderThanMs: number): Promise<number> {
     const rows = await this.requeueStaleRows(olderThanMs);
     for (const r of rows) await this.deliver({ queueId: r.id, kind: r.kind, jobId: r.jobId }, `${r.id}-${r.attempts}`);

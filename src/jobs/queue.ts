@@ -4,7 +4,7 @@
 // through BullMQ instead, with the same rows as the truth (bullQueue.ts).
 import type { Db } from '../store/db.js';
 import { now, objectId, rfc3339 } from '../clock.js';
-import { claimNextJob, completeQueuedJob, heartbeatJob, insertQueuedJob, requeueStaleJobs } from '../store/jobQueue.js';
+import { claimNextJob, completeQueuedJob, heartbeatJob, insertQueuedJob, releaseClaim, requeueStaleJobs } from '../store/jobQueue.js';
 
 export type JobKind = 'recording' | 'live-stream';
 
@@ -37,6 +37,8 @@ export interface JobQueue {
   claim(workerId: string, kinds: JobKind[]): Promise<QueuedJob | null>;
   heartbeat(queueId: string, workerId: string): Promise<boolean>;
   complete(queueId: string): Promise<void>;
+  /** Gives a claimed job back for another worker to take at once (a drained machine hands it over). */
+  release(queueId: string, workerId: string): Promise<void>;
   /** Puts jobs whose worker stopped heartbeating back in the queue. */
   requeueStale(olderThanMs: number): Promise<number>;
   /** Wakes workers waiting in-process. */
@@ -81,6 +83,17 @@ export class DbJobQueue implements JobQueue {
 
   async complete(queueId: string): Promise<void> {
     await completeQueuedJob(this.db, queueId, rfc3339());
+  }
+
+  /** The row given back, or null when this worker held none. */
+  protected async releaseRow(queueId: string, workerId: string): Promise<QueuedJob | null> {
+    const r = await releaseClaim(this.db, queueId, workerId, rfc3339());
+    if (r) this.notify();
+    return r && { id: r.id, kind: r.kind as JobKind, jobId: r.job_id, attempts: r.attempts };
+  }
+
+  async release(queueId: string, workerId: string): Promise<void> {
+    await this.releaseRow(queueId, workerId);
   }
 
   /** The claims put back in the queue (rows), waking the workers here. */

@@ -164,9 +164,10 @@ export function buildFfmpegArgs(opts: Omit<EncoderOptions, 'logger' | 'onExit'>)
     }
     if (audio) args.push('-map', `${a}:a:0`);
     if (audio) args.push(...aac);
-    // empty moov + one fragment per keyframe: everything before the fragment being built is playable,
-    // whatever happens to ffmpeg; flush_packets pushes each fragment to disk as it is finished
-    args.push('-movflags', '+frag_keyframe+empty_moov+default_base_moof', '-flush_packets', '1', '-f', 'mp4', '-y', out.path);
+    // empty moov + a fragment per keyframe or per second, whichever comes first: everything before the fragment
+    // being built is playable whatever happens to ffmpeg, and a recording streamed to its store while it records
+    // (streamedParts.ts) loses at most that second when its machine dies; flush_packets writes each out at once
+    args.push('-movflags', '+frag_keyframe+empty_moov+default_base_moof', '-frag_duration', '1000000', '-flush_packets', '1', '-f', 'mp4', '-y', out.path);
     return args;
   }
 

@@ -7,7 +7,8 @@ import { objectId } from '../clock.js';
 import { redactedError } from '../redact.js';
 import type { Admission } from './admission.js';
 
-export type JobHandler = (job: QueuedJob, workerId: string) => Promise<void>;
+/** 'handedOver': the job goes back to the queue for another worker (a drained machine), not done */
+export type JobHandler = (job: QueuedJob, workerId: string) => Promise<void | 'handedOver'>;
 
 const HEARTBEAT_MS = 5000;
 
@@ -108,11 +109,13 @@ export class JobLoop {
 
   private async run(job: QueuedJob): Promise<void> {
     const heartbeat = setInterval(() => void this.deps.queue.heartbeat(job.id, this.workerId).catch(() => undefined), HEARTBEAT_MS);
+    let handedOver = false;
     try {
-      await this.handlers[job.kind]!(job, this.workerId);
+      handedOver = (await this.handlers[job.kind]!(job, this.workerId)) === 'handedOver';
     } finally {
       clearInterval(heartbeat);
-      await this.deps.queue.complete(job.id).catch(() => undefined);
+      if (handedOver) await this.deps.queue.release(job.id, this.workerId).catch((err) => this.deps.log.error({ err: redactedError(err), jobId: job.jobId }, 'could not hand the job over (it is taken over once its claim is stale)'));
+      else await this.deps.queue.complete(job.id).catch(() => undefined);
     }
   }
 }

@@ -27,6 +27,12 @@ import type { OutputDeps } from './outputs/finalise.js';
 import { hlsReady, pruneLiveWindow, streamSeconds } from './outputs/hlsLive.js';
 import type { PausedSpan } from './outputs/finalise.js';
 import { recordingJobs, liveStreamJobs, type EgressJobKindAdapter, type JobKindDeps, type JobView } from './jobKinds.js';
+import type { UploadManager } from '../storage/uploads.js';
+import { removeParts, type PartsPlace } from '../storage/parts.js';
+import { describeStoreError } from '../storage/index.js';
+import { PartStreamer, restoreParts } from './streamedParts.js';
+import { attemptNumber } from './outputs/gaps.js';
+import { readdirSync } from 'node:fs';
 import { CaptureCalibrator, calibrationFile, calibrationWorkDir, type CaptureCalibration } from './calibration.js';
 
 const POLL_MS = 300;
@@ -40,6 +46,8 @@ const MAX_RELAUNCHES = 3;
 /** a recorder machine reports itself this often; a report lives 3 periods (gone: the machine stopped or died) */
 const ANNOUNCE_MS = 5000;
 const ANNOUNCE_TTL_MS = 3 * ANNOUNCE_MS;
+/** after the drain timeout, how long the jobs still running get to hand themselves over */
+const HANDOVER_WAIT_MS = 60_000;
 
 type Ending = { errorType?: ErrorType; errorMessage?: string };
 type PlannedJob = NonNullable<Awaited<ReturnType<EgressJobKindAdapter['specOf']>>>;
@@ -49,6 +57,8 @@ interface Launched {
   capture: Capture;
   attempt: number;
   launch: (attempt: number, relaunchesLeft: number) => Promise<Capture>;
+  /** a takeover goes on with a job that already runs: no start to mark, and the gap since its machine died */
+  takenOver?: { gap: Omit<CaptureGap, 'resumedAt'> };
 }
 
 /** What the worker follows of one capture: its crash and first frame, as they happen. */
@@ -82,6 +92,8 @@ export interface EgressWorkerDeps extends JobKindDeps, OutputDeps {
   config: Config;
   log: Logger;
   queue: JobQueue;
+  /** where a job streams its recording while it records (its room's store; none: this disk keeps it) */
+  uploads: Pick<UploadManager, 'partsPlace'>;
   /** room on the data disk: a job ends as DISK_FULL below its floor; writes refused for space are retried */
   disk: DiskSpace;
 }
@@ -90,6 +102,8 @@ export class EgressWorker {
   private readonly kinds: Record<EgressJobKindAdapter['kind'], EgressJobKindAdapter>;
   private readonly loop: JobLoop;
   private stopped = false;
+  /** the drain timed out: recordings that stream to a store go back to the queue for another machine */
+  private handingOver = false;
   private readonly cleanups = new Map<NodeJS.Timeout, string>();
   private readonly calibrator: CaptureCalibrator;
   private readonly admission: Admission;
@@ -161,8 +175,12 @@ export class EgressWorker {
     const running = this.loop.runningKinds().length;
     this.deps.log.info({ running, timeoutSeconds: Math.round(timeoutMs / 1000) }, 'draining: no new jobs, running ones may finish');
     if (this.concurrency > 0) void this.deps.queue.announce(this.report(), ANNOUNCE_TTL_MS).catch(() => undefined);
-    const done = await this.loop.drain(timeoutMs);
-    if (!done) this.deps.log.warn({ running: this.loop.runningKinds().length }, 'drain timeout: ending the jobs still running (what they captured is kept)');
+    if (await this.loop.drain(timeoutMs)) return;
+    // hand-over: a recording whose parts are in its store stops here and another machine goes on with it
+    // (takeOver); the others end now (stop()), keeping what they captured
+    this.deps.log.warn({ running: this.loop.runningKinds().length }, 'drain timeout: handing recordings over to other machines, ending the other jobs');
+    this.handingOver = true;
+    await this.loop.drain(HANDOVER_WAIT_MS);
   }
 
   /** Stops taking work; jobs in hand are ended and what they captured kept. */
@@ -182,7 +200,7 @@ export class EgressWorker {
     return join(this.deps.config.dataDir, 'work', id);
   }
 
-  readonly runJob = async (job: QueuedJob): Promise<void> => {
+  readonly runJob = async (job: QueuedJob): Promise<void | 'handedOver'> => {
     const kind = this.kinds[job.kind];
     const log = this.deps.log.child(job.kind === 'recording' ? { recordingId: job.jobId } : { streamId: job.jobId });
     const r = await kind.get(job.jobId);
@@ -195,12 +213,7 @@ export class EgressWorker {
       return;
     }
     if (r.status !== 'starting') {
-      if (r.status === 'running' || r.status === 'stopping' || r.status === 'post_processing') {
-        // taken over from a worker that died mid-job: stop what it left running, keep what it wrote
-        const stopped = await stopLeftoverProcesses(this.workDir(r.id));
-        log.warn({ status: r.status, leftoverProcesses: stopped }, `recovering a ${kind.label} whose worker died`);
-        await this.finalize(kind, spec, r, [], { errorType: 'INTERNAL_ERROR', errorMessage: `recorder restarted during the ${kind.label}` }, log);
-      }
+      if (r.status === 'running' || r.status === 'stopping' || r.status === 'post_processing') return this.takeOver(job, kind, planned, r, log);
       return;
     }
     const dir = this.workDir(r.id);
@@ -235,8 +248,49 @@ export class EgressWorker {
       else await this.finalize(kind, spec, r, [], { errorType: 'MAX_RETRIES_REACHED', errorMessage: `recorder could not join the meeting after ${JOIN_ATTEMPTS} attempts: ${lastError}` }, log);
       return;
     }
-    await this.follow(kind, spec, r, { capture, attempt: launched, launch: launchAttempt }, log);
+    const parts = relaunchable(encodedOutputOf(spec)) ? await this.partsPlaceOf(r, log) : null;
+    return this.follow(kind, spec, r, { capture, attempt: launched, launch: launchAttempt }, log, parts);
   };
+
+  /**
+   * A job whose worker died mid-job: what it left running here is stopped, and what it streamed to the store
+   * is brought into this machine's work dir. A recording still running that was recorded on another machine
+   * (the store had more of it than this disk) goes on into a next attempt, the time in between a gap of the
+   * asset; otherwise the job ends with what was kept.
+   */
+  private async takeOver(job: QueuedJob, kind: EgressJobKindAdapter, planned: PlannedJob, r: JobView, log: Logger): Promise<void | 'handedOver'> {
+    const { spec } = planned;
+    const dir = this.workDir(r.id);
+    const diedAt = Date.now();
+    const stopped = await stopLeftoverProcesses(dir);
+    const place = await this.partsPlaceOf(r, log);
+    const restored = place ? await restoreParts(place, dir).catch((err) => void log.warn({ err: describeStoreError(err) }, 'could not read the recording\'s parts from its store')) : undefined;
+    log.warn({ status: r.status, leftoverProcesses: stopped, restored }, `taking over a ${kind.label} whose worker died or handed it over`);
+    if (r.status === 'running' && restored && restored.segments > 0 && relaunchable(encodedOutputOf(spec)) && !this.stopped) {
+      const next = Math.max(restored.lastAttempt, ...readdirSync(dir).map(attemptNumber).filter((n) => !Number.isNaN(n))) + 1;
+      const launch = (attempt: number, relaunchesLeft: number): Promise<Capture> =>
+        this.launchCapture(job, r, planned, { workDir: join(dir, `attempt-${attempt}`), encoderRestarts: relaunchesLeft }, log);
+      try {
+        const capture = await launch(next, MAX_RELAUNCHES);
+        const gap = { attempt: `attempt-${next}`, segment: 0, crashedAt: diedAt, reason: 'the recorder machine stopped; another recorder took the job over' };
+        log.warn({ attempt: next, restoredBytes: restored.bytes }, `going on with the ${kind.label} taken over`);
+        return await this.follow(kind, spec, r, { capture, attempt: next, launch, takenOver: { gap } }, log, place);
+      } catch (err) {
+        log.warn({ err: redactSecrets(err instanceof Error ? err.message : String(err)) }, `could not go on with the ${kind.label} taken over; ending it with what was kept`);
+      }
+    }
+    await this.finalize(kind, spec, r, [], { errorType: 'INTERNAL_ERROR', errorMessage: `recorder restarted during the ${kind.label}` }, log, place);
+  }
+
+  /** The job's parts in its room's store; null when the room has none (or it cannot be reached: the job records all the same). */
+  private async partsPlaceOf(r: JobView, log: Logger): Promise<PartsPlace | null> {
+    try {
+      return await this.deps.uploads.partsPlace(r.room_id, r.id);
+    } catch (err) {
+      log.warn({ err: describeStoreError(err) }, 'no store to stream the recording to while it records');
+      return null;
+    }
+  }
 
   /** One capture of the job into `workDir`, with a fresh short-lived join token (only needed until the page joined). */
   private async launchCapture(job: QueuedJob, r: JobView, planned: PlannedJob, where: Pick<CaptureSpec, 'workDir' | 'encoderRestarts'>, log: Logger): Promise<Capture> {
@@ -260,11 +314,12 @@ export class EgressWorker {
    * attempt's directory while the job was not asked to stop, up to MAX_RELAUNCHES times (outputs that can:
    * the MP4); then the job ends failed, named after the crash.
    */
-  private async follow(kind: EgressJobKindAdapter, spec: JobSpec, r: JobView, first: Launched, log: Logger): Promise<void> {
+  private async follow(kind: EgressJobKindAdapter, spec: JobSpec, r: JobView, first: Launched, log: Logger, parts: PartsPlace | null): Promise<void | 'handedOver'> {
     const dir = this.workDir(r.id);
     const live = liveOutputOf(spec);
     let cur = watch(first.capture, first.attempt);
-    const relaunch: RelaunchState = { attempt: first.attempt, count: 0, gap: null, error: '' };
+    const relaunch: RelaunchState = { attempt: first.attempt, count: 0, gap: first.takenOver?.gap ?? null, error: '' };
+    const streamer = parts ? new PartStreamer(parts, dir, log) : null;
     let recordedProcesses = '';
     const recordProcesses = () => {
       const key = JSON.stringify(cur.capture.processes());
@@ -276,9 +331,10 @@ export class EgressWorker {
     let launchedAt = Date.now();
     const pauses: PausedSpan[] = [];
     const pruned: number[] = [];
-    let running = false;
+    let running = first.takenOver !== undefined;
     let paused = false;
     let ending: Ending = {};
+    let handingOver = false;
     /** the relaunched capture shows the meeting again: the gap is known */
     const closeGap = (at: number) => {
       if (relaunch.gap) recordGap(dir, { ...relaunch.gap, resumedAt: at });
@@ -297,6 +353,10 @@ export class EgressWorker {
     for (;;) {
       await new Promise((res) => setTimeout(res, POLL_MS));
       if (this.stopped) break;
+      if (this.handingOver && streamer && running) {
+        handingOver = true;
+        break;
+      }
       countRestarts();
       const full = this.diskFull(cur.crash?.reason);
       if (full) {
@@ -351,9 +411,18 @@ export class EgressWorker {
       // a resume's new encoder, a relaunch, or a handler reporting its processes late: a takeover must find them
       recordProcesses();
       if (live) pruneLiveWindow(live, pruned);
+      streamer?.tick();
     }
+    await streamer?.close();
     await cur.capture.stop();
     countRestarts();
+    if (handingOver && (await streamer!.flush())) {
+      // all it recorded is in the store: the machine that takes the job next goes on from there
+      log.warn({ attempt: cur.attempt }, `${kind.label} handed over to another machine`);
+      rmSync(dir, { recursive: true, force: true });
+      parts?.store.close();
+      return 'handedOver';
+    }
     const open = pauses.at(-1);
     if (open && open.to === null) open.to = Date.now();
     const latest = (await kind.get(r.id)) ?? r;
@@ -361,8 +430,8 @@ export class EgressWorker {
     if (cur.crash && ending.errorType !== 'BEAM_STOPPED' && ending.errorType !== 'DISK_FULL') {
       const after = relaunch.count ? ` (after ${relaunch.count} relaunch${relaunch.count > 1 ? 'es' : ''}${relaunch.error ? `; the last could not start: ${relaunch.error}` : ''})` : '';
       ending = { errorType: 'INTERNAL_ERROR', errorMessage: `recorder failed: ${cur.crash.reason}${after}` };
-    } else if (this.stopped && !ending.errorType) ending = { errorType: 'INTERNAL_ERROR', errorMessage: 'recorder worker shut down' };
-    await this.finalize(kind, spec, latest, pauses, ending, log);
+    } else if ((this.stopped || handingOver) && !ending.errorType) ending = { errorType: 'INTERNAL_ERROR', errorMessage: 'recorder worker shut down' };
+    await this.finalize(kind, spec, latest, pauses, ending, log, parts);
   }
 
   /**
@@ -395,7 +464,7 @@ export class EgressWorker {
   }
 
   /** Outputs → assets in storage → the job completed or failed; work dir removed, the live dir after a grace. */
-  private async finalize(kind: EgressJobKindAdapter, spec: JobSpec, r: JobView, pauses: PausedSpan[], ending: Ending, log: Logger): Promise<void> {
+  private async finalize(kind: EgressJobKindAdapter, spec: JobSpec, r: JobView, pauses: PausedSpan[], ending: Ending, log: Logger, parts: PartsPlace | null = null): Promise<void> {
     const stoppedAt = new Date();
     let { errorType } = ending;
     let errorMessage = redactOptional(ending.errorMessage);
@@ -429,7 +498,10 @@ export class EgressWorker {
     if (!problems.length) {
       rmSync(workDir, { recursive: true, force: true });
       if (live) this.removeLater(live.dir);
+      // parts of a recording that made an MP4 go once that is stored (storage/uploads.ts); of one that made none, now
+      if (parts && !drafts.some((d) => d.output === 'mp4File')) await removeParts(parts).catch(() => undefined);
     }
+    parts?.store.close();
     log.info({ errorType, duration, assets: drafts.map((d) => d.asset.id) }, `${kind.label} finished`);
   }
 

@@ -4,7 +4,7 @@
 // Large files go up as 8 MiB blocks, 3 at a time; presigned URLs are read-only blob SAS URLs.
 import { stat } from 'node:fs/promises';
 import { BlobSASPermissions, BlobServiceClient, StorageSharedKeyCredential, type ContainerClient } from '@azure/storage-blob';
-import { MAX_PRESIGN_SECONDS, StoreConfigError, contentTypeOf, type AssetStore, type UploadOptions, type UploadTarget } from './store.js';
+import { MAX_PRESIGN_SECONDS, StoreConfigError, contentTypeOf, type AssetStore, type StoredObject, type UploadOptions, type UploadTarget } from './store.js';
 
 const MiB = 1024 * 1024;
 const BLOCK_SIZE = 8 * MiB;
@@ -57,6 +57,20 @@ export class AzureAssetStore implements AssetStore {
 
   async delete(key: string): Promise<void> {
     await this.container.getBlobClient(key).deleteIfExists();
+  }
+
+  async putBytes(key: string, body: Buffer): Promise<void> {
+    await this.container.getBlockBlobClient(key).uploadData(body, { blobHTTPHeaders: { blobContentType: contentTypeOf(key) } });
+  }
+
+  async list(prefix: string): Promise<StoredObject[]> {
+    const out: StoredObject[] = [];
+    for await (const b of this.container.listBlobsFlat({ prefix })) out.push({ key: b.name, size: Number(b.properties.contentLength ?? 0) });
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  async getBytes(key: string): Promise<Buffer> {
+    return this.container.getBlobClient(key).downloadToBuffer();
   }
 
   close(): void {

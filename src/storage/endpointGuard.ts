@@ -93,6 +93,18 @@ export function guardedStore(store: AssetStore, target: UploadTarget, allowPriva
       await checkStorageEndpoint(endpoint, false);
       return store.delete(key);
     },
+    async putBytes(key, body) {
+      await checkStorageEndpoint(endpoint, false);
+      return store.putBytes(key, body);
+    },
+    async list(prefix) {
+      await checkStorageEndpoint(endpoint, false);
+      return store.list(prefix);
+    },
+    async getBytes(key) {
+      await checkStorageEndpoint(endpoint, false);
+      return store.getBytes(key);
+    },
     close: () => store.close(),
   };
 }

@@ -1,6 +1,7 @@
 // Asset stores behind one interface: this server's disk (local.ts), S3 and the S3-compatible GCS / Alibaba OSS
 // (s3.ts), Azure Blob (azure.ts). Which store a recording goes to: the room's recording_info.upload_info, else
 // the room's template settings.recording.upload, else the server's STORAGE_URL (storageUrl.ts), else this disk (reference §6.3).
+import { readFileSync } from 'node:fs';
 import type { UploadConfig } from '../model/templates.js';
 import type { LocalStorage } from './local.js';
 import { S3AssetStore } from './s3.js';
@@ -71,6 +72,15 @@ export function localAssetStore(ls: LocalStorage): AssetStore {
     },
     async delete(key) {
       ls.remove(key);
+    },
+    async putBytes(key, body) {
+      ls.write(key, body);
+    },
+    async list(prefix) {
+      return ls.list(prefix);
+    },
+    async getBytes(key) {
+      return readFileSync(ls.fileOf(key));
     },
     close() {},
   };

@@ -1,6 +1,6 @@
 // Local disk storage (the default): assets under DATA_DIR/assets/<key>, served by this server through
 // URLs signed with an expiry (HMAC over key + expiry), with HTTP range support, and a retention sweep.
-import { mkdirSync, renameSync, copyFileSync, unlinkSync, existsSync, statSync } from 'node:fs';
+import { mkdirSync, renameSync, copyFileSync, unlinkSync, existsSync, statSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, normalize, sep } from 'node:path';
 import { UrlSignature } from './urlSignature.js';
 
@@ -44,6 +44,30 @@ export class LocalStorage {
       unlinkSync(sourceFile);
     }
     return { file, size: statSync(file).size };
+  }
+
+  /** Writes a small object from memory. */
+  write(key: string, body: Buffer): void {
+    const file = this.fileOf(key);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, body);
+  }
+
+  /** Keys (with sizes) of the files under a key prefix, in key order. */
+  list(prefix: string): { key: string; size: number }[] {
+    const out: { key: string; size: number }[] = [];
+    const walk = (dir: string, rel: string) => {
+      if (!existsSync(dir)) return;
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const key = rel ? `${rel}/${e.name}` : e.name;
+        if (e.isDirectory()) walk(join(dir, e.name), key);
+        else if (key.startsWith(prefix)) out.push({ key, size: statSync(join(dir, e.name)).size });
+      }
+    };
+    // walk from the deepest whole directory of the prefix
+    const base = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+    walk(base ? this.fileOf(base) : this.root, base);
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
   exists(key: string): boolean {

@@ -32,6 +32,11 @@ export interface UploadOptions {
   signal?: AbortSignal;
 }
 
+export interface StoredObject {
+  key: string;
+  size: number;
+}
+
 export interface AssetStore {
   readonly type: StoreType | 'local';
   /** the reference-style path: s3://<location>/<key> (scheme = upload type) */
@@ -41,6 +46,12 @@ export interface AssetStore {
   /** a download URL signed by the store itself */
   presign(key: string, seconds: number): Promise<{ url: string; expiry: number }>;
   delete(key: string): Promise<void>;
+  /** stores a small object from memory (a recording's parts streamed while it records) */
+  putBytes(key: string, body: Buffer): Promise<void>;
+  /** the objects under a key prefix, in key order */
+  list(prefix: string): Promise<StoredObject[]>;
+  /** a small object's bytes */
+  getBytes(key: string): Promise<Buffer>;
   /** releases connections */
   close(): void;
 }

@@ -47,6 +47,7 @@ import {
   type StoreType,
   type UploadTarget,
 } from './index.js';
+import { partsPrefixOf, removeParts, type PartsPlace } from './parts.js';
 import { CoalescingRunner } from '../jobs/coalescingRunner.js';
 
 /** Seconds before the next attempt after the n-th failed one; the last value repeats. */
@@ -208,6 +209,12 @@ export class UploadManager extends EventEmitter {
     return own ? { ...own, prefix: own.prefix || this.deps.customerId } : null;
   }
 
+  /** Where a job of this room streams its parts while it records (its room's store), or null (no store: this disk keeps it). */
+  async partsPlace(roomId: string, jobId: string): Promise<PartsPlace | null> {
+    const target = await this.targetForRoom(roomId);
+    return target ? { store: this.storeOf(target), prefix: partsPrefixOf(target, jobId) } : null;
+  }
+
   /**
    * Marks a new local asset for upload when its room has a store (the caller inserts the row, then calls
    * schedule). `owesEvent`: the job's success event for the asset waits for the upload's report, not sent by
@@ -329,6 +336,10 @@ export class UploadManager extends EventEmitter {
         uploaded_at: rfc3339(),
       };
       await markUploaded(this.db, a.id, done);
+      // the recording's safety copy (parts streamed while it recorded) is not needed once the asset is stored
+      if (a.type === 'room-composite' && a.job_id) {
+        await removeParts({ store, prefix: partsPrefixOf(target, a.job_id) }).catch((err) => this.deps.log.warn({ err: describeStoreError(err), assetId: a.id }, 'could not remove the recording\'s streamed parts'));
+      }
       // the store confirmed the whole object and the row points at it: the local copy can go
       if (a.type === 'room-vod') rmSync(this.deps.localStorage.fileOf(dirname(a.local_key)), { recursive: true, force: true });
       else this.deps.localStorage.remove(a.local_key);

@@ -67,6 +67,19 @@ export async function completeQueuedJob(db: Db, queueId: string, at: string): Pr
   await db.updateTable('job_queue').set({ state: 'done', updated_at: at }).where('id', '=', queueId).execute();
 }
 
+/** A claim its worker gives back (a drained machine hands its job over): queued again at once; the row, or null when it held none. */
+export async function releaseClaim(db: Db, queueId: string, workerId: string, at: string): Promise<{ id: string; kind: string; job_id: string; attempts: number } | null> {
+  const row = await db
+    .updateTable('job_queue')
+    .set({ state: 'queued', claimed_by: null, updated_at: at })
+    .where('id', '=', queueId)
+    .where('claimed_by', '=', workerId)
+    .where('state', '=', 'claimed')
+    .returning(['id', 'kind', 'job_id', 'attempts'])
+    .executeTakeFirst();
+  return row ?? null;
+}
+
 /** Claims whose last heartbeat is before `cutoff` go back to the queue; the rows put back. */
 export async function requeueStaleJobs(db: Db, cutoff: string, at: string): Promise<Array<{ id: string; kind: string; job_id: string; attempts: number }>> {
   return db

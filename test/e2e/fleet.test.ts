@@ -2,8 +2,10 @@
 // (`roomcast start`, RECORDER_WORKERS=0: API and rooms, no recorder of its own) and a recorder machine
 // (`roomcast worker`: no HTTP, no rooms) as separate processes. Two Chromium peers join through the node; a
 // recording started through the node's API is taken by the worker, whose recorder joins the room on the node;
-// `roomcast status` shows the worker busy; SIGTERM drains it (the recording goes on until stopped, then it exits); the MP4 lands in the shared bucket (STORAGE_URL), and its presigned
-// URL downloads a playable file.
+// `roomcast status` shows the worker busy; SIGTERM drains it: the recording goes on there until the drain
+// timeout, then the worker hands it over (all it recorded is in the bucket already) and exits, and a second
+// worker goes on with it; the MP4 lands in the shared bucket (STORAGE_URL) with the hand-over as its one gap, and
+// its presigned URL downloads a playable file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -21,6 +23,7 @@ import { probe, sampleFrames, audioLevel } from '../../src/recorder/probe.js';
 
 const BUCKET = 'fleet';
 const RECORD_SECONDS = 8;
+const DRAIN_TIMEOUT_S = 5;
 
 test('a recording started on a node is recorded by a worker machine and lands in the shared bucket', async () => {
   const [postgres, redis] = await Promise.all([startPostgres('roomcast_fleet'), startRedis()]);
@@ -44,7 +47,8 @@ test('a recording started on a node is recorded by a worker machine and lands in
     sp = await serverProcesses({ ...fleet, RECORDER_WORKERS: '0' });
     await sp.start();
     // a worker's PUBLIC_URL is the fleet's: the meeting pages it records (and joins with a recorder token) are there
-    const worker = sp.startWorker({ RECORDER_WORKERS: '1', PUBLIC_URL: sp.base, LOG_LEVEL: process.env.FLEET_LOG ?? 'warn' });
+    const workerEnv = { RECORDER_WORKERS: '1', PUBLIC_URL: sp.base, LOG_LEVEL: process.env.FLEET_LOG ?? 'warn', DRAIN_TIMEOUT_SECONDS: String(DRAIN_TIMEOUT_S) };
+    const worker = sp.startWorker(workerEnv);
 
     const roomId = (await sp.api('POST', '/v2/rooms', { name: 'fleet-room' })).body.id;
     browsers.push(await launchPeerBrowser(media), await launchPeerBrowser(media));
@@ -81,14 +85,23 @@ test('a recording started on a node is recorded by a worker machine and lands in
     await sleep(RECORD_SECONDS * 1000);
     assert.equal(worker.exitCode, null, 'the worker runs');
 
-    // SIGTERM drains the worker: it takes no new job, and the one it records goes on until it is stopped
+    // SIGTERM drains the worker: it takes no new job, and the one it records goes on there until the drain timeout
     const workerExit = new Promise<number | null>((resolve) => worker.once('exit', (code) => resolve(code)));
     worker.kill('SIGTERM');
     await sleep(1500);
-    assert.equal(worker.exitCode, null, 'a draining worker finishes its job first');
+    assert.equal(worker.exitCode, null, 'a draining worker keeps its job until the drain timeout');
     assert.equal((await sp.api('GET', `/v2/recordings/${id}`)).body.status, 'running');
     const draining = JSON.parse(spawnSync(process.execPath, [join('dist', 'src', 'cli.js'), 'status'], { env: { ...process.env, ...fleet, DATA_DIR: tmp }, encoding: 'utf8' }).stdout);
     assert.deepEqual([draining.machines[0]?.draining, draining.machines[0]?.freeCores], [true, 0]);
+    // at the timeout it hands the recording over and exits; a second worker goes on with it
+    const second = sp.startWorker(workerEnv);
+    assert.equal(await Promise.race([workerExit, sleep(90_000).then(() => 'still running')]), 0, 'the drained worker exits once its job is handed over');
+    await until('the second worker records', () => {
+      const now = JSON.parse(spawnSync(process.execPath, [join('dist', 'src', 'cli.js'), 'status'], { env: { ...process.env, ...fleet, DATA_DIR: tmp }, encoding: 'utf8' }).stdout);
+      return now.machines.find((m: { pid: number; running: number }) => m.pid === second.pid && m.running === 1);
+    }, 90_000, 500);
+    assert.equal((await sp.api('GET', `/v2/recordings/${id}`)).body.status, 'running', 'the recording goes on through the hand-over');
+    await sleep(6000);
 
     const stop = await sp.api('POST', `/v2/recordings/${id}/stop`);
     assert.equal(stop.status, 200, JSON.stringify(stop.body));
@@ -97,8 +110,9 @@ test('a recording started on a node is recorded by a worker machine and lands in
       if (r.status === 'failed') throw new Error(`failed: ${JSON.stringify(r)}`);
       return r.status === 'completed' && r.recording_assets?.[0]?.path?.startsWith('s3://') ? r : null;
     }, 120_000, 500);
-    assert.equal(await Promise.race([workerExit, sleep(60_000).then(() => 'still running')]), 0, 'the drained worker exits once its job is done');
     const asset = done.recording_assets[0];
+    assert.equal(asset.metadata?.gaps?.length, 1, JSON.stringify(asset.metadata));
+    assert.match(asset.metadata.gaps[0].reason, /took the job over/);
     assert.match(asset.path, new RegExp(`^s3://${BUCKET}/rec/beam/${roomId}/\\d{8}/Rec-${roomId}-\\d{13}\\.mp4$`));
 
     const pre = await sp.api('GET', `/v2/recording-assets/${asset.id}/presigned-url`);

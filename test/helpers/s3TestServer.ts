@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { before, after } from 'node:test';
 import { startTestServer, type TestServer } from './server.js';
 
@@ -96,10 +96,21 @@ export class S3TestServer {
           await c.send(new CreateBucketCommand({ Bucket: name }));
           return;
         } catch (err) {
-          if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 503 || i >= 60) throw err;
+          if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 503 || i >= 120) throw err;
           await new Promise((r) => setTimeout(r, 500));
         }
       }
+    } finally {
+      c.destroy();
+    }
+  }
+
+  /** keys under a prefix of a bucket */
+  async list(bucket: string, prefix: string): Promise<string[]> {
+    const c = this.client();
+    try {
+      const res = await c.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+      return (res.Contents ?? []).map((o) => o.Key ?? '');
     } finally {
       c.destroy();
     }

@@ -96,6 +96,22 @@ test('a machine that dies with a job: another takes it after the takeover time, 
   await c.complete(taken!.id);
 });
 
+test('a draining machine hands its job over: another machine takes it at once, not after the takeover time', async () => {
+  const [draining, other] = [machine(), machine()];
+  await draining.enqueue('recording', 'rec-handover');
+  const held = await claimWithin(draining, 'worker-draining', 5000);
+  assert.equal(held?.jobId, 'rec-handover');
+  assert.equal(await other.claim('worker-other', [...KINDS]), null);
+  await draining.release(held!.id, 'worker-other');
+  assert.equal(await other.claim('worker-other', [...KINDS]), null, 'only the holder gives a claim back');
+  await draining.release(held!.id, 'worker-draining');
+  const taken = await claimWithin(other, 'worker-other', LOCK_MS / 2);
+  assert.equal(taken?.jobId, 'rec-handover', 'taken before the lock of the first delivery could expire');
+  assert.equal(taken?.attempts, 2);
+  assert.equal(await draining.heartbeat(taken!.id, 'worker-draining'), false);
+  await other.complete(taken!.id);
+});
+
 test('a fleet node with no worker: the start says it waits for the fleet, then fails as RECORDER_UNAVAILABLE', async () => {
   const s = await startTestServer({ DATABASE_URL: postgres.url, REDIS_URL: redis.url, RECORDER_WORKERS: '0', RECORDER_START_TIMEOUT_SECONDS: '2' });
   try {

@@ -14,6 +14,7 @@ import { assetRow, download, recordAsset, roomWithStorage, sha256 } from '../hel
 import { waitFor } from '../helpers/webhookReceiver.js';
 import { AzureAssetStore } from '../../src/storage/azure.js';
 import { isConfigError } from '../../src/storage/index.js';
+import { partsRoundTrip } from '../helpers/partsRoundTrip.js';
 
 // Azurite's well-known development account
 const ACCOUNT = 'devstoreaccount1';
@@ -125,4 +126,8 @@ test('a missing container is a configuration error (UPLOAD_ERROR after retries),
     (e: unknown) => e,
   );
   assert.equal(isConfigError(err2), true);
+});
+
+test('a recording streamed in parts while it records comes back whole from the container, and its parts go', async () => {
+  await partsRoundTrip(new AzureAssetStore({ type: 'azure', location: CONTAINER, prefix: 'az', endpoint, key: ACCOUNT, secret: KEY }), 'az');
 });

@@ -15,6 +15,8 @@ import { waitFor } from '../helpers/webhookReceiver.js';
 import { UploadManager, type UploadAttempt, type UploadProgress } from '../../src/storage/uploads.js';
 import { objectId } from '../../src/clock.js';
 import type { AssetTable } from '../../src/store/schema.js';
+import { storeFor } from '../../src/storage/index.js';
+import { partsRoundTrip } from '../helpers/partsRoundTrip.js';
 
 const BUCKET = 'recordings';
 const MiB = 1024 * 1024;
@@ -332,5 +334,14 @@ test('the upload manager decides no event: it reports uploaded / failed (given u
   } finally {
     await s.services.store.db.deleteFrom('assets').where('id', 'in', ids.length ? ids : ['-']).execute();
     await s.services.uploads.start();
+  }
+});
+
+test('a recording streamed in parts while it records comes back whole from the bucket, and its parts go', async () => {
+  const store = storeFor({ type: 's3', location: BUCKET, prefix: 'p', endpoint: s3.endpoint, region: 'us-east-1', key: 'test:tester', secret: 'testing' }, { allowPrivateEndpoint: true });
+  try {
+    await partsRoundTrip(store, 'p');
+  } finally {
+    store.close();
   }
 });

@@ -28,7 +28,7 @@ module.exports = {
       name: 'api-only-from-the-top',
       severity: 'error',
       comment: 'HTTP (routes, presenters, status codes) is the top layer: only the composition root imports it.',
-      from: { path: 'src/(domain|store|storage|recorder|webhooks|jobs|sfu|auth|net)/' },
+      from: { path: 'src/(domain|store|storage|recorder|webhooks|jobs|sfu|auth|net|fleet)/' },
       to: { path: 'src/api/' },
     },
     {

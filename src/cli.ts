@@ -41,12 +41,20 @@ async function main(argv: string[]): Promise<number> {
       server.services.log.info({ credentialsFile: config.credentialsFile }, 'generated workspace credentials (ACCESS_KEY, APP_SECRET); show them with `roomcast credentials`');
     }
     server.services.log.info({ url: server.url, publicUrl: config.publicUrl, dataDir: config.dataDir, database: server.services.store.kind }, 'roomcast listening');
-    const stop = async () => {
-      await server.close();
+    // SIGTERM on a fleet's node drains it (no new rooms; its rooms may empty, DRAIN_TIMEOUT_SECONDS); SIGINT, a
+    // second signal, or SIGTERM on one machine alone, stops it now
+    let closing: Promise<void> | null = null;
+    const stop = (drain: boolean) => async () => {
+      if (drain && !closing) await server.drain();
+      closing ??= server.close();
+      await closing;
       process.exit(0);
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    process.once('SIGINT', () => void stop(false)());
+    process.once('SIGTERM', () => {
+      void stop(true)();
+      process.once('SIGTERM', () => void stop(false)());
+    });
     return -1; // keep running
   }
   if (cmd === 'worker') {

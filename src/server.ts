@@ -24,6 +24,9 @@ import { RecordingService } from './domain/recordingService.js';
 import { LiveStreamService } from './domain/liveStreamService.js';
 import type { ApiDeps } from './api/types.js';
 import { EgressWorker } from './recorder/worker.js';
+import { NodeRegistry, type NodeReport } from './fleet/nodeRegistry.js';
+import { objectId } from './clock.js';
+import type { RedisOptions } from 'ioredis';
 
 /**
  * Every part of a running server, built once; tests and the CLI reach the parts through it. The routes' part
@@ -45,6 +48,8 @@ export interface RunningServer {
   services: Services;
   app: FastifyInstance;
   url: string;
+  /** SIGTERM on a fleet's node: no new rooms here; waits (up to DRAIN_TIMEOUT_SECONDS) until its rooms are empty */
+  drain(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -60,6 +65,8 @@ export async function composeServices(config: Config): Promise<Services> {
   const localStorage = new LocalStorage(config.dataDir, config.appSecret, () => config.publicUrl);
   const disk = new DiskSpace({ config, log });
   const sfu = new Sfu({ config, db, events, log });
+  // a fleet's nodes and where its rooms live (a recorder machine only reads it)
+  const nodes = config.redisUrl ? new NodeRegistry(redisConnection(config.redisUrl) as RedisOptions, { id: `node-${objectId()}`, url: () => config.publicUrl }, sfu) : null;
   // the upload manager reports how uploads end; the jobs' events (beam.*, hls.*) are the domain's to send
   const uploads: UploadManager = new UploadManager(
     { config, db, log, localStorage, customerId },
@@ -70,9 +77,9 @@ export async function composeServices(config: Config): Promise<Services> {
   const recordings = new RecordingService(jobDeps);
   const liveStreams = new LiveStreamService(jobDeps);
   const supervisor = new JobSupervisor({ db, events, log, recordings, liveStreams });
-  const recorder = new EgressWorker({ config, db, log, queue, localStorage, disk, customerId, recordings, liveStreams, uploads });
+  const recorder = new EgressWorker({ config, db, log, queue, localStorage, disk, customerId, recordings, liveStreams, uploads, nodes });
   const retention = new RetentionSweeper({ config, db, log, localStorage });
-  return { config, log, store, db, events, queue, customerId, appId, localStorage, disk, sfu, uploads, webhooks, recordings, liveStreams, supervisor, recorder, retention };
+  return { config, log, store, db, events, queue, customerId, appId, localStorage, disk, sfu, uploads, webhooks, recordings, liveStreams, supervisor, recorder, retention, nodes };
 }
 
 export async function startServer(config: Config = loadConfig()): Promise<RunningServer> {
@@ -94,11 +101,21 @@ export async function startServer(config: Config = loadConfig()): Promise<Runnin
   // recordings and live streams: automatic start/stop rules, and this machine's recorder workers
   supervisor.start();
   recorder.start();
+  // in a fleet, this node reports itself and the rooms it hosts (after the port is known: its URL may follow it)
+  services.nodes?.start();
   return {
     services,
     app,
     url: `http://127.0.0.1:${port}`,
+    async drain() {
+      if (!services.nodes) return;
+      await services.nodes.drain();
+      const until = Date.now() + config.drainTimeoutMs;
+      services.log.info({ peers: sfu.load().peers }, 'draining: no new rooms on this node; waiting for its rooms to empty');
+      while (sfu.load().peers > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 500));
+    },
     async close() {
+      await services.nodes?.close();
       // recorder jobs end first (their files become assets), then peers leave (events, session close),
       // then the HTTP server stops
       supervisor.stop();
@@ -149,6 +166,7 @@ export async function startWorker(config: Config): Promise<{ services: Services;
     },
     async close() {
       await recorder.stop();
+      services.nodes?.disconnect();
       await queue.close();
       await retention.stop();
       await uploads.stop();
@@ -159,15 +177,17 @@ export async function startWorker(config: Config): Promise<{ services: Services;
 }
 
 /** `roomcast status`: the fleet's recorder machines (their last reports) and its jobs, as JSON. */
-export async function fleetStatus(config: Config): Promise<{ machines: MachineReport[]; capacity: { recorders: number; running: number; freeCores: number }; jobs: StoreCounts }> {
+export async function fleetStatus(config: Config): Promise<{ nodes: NodeReport[]; machines: MachineReport[]; capacity: { recorders: number; running: number; freeCores: number }; jobs: StoreCounts }> {
   if (!config.redisUrl) throw new Error('roomcast status shows a fleet: REDIS_URL is not set');
   const store = await openStore(config.databaseUrl, config.dataDir);
   const queue = new BullJobQueue(store.db, redisConnection(config.redisUrl), config.recorderTakeoverMs);
+  const registry = new NodeRegistry(redisConnection(config.redisUrl) as RedisOptions, { id: 'status', url: () => '' }, { load: () => ({ rooms: 0, peers: 0 }), hostedRooms: () => [] });
   try {
-    const [machines, jobs] = await Promise.all([queue.machines(), storeCounts(store.db, Date.now())]);
+    const [nodes, machines, jobs] = await Promise.all([registry.nodes(), queue.machines(), storeCounts(store.db, Date.now())]);
     const sum = (f: (m: MachineReport) => number) => Math.round(machines.reduce((t, m) => t + f(m), 0) * 100) / 100;
-    return { machines, capacity: { recorders: sum((m) => m.recorders), running: sum((m) => m.running), freeCores: sum((m) => m.freeCores) }, jobs };
+    return { nodes, machines, capacity: { recorders: sum((m) => m.recorders), running: sum((m) => m.running), freeCores: sum((m) => m.freeCores) }, jobs };
   } finally {
+    registry.disconnect();
     await queue.close();
     await store.close();
   }

@@ -11,6 +11,7 @@ import type { WebhookOutbox } from '../webhooks/outbox.js';
 import type { RecordingService } from '../domain/recordingService.js';
 import type { LiveStreamService } from '../domain/liveStreamService.js';
 import type { EgressWorker } from '../recorder/worker.js';
+import type { NodeRegistry } from '../fleet/nodeRegistry.js';
 
 /** A Fastify instance whose route schemas (TypeBox) type the handlers' params, query and body. */
 export type ApiInstance = FastifyInstance<
@@ -38,4 +39,6 @@ export interface ApiDeps {
   liveStreams: LiveStreamService;
   /** this machine's recorders: CPU they may still take on (/metrics) */
   recorder: Pick<EgressWorker, 'freeCores'>;
+  /** a fleet's nodes (REDIS_URL): which node a room lives on; null on one machine alone */
+  nodes: NodeRegistry | null;
 }

@@ -7,13 +7,15 @@
 import { Queue, QueueEvents, Worker, type Job, type ConnectionOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Db } from '../store/db.js';
-import { objectId } from '../clock.js';
-import { claimJobById } from '../store/jobQueue.js';
+import { now, objectId } from '../clock.js';
+import { claimJobById, queuedSince } from '../store/jobQueue.js';
 import { DbJobQueue, type JobKind, type MachineReport, type QueuedJob } from './queue.js';
 
 const QUEUE_NAME = 'roomcast-jobs';
 /** one key per recorder machine, expiring when it stops reporting */
 const MACHINE_PREFIX = 'roomcast:machine:';
+/** a row still queued this long after it was last handed to BullMQ is handed again (a delivery lost to a Redis outage) */
+const REDELIVER_AFTER_MS = 5000;
 
 interface Delivery {
   queueId: string;
@@ -61,16 +63,21 @@ export class BullJobQueue extends DbJobQueue {
     private readonly lockMs: number,
   ) {
     super(db);
-    this.queue = quiet(new Queue<Delivery>(QUEUE_NAME, { connection }));
+    // adding fails at once while Redis is unreachable, rather than waiting for it under an API call
+    this.queue = quiet(new Queue<Delivery>(QUEUE_NAME, { connection: { ...connection, enableOfflineQueue: false } as ConnectionOptions }));
   }
 
-  private deliver(d: Delivery, bullId: string): Promise<unknown> {
-    return this.queue.add(d.kind, d, { jobId: bullId, removeOnComplete: true, removeOnFail: 1000 });
+  /** A row's BullMQ job: the same id for the same delivery, so handing it again while it waits there is a no-op. */
+  private deliver(row: { queueId: string; kind: JobKind; jobId: string; attempts: number }): Promise<unknown> {
+    const { queueId, kind, jobId } = row;
+    const bullId = row.attempts === 0 ? queueId : `${queueId}-${row.attempts}`;
+    return this.queue.add(kind, { queueId, kind, jobId }, { jobId: bullId, removeOnComplete: true, removeOnFail: 1000 });
   }
 
+  /** The row is the truth: when Redis cannot take the delivery now, the row waits and redeliver() hands it over later. */
   override async enqueue(kind: JobKind, jobId: string): Promise<void> {
     const queueId = await this.insert(kind, jobId);
-    await this.deliver({ queueId, kind, jobId }, queueId);
+    await this.deliver({ queueId, kind, jobId, attempts: 0 }).catch(() => undefined);
     this.notify();
   }
 
@@ -127,18 +134,26 @@ export class BullJobQueue extends DbJobQueue {
     const held = this.held.get(queueId);
     this.held.delete(queueId);
     if (held) await held.job.moveToCompleted('handed over', held.token, false).catch(() => undefined);
-    if (row) await this.deliver({ queueId: row.id, kind: row.kind, jobId: row.jobId }, `${row.id}-${row.attempts}`);
+    if (row) await this.deliver({ queueId: row.id, kind: row.kind, jobId: row.jobId, attempts: row.attempts }).catch(() => undefined);
   }
 
   override async requeueStale(olderThanMs: number): Promise<number> {
     const rows = await this.requeueStaleRows(olderThanMs);
-    for (const r of rows) await this.deliver({ queueId: r.id, kind: r.kind, jobId: r.jobId }, `${r.id}-${r.attempts}`);
+    for (const r of rows) await this.deliver({ queueId: r.id, kind: r.kind, jobId: r.jobId, attempts: r.attempts }).catch(() => undefined);
+    // Redis unreachable: the rows wait for the next round
+    await this.redeliver(REDELIVER_AFTER_MS).catch(() => undefined);
     return rows.length;
+  }
+
+  /** Rows queued for longer than `olderThanMs` handed to BullMQ again; those it still holds are left as they are (same id). */
+  async redeliver(olderThanMs: number): Promise<void> {
+    const rows = await queuedSince(this.db, new Date(now().getTime() - olderThanMs).toISOString());
+    for (const r of rows) await this.deliver({ queueId: r.id, kind: r.kind as JobKind, jobId: r.job_id, attempts: r.attempts });
   }
 
   /** the machines' reports: a plain client of the same Redis (BullMQ's own is for its queue) */
   private redisOf(): Redis {
-    this.redis ??= quiet(new Redis(this.connection as RedisOptions));
+    this.redis ??= quiet(new Redis({ ...(this.connection as RedisOptions), maxRetriesPerRequest: 1 }));
     return this.redis;
   }
 

@@ -28,6 +28,8 @@ import { hlsReady, pruneLiveWindow, streamSeconds } from './outputs/hlsLive.js';
 import type { PausedSpan } from './outputs/finalise.js';
 import { recordingJobs, liveStreamJobs, type EgressJobKindAdapter, type JobKindDeps, type JobView } from './jobKinds.js';
 import type { UploadManager } from '../storage/uploads.js';
+import type { NodeRegistry } from '../fleet/nodeRegistry.js';
+import { hostPortOf } from '../domain/allowedHosts.js';
 import { removeParts, type PartsPlace } from '../storage/parts.js';
 import { describeStoreError } from '../storage/index.js';
 import { PartStreamer, restoreParts } from './streamedParts.js';
@@ -94,6 +96,8 @@ export interface EgressWorkerDeps extends JobKindDeps, OutputDeps {
   queue: JobQueue;
   /** where a job streams its recording while it records (its room's store; none: this disk keeps it) */
   uploads: Pick<UploadManager, 'partsPlace'>;
+  /** a fleet's nodes: the recorder joins the room on the node it lives on */
+  nodes: Pick<NodeRegistry, 'placeRoom' | 'nodes'> | null;
   /** room on the data disk: a job ends as DISK_FULL below its floor; writes refused for space are retried */
   disk: DiskSpace;
 }
@@ -294,9 +298,11 @@ export class EgressWorker {
 
   /** One capture of the job into `workDir`, with a fresh short-lived join token (only needed until the page joined). */
   private async launchCapture(job: QueuedJob, r: JobView, planned: PlannedJob, where: Pick<CaptureSpec, 'workDir' | 'encoderRestarts'>, log: Logger): Promise<Capture> {
+    const { meetingUrl, publicUrl } = await this.meetingOnRoomNode(r, log);
+    const config = { ...this.deps.config, publicUrl };
     const captureSpec: CaptureSpec = {
-      url: await recorderJoinUrl(this.deps.config, { id: r.id, kind: job.kind, roomId: r.room_id, meetingUrl: r.meeting_url }),
-      allowedHosts: recorderAllowedHosts(this.deps.config),
+      url: await recorderJoinUrl(config, { id: r.id, kind: job.kind, roomId: r.room_id, meetingUrl }),
+      allowedHosts: recorderAllowedHosts(config),
       joinTimeoutMs: this.deps.config.recorderJoinTimeoutMs,
       audioOffsetMs: this.calibrator.audioOffsetMs(),
       size: planned.size,
@@ -306,6 +312,32 @@ export class EgressWorker {
       output: encodedOutputOf(planned.spec),
     };
     return this.launch(captureSpec, log);
+  }
+
+  /**
+   * In a fleet, our own meeting page is opened on the node the room lives on (placed there now if it is on none),
+   * which then counts as this machine's own server (its join token, its host allowed); a page of elsewhere is
+   * opened as given.
+   */
+  private async meetingOnRoomNode(r: JobView, log: Logger): Promise<{ meetingUrl: string; publicUrl: string }> {
+    const given = { meetingUrl: r.meeting_url, publicUrl: this.deps.config.publicUrl };
+    if (!this.deps.nodes) return given;
+    const u = new URL(r.meeting_url);
+    if (!u.pathname.startsWith(`/preview/${r.room_id}/`)) return given;
+    try {
+      const node = await this.deps.nodes.placeRoom(r.room_id);
+      if (!node) return given;
+      const at = new URL(node.url);
+      // only our own page moves: one on a host the fleet does not know stays where it is
+      const fleetHosts = [this.deps.config.publicUrl, ...(await this.deps.nodes.nodes()).map((n) => n.url)].map(hostPortOf);
+      if (!fleetHosts.includes(hostPortOf(u.toString()))) return given;
+      u.protocol = at.protocol;
+      u.host = at.host;
+      return { meetingUrl: u.toString(), publicUrl: node.url };
+    } catch (err) {
+      log.warn({ err: err instanceof Error ? err.message : String(err) }, 'no room placement from the fleet; the recorder opens the meeting URL as given');
+      return given;
+    }
   }
 
   /**

@@ -232,6 +232,11 @@ export class Sfu {
   }
 
   /** What this node carries now (/metrics): rooms, peers in them (the recorder too), tracks forwarded to subscribers. */
+  /** Rooms with at least one peer here (a fleet node renews their leases: fleet/nodeRegistry.ts). */
+  hostedRooms(): string[] {
+    return [...this.rooms.entries()].filter(([, room]) => [...room.peers.values()].some((p) => !p.closed)).map(([id]) => id);
+  }
+
   load(): { rooms: number; peers: number; forwardedStreams: number } {
     let peers = 0;
     let forwardedStreams = 0;

@@ -80,6 +80,11 @@ export async function releaseClaim(db: Db, queueId: string, workerId: string, at
   return row ?? null;
 }
 
+/** Rows waiting in the queue since before `cutoff` (a fleet hands them to its dispatcher again: a delivery may have been lost). */
+export async function queuedSince(db: Db, cutoff: string): Promise<Array<{ id: string; kind: string; job_id: string; attempts: number }>> {
+  return db.selectFrom('job_queue').select(['id', 'kind', 'job_id', 'attempts']).where('state', '=', 'queued').where('updated_at', '<', cutoff).orderBy('created_at', 'asc').limit(1000).execute();
+}
+
 /** Claims whose last heartbeat is before `cutoff` go back to the queue; the rows put back. */
 export async function requeueStaleJobs(db: Db, cutoff: string, at: string): Promise<Array<{ id: string; kind: string; job_id: string; attempts: number }>> {
   return db

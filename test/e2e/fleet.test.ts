@@ -8,15 +8,15 @@
 // its presigned URL downloads a playable file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchPeerBrowser, makeMediaFixtures, openPeerPage, sleep, until, waitJoined, type PeerBrowser } from '../helpers/meetingPeers.js';
+import { launchPeerBrowser, makeMediaFixtures, openPeerPage, sleep, until, waitJoined, within, type PeerBrowser } from '../helpers/meetingPeers.js';
 import { serverProcesses } from '../helpers/serverProcess.js';
 import { startPostgres } from '../helpers/postgres.js';
 import { startRedis } from '../helpers/redis.js';
-import { S3TestServer, S3_KEY, S3_REGION, S3_SECRET } from '../helpers/s3TestServer.js';
+import { S3TestServer } from '../helpers/s3TestServer.js';
+import { fleetSettings, fleetStatus } from '../helpers/fleet.js';
 import { download } from '../helpers/recordedAsset.js';
 import { sample } from '../helpers/metrics.js';
 import { probe, sampleFrames, audioLevel } from '../../src/recorder/probe.js';
@@ -32,35 +32,37 @@ test('a recording started on a node is recorded by a worker machine and lands in
   const browsers: PeerBrowser[] = [];
   const tmp = mkdtempSync(join(tmpdir(), 'roomcast-fleet-'));
   let sp: Awaited<ReturnType<typeof serverProcesses>> | null = null;
+  let spB: Awaited<ReturnType<typeof serverProcesses>> | null = null;
   try {
     await s3.start();
     await s3.createBucket(BUCKET);
-    const fleet = {
-      DATABASE_URL: postgres.url,
-      REDIS_URL: redis.url,
-      STORAGE_URL: `s3://${BUCKET}/rec`,
-      STORAGE_ENDPOINT: s3.endpoint,
-      STORAGE_REGION: S3_REGION,
-      STORAGE_ACCESS_KEY_ID: S3_KEY,
-      STORAGE_SECRET_ACCESS_KEY: S3_SECRET,
-    };
+    const fleet = fleetSettings(postgres, redis, s3, BUCKET);
+    // two nodes (API, pages, rooms), no recorders of their own
     sp = await serverProcesses({ ...fleet, RECORDER_WORKERS: '0' });
-    await sp.start();
+    spB = await serverProcesses({ ...fleet, RECORDER_WORKERS: '0' });
+    await Promise.all([sp.start(), spB.start()]);
+    const nodes = [sp, spB];
     // a worker's PUBLIC_URL is the fleet's: the meeting pages it records (and joins with a recorder token) are there
     const workerEnv = { RECORDER_WORKERS: '1', PUBLIC_URL: sp.base, LOG_LEVEL: process.env.FLEET_LOG ?? 'warn', DRAIN_TIMEOUT_SECONDS: String(DRAIN_TIMEOUT_S) };
     const worker = sp.startWorker(workerEnv);
 
+    await until('both nodes report', () => fleetStatus(fleet, tmp).nodes.length === 2, 30_000, 300);
     const roomId = (await sp.api('POST', '/v2/rooms', { name: 'fleet-room' })).body.id;
     browsers.push(await launchPeerBrowser(media), await launchPeerBrowser(media));
-    const pages = await Promise.all(
-      ['Alice', 'Bob'].map(async (name, i) => {
-        const token = await sp!.appToken(roomId, 'host', name.toLowerCase());
-        return openPeerPage(browsers[i], `${sp!.base}/preview/${roomId}/host?auth_token=${token}&skip_preview_headful=true&name=${name}`);
-      }),
-    );
-    await Promise.all(pages.map((p) => waitJoined(p)));
+    // Alice's link names node B, Bob's node A: both land on the node the room was placed on at the first join
+    const pages = [];
+    for (const [i, name] of ['Alice', 'Bob'].entries()) {
+      const token = await sp.appToken(roomId, 'host', name.toLowerCase());
+      pages.push(await openPeerPage(browsers[i], `${nodes[1 - i].base}/preview/${roomId}/host?auth_token=${token}&skip_preview_headful=true&name=${name}`));
+      await waitJoined(pages[i]);
+    }
+    const origins = pages.map((p) => new URL(p.url()).origin);
+    assert.equal(origins[0], origins[1], 'both peers are on the room\'s node');
+    const home = nodes.find((n) => n.base === origins[0])!;
+    const other = nodes.find((n) => n !== home)!;
 
-    const start = await sp.api('POST', `/v2/recordings/room/${roomId}/start`, {});
+    // the recording is started through the node the room is not on
+    const start = await other.api('POST', `/v2/recordings/room/${roomId}/start`, {});
     assert.equal(start.status, 200, JSON.stringify(start.body));
     const id = start.body.id;
     await until('running (on the worker)', async () => {
@@ -68,17 +70,21 @@ test('a recording started on a node is recorded by a worker machine and lands in
       if (r.status === 'failed') throw new Error(`failed: ${JSON.stringify(r)}`);
       return r.status === 'running' ? r : null;
     }, 120_000, 300);
-    // the recorder is the worker's: the node has none (RECORDER_WORKERS=0), and its hidden peer is in the room
-    const room = (await sp.api('GET', `/v2/active-rooms/${roomId}`)).body;
+    // the recorder is the worker's: the nodes have none (RECORDER_WORKERS=0), and its hidden peer is in the room, on the room's node
+    const room = (await home.api('GET', `/v2/active-rooms/${roomId}`)).body;
     assert.equal(Object.keys(room.peers ?? {}).length, 2, `the recorder is not listed: ${JSON.stringify(room)}`);
-    const metrics = await fetch(`${sp.base}/metrics`, { headers: { authorization: `Bearer ${await sp.managementToken()}` } }).then((r) => r.text());
-    assert.equal(sample(metrics, 'roomcast_sfu_peers'), 3, 'the worker\'s recorder is in the node\'s room');
+    const managementToken = await sp.managementToken();
+    const metricsOf = (n: typeof home) => fetch(`${n.base}/metrics`, { headers: { authorization: `Bearer ${managementToken}` } }).then((r) => r.text());
+    const metrics = await metricsOf(home);
+    assert.equal(sample(metrics, 'roomcast_sfu_peers'), 3, 'the worker\'s recorder is in the room, on the room\'s node');
+    assert.equal(sample(await metricsOf(other), 'roomcast_sfu_peers'), 0, 'the other node hosts nobody');
     assert.equal(sample(metrics, 'roomcast_recorder_free_slots'), 0, 'the node records nothing itself');
     // roomcast status: the worker machine reports itself (one recorder, busy) and the fleet's jobs
-    const status = spawnSync(process.execPath, [join('dist', 'src', 'cli.js'), 'status'], { env: { ...process.env, ...fleet, DATA_DIR: tmp }, encoding: 'utf8' });
-    assert.equal(status.status, 0, status.stderr);
-    const fleetNow = JSON.parse(status.stdout);
+    const fleetNow = fleetStatus(fleet, tmp);
+    const status = { stdout: JSON.stringify(fleetNow) };
     assert.equal(fleetNow.machines.length, 1, status.stdout);
+    assert.deepEqual(fleetNow.nodes.map((n: { url: string }) => n.url).sort(), [home.base, other.base].sort(), status.stdout);
+    assert.equal(fleetNow.nodes.find((n: { url: string }) => n.url === other.base).peers, 0, status.stdout);
     assert.equal(fleetNow.machines[0].running, 1, status.stdout);
     assert.deepEqual([fleetNow.capacity.recorders, fleetNow.capacity.running], [1, 1]);
     assert.equal(fleetNow.jobs.jobs.find((j: any) => j.kind === 'recording' && j.status === 'running')?.n, 1, status.stdout);
@@ -91,13 +97,13 @@ test('a recording started on a node is recorded by a worker machine and lands in
     await sleep(1500);
     assert.equal(worker.exitCode, null, 'a draining worker keeps its job until the drain timeout');
     assert.equal((await sp.api('GET', `/v2/recordings/${id}`)).body.status, 'running');
-    const draining = JSON.parse(spawnSync(process.execPath, [join('dist', 'src', 'cli.js'), 'status'], { env: { ...process.env, ...fleet, DATA_DIR: tmp }, encoding: 'utf8' }).stdout);
+    const draining = fleetStatus(fleet, tmp);
     assert.deepEqual([draining.machines[0]?.draining, draining.machines[0]?.freeCores], [true, 0]);
     // at the timeout it hands the recording over and exits; a second worker goes on with it
     const second = sp.startWorker(workerEnv);
-    assert.equal(await Promise.race([workerExit, sleep(90_000).then(() => 'still running')]), 0, 'the drained worker exits once its job is handed over');
+    assert.equal(await within(workerExit, 90_000), 0, 'the drained worker exits once its job is handed over');
     await until('the second worker records', () => {
-      const now = JSON.parse(spawnSync(process.execPath, [join('dist', 'src', 'cli.js'), 'status'], { env: { ...process.env, ...fleet, DATA_DIR: tmp }, encoding: 'utf8' }).stdout);
+      const now = fleetStatus(fleet, tmp);
       return now.machines.find((m: { pid: number; running: number }) => m.pid === second.pid && m.running === 1);
     }, 90_000, 500);
     assert.equal((await sp.api('GET', `/v2/recordings/${id}`)).body.status, 'running', 'the recording goes on through the hand-over');
@@ -131,6 +137,7 @@ test('a recording started on a node is recorded by a worker machine and lands in
   } finally {
     for (const b of browsers) await b.close().catch(() => undefined);
     await sp?.close();
+    await spB?.close();
     s3.destroy();
     await Promise.all([redis.stop(), postgres.stop()]);
     rmSync(tmp, { recursive: true, force: true });

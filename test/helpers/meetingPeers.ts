@@ -151,6 +151,17 @@ export function rtpStats(page: Page): Promise<RtpStats> {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** `p`, or 'timeout' after `ms`: the timer goes with the race (a bare sleep in a race keeps the test process alive for its whole length). */
+export async function within<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms)));
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Polls `fn` until it returns a truthy value or `timeoutMs` passes (then throws with `what`). */
 export async function until<T>(what: string, fn: () => Promise<T> | T, timeoutMs = 30_000, everyMs = 250): Promise<NonNullable<T>> {
   const end = Date.now() + timeoutMs;

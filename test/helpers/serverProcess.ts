@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signAppToken, signManagementToken } from '../../src/auth/tokens.js';
-import { sleep, until } from './meetingPeers.js';
+import { sleep, until, within } from './meetingPeers.js';
 
 const KEYS = { accessKey: 'crash-key', appSecret: 'crash-secret-0123456789abcdef0123456789' };
 
@@ -143,7 +143,7 @@ export async function serverProcesses(extraEnv: Record<string, string> = {}): Pr
       for (const s of servers) {
         if (!running(s)) continue;
         s.kill('SIGTERM');
-        await Promise.race([new Promise((r) => s.once('exit', r)), sleep(20_000)]);
+        await within(new Promise((r) => s.once('exit', r)), 20_000);
         if (running(s)) s.kill('SIGKILL');
       }
       rmSync(dir, { recursive: true, force: true });

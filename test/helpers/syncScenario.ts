@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { startTestServer } from './server.js';
 import { calibrationFile } from '../../src/recorder/calibration.js';
-import { launchPeerBrowser, openPeerPage, sleep, until, waitJoined } from './meetingPeers.js';
+import { launchPeerBrowser, openPeerPage, sleep, until, waitJoined, within } from './meetingPeers.js';
 import { measureMedia, pairOnsets, readPageOnsets, relativeToSource, startPageProbe, summarize, SYNC_SOURCE_SCRIPT, type SyncFigures } from './syncProbe.js';
 
 export interface SyncRun {
@@ -152,10 +152,10 @@ export async function runSyncScenario(opts: { seconds: number; hls?: boolean; lo
         try {
           await sleep(opts.seconds * 1000);
           await s.api('POST', `/v2/live-streams/${st.body.id}/stop`);
-          await Promise.race([readerDone, sleep(30_000)]);
+          await within(readerDone, 30_000);
         } finally {
           if (reader.exitCode === null) reader.kill('SIGINT');
-          await Promise.race([readerDone, sleep(5000)]);
+          await within(readerDone, 5000);
           if (reader.exitCode === null) reader.kill('SIGKILL');
         }
         await until('stream ended', async () => {

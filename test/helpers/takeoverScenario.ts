@@ -4,7 +4,6 @@
 // process it started (its handler, Chromium, Xvfb, PulseAudio, ffmpeg) `killAfterS` in; the other worker takes
 // the job over; after the stop, the MP4 in the bucket is read frame by frame and dated by the clock it shows.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +11,8 @@ import { launchPeerBrowser, sleep, until, waitJoined, type PeerBrowser } from '.
 import { killTree, serverProcesses } from './serverProcess.js';
 import { startPostgres } from './postgres.js';
 import { startRedis } from './redis.js';
-import { S3TestServer, S3_KEY, S3_REGION, S3_SECRET } from './s3TestServer.js';
+import { S3TestServer } from './s3TestServer.js';
+import { fleetSettings, fleetStatus } from './fleet.js';
 import { download } from './recordedAsset.js';
 import { CLOCK_CAMERA_SCRIPT, readClocks, type ClockFrame } from './clockCamera.js';
 import { audioLevel, probe } from '../../src/recorder/probe.js';
@@ -48,25 +48,12 @@ export async function runTakeover(opts: { killAfterS: number; afterTakeoverS: nu
   try {
     await s3.start();
     await s3.createBucket(BUCKET);
-    const fleet = {
-      DATABASE_URL: postgres.url,
-      REDIS_URL: redis.url,
-      STORAGE_URL: `s3://${BUCKET}/rec`,
-      STORAGE_ENDPOINT: s3.endpoint,
-      STORAGE_REGION: S3_REGION,
-      STORAGE_ACCESS_KEY_ID: S3_KEY,
-      STORAGE_SECRET_ACCESS_KEY: S3_SECRET,
-      RECORDER_TAKEOVER_SECONDS: '10',
-    };
+    const fleet = { ...fleetSettings(postgres, redis, s3, BUCKET), RECORDER_TAKEOVER_SECONDS: '10' };
     sp = await serverProcesses({ ...fleet, RECORDER_WORKERS: '0' });
     await sp.start();
     const workerEnv = { RECORDER_WORKERS: '1', PUBLIC_URL: sp.base, LOG_LEVEL: process.env.FLEET_LOG ?? 'warn' };
     const workers = [sp.startWorker(workerEnv), sp.startWorker(workerEnv)];
-    const status = () => {
-      const r = spawnSync(process.execPath, [join('dist', 'src', 'cli.js'), 'status'], { env: { ...process.env, ...fleet, DATA_DIR: tmp }, encoding: 'utf8' });
-      assert.equal(r.status, 0, r.stderr);
-      return JSON.parse(r.stdout) as { machines: { pid: number; running: number }[] };
-    };
+    const status = () => fleetStatus(fleet, tmp) as { machines: { pid: number; running: number }[] };
     await until('both workers report', () => status().machines.length === 2, 60_000, 500);
 
     const api = sp.api;

@@ -112,6 +112,27 @@ test('a draining machine hands its job over: another machine takes it at once, n
   await other.complete(taken!.id);
 });
 
+test('Redis away: a start is not held up and its job waits in the database; Redis back: it is delivered and claimed', async () => {
+  const q = machine();
+  assert.equal(await q.claim('worker-x', [...KINDS]), null); // its BullMQ worker and event listener exist now
+  await redis.stop();
+  const started = Date.now();
+  await q.enqueue('recording', 'rec-in-outage');
+  assert.ok(Date.now() - started < 5000, `enqueue took ${Date.now() - started} ms with Redis away`);
+  const row = await store.db.selectFrom('job_queue').selectAll().where('job_id', '=', 'rec-in-outage').executeTakeFirstOrThrow();
+  assert.equal(row.state, 'queued');
+  const during = await Promise.race([q.claim('worker-x', [...KINDS]).then((j) => j?.jobId ?? null, () => 'failed'), new Promise((r) => setTimeout(() => r('pending'), 3000))]);
+  assert.notEqual(during, 'rec-in-outage', 'no job comes from a Redis that is gone');
+  redis = await startRedis(Number(new URL(redis.url).port)); // back, on the same address, empty
+  // the job loops' periodic round (requeueStale) hands rows left queued to BullMQ again
+  const got = await waitFor('the job delivered after the outage', async () => {
+    await q.requeueStale(60_000).catch(() => 0);
+    return q.claim('worker-x', [...KINDS]).catch(() => null);
+  }, 30_000, 500);
+  assert.equal(got.jobId, 'rec-in-outage');
+  await q.complete(got.id);
+});
+
 test('a fleet node with no worker: the start says it waits for the fleet, then fails as RECORDER_UNAVAILABLE', async () => {
   const s = await startTestServer({ DATABASE_URL: postgres.url, REDIS_URL: redis.url, RECORDER_WORKERS: '0', RECORDER_START_TIMEOUT_SECONDS: '2' });
   try {

@@ -8,6 +8,7 @@ import { benchLiveStream } from './liveStream.js';
 import { benchSync } from './sync.js';
 import { benchDispatch } from './dispatch.js';
 import { benchTakeover } from './takeover.js';
+import { benchUploadAtStop } from './uploadAtStop.js';
 
 const parts: Record<string, () => Promise<unknown>> = {
   sfu: () => benchSfu(),
@@ -23,6 +24,7 @@ const parts: Record<string, () => Promise<unknown>> = {
   sync: () => benchSync(),
   dispatch: () => benchDispatch(),
   takeover: () => benchTakeover(),
+  upload_at_stop: () => benchUploadAtStop(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => a in parts);

@@ -84,6 +84,13 @@ export class NodeRegistry {
     return values.filter((v): v is string => !!v).map((v) => JSON.parse(v) as NodeReport).sort((a, b) => a.id.localeCompare(b.id));
   }
 
+  /** The live node holding the room's lease, or null (the room is on no node now); places nothing. */
+  async roomNode(roomId: string): Promise<NodeReport | null> {
+    const holder = await this.redis.get(`${ROOM_PREFIX}${roomId}`);
+    if (!holder) return null;
+    return (await this.nodes()).find((n) => n.id === holder) ?? null;
+  }
+
   /**
    * The node a room lives on: the one holding its lease while that node is alive, else the least-loaded node
    * that is not draining (fewest peers, then rooms), which takes the lease; the first of two racing nodes wins.

@@ -7,14 +7,18 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../logger.js';
-import type { PartsPlace } from '../storage/parts.js';
+import { segmentPartKey, segmentPartsOf, type PartsPlace } from '../storage/parts.js';
 import { describeStoreError } from '../storage/index.js';
 import { mp4Segments } from './outputs/mp4File.js';
 
 /** how often what was written goes up (the most a dead machine loses on top of the fragment being built) */
 export const PARTS_INTERVAL_MS = 1000;
+/**
+ * Once this much has gone up in small parts, it goes up again as one part replacing them: the upload at the
+ * stop copies such parts inside the store (S3 copies parts of 5 MiB or more) and sends only the rest.
+ */
+export const SEAL_BYTES = 8 * 1024 * 1024;
 const GAPS = 'gaps.json';
-const OFFSET_DIGITS = 14;
 
 function readRange(file: string, from: number, to: number): Buffer {
   const fd = openSync(file, 'r');
@@ -33,8 +37,8 @@ function readRange(file: string, from: number, to: number): Buffer {
 }
 
 export class PartStreamer {
-  /** bytes of each segment (by "attempt-n/segment-nnnn.mp4") already in the store */
-  private readonly sent = new Map<string, number>();
+  /** per segment ("attempt-n/segment-nnnn.mp4"): bytes in the store, and how many of them are in sealed parts */
+  private readonly sent = new Map<string, { bytes: number; sealed: number; small: number[] }>();
   private gapsSent = '';
   private busy: Promise<void> | null = null;
   private lastAt = 0;
@@ -91,12 +95,15 @@ export class PartStreamer {
   private async send(): Promise<void> {
     for (const s of mp4Segments(this.workDir)) {
       const rel = `${s.attempt}/${basename(s.file)}`;
-      const from = this.sent.get(rel) ?? 0;
+      const st = this.sent.get(rel) ?? { bytes: 0, sealed: 0, small: [] };
+      this.sent.set(rel, st);
       const size = statSync(s.file).size;
-      if (size <= from) continue;
-      const bytes = readRange(s.file, from, size);
-      await this.place.store.putBytes(`${this.place.prefix}${rel}/${String(from).padStart(OFFSET_DIGITS, '0')}`, bytes);
-      this.sent.set(rel, from + bytes.length);
+      if (size <= st.bytes) continue;
+      const bytes = readRange(s.file, st.bytes, size);
+      await this.place.store.putBytes(segmentPartKey(this.place.prefix, rel, st.bytes), bytes);
+      st.small.push(st.bytes);
+      st.bytes += bytes.length;
+      if (st.bytes - st.sealed >= SEAL_BYTES) await sealParts(this.place, s.file, rel, st);
     }
     const gapsFile = join(this.workDir, GAPS);
     const gaps = existsSync(gapsFile) ? readFileSync(gapsFile, 'utf8') : '';
@@ -105,6 +112,17 @@ export class PartStreamer {
       this.gapsSent = gaps;
     }
   }
+}
+
+/**
+ * The small parts since the last seal, sent again as one under the first one's key (a PUT replaces it whole),
+ * then the others removed; a crash in between leaves parts a restore skips (they lie inside the sealed one).
+ */
+async function sealParts(place: PartsPlace, file: string, rel: string, st: { bytes: number; sealed: number; small: number[] }): Promise<void> {
+  await place.store.putBytes(segmentPartKey(place.prefix, rel, st.sealed), readRange(file, st.sealed, st.bytes));
+  for (const offset of st.small) if (offset !== st.sealed) await place.store.delete(segmentPartKey(place.prefix, rel, offset));
+  st.sealed = st.bytes;
+  st.small = [];
 }
 
 /** What a takeover found of the job in its store. */
@@ -122,23 +140,15 @@ export interface RestoredParts {
  */
 export async function restoreParts(place: PartsPlace, workDir: string): Promise<RestoredParts> {
   const objects = await place.store.list(place.prefix);
-  const bySegment = new Map<string, { offset: number; key: string }[]>();
-  let gapsKey: string | null = null;
-  for (const o of objects) {
-    const rel = o.key.slice(place.prefix.length);
-    if (rel === GAPS) gapsKey = o.key;
-    const m = /^(attempt-\d+\/segment-\d+\.mp4)\/(\d+)$/.exec(rel);
-    if (!m) continue;
-    const list = bySegment.get(m[1]) ?? [];
-    list.push({ offset: Number(m[2]), key: o.key });
-    bySegment.set(m[1], list);
-  }
+  const gapsKey = objects.find((o) => o.key === `${place.prefix}${GAPS}`)?.key ?? null;
   const out: RestoredParts = { segments: 0, bytes: 0, lastAttempt: 0 };
-  for (const [rel, parts] of bySegment) {
+  for (const [rel, parts] of segmentPartsOf(place.prefix, objects)) {
     const chunks: Buffer[] = [];
     let length = 0;
-    for (const p of parts.sort((a, b) => a.offset - b.offset)) {
-      if (p.offset !== length) break;
+    for (const p of parts) {
+      // a small part a seal left behind lies inside the sealed one before it
+      if (p.offset < length) continue;
+      if (p.offset > length) break;
       const bytes = await place.store.getBytes(p.key);
       chunks.push(bytes);
       length += bytes.length;

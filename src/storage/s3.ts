@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { open, readFile, stat } from 'node:fs/promises';
 import {
+  AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
@@ -18,10 +19,11 @@ import {
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
+  UploadPartCopyCommand,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { MAX_PRESIGN_SECONDS, StoreConfigError, contentTypeOf, type AssetStore, type StoredObject, type UploadOptions, type UploadTarget } from './store.js';
+import { MAX_PRESIGN_SECONDS, StoreConfigError, contentTypeOf, type AssetStore, type StoredObject, type StoredRange, type UploadOptions, type UploadTarget } from './store.js';
 
 // roomcast runs on Node 20 (package.json engines) with a pinned SDK; the SDK's notice that its future releases
 // will need Node 22 would otherwise print on every start
@@ -33,6 +35,8 @@ export const MULTIPART_THRESHOLD = 16 * MiB;
 /** 8 MiB parts (S3 minimum is 5 MiB), larger when a file would need more than 9,000 parts (limit 10,000). */
 export const PART_SIZE = 8 * MiB;
 const PART_CONCURRENCY = 3;
+/** S3's smallest part but the last */
+const MIN_PART_SIZE = 5 * MiB;
 
 export const GCS_ENDPOINT = 'https://storage.googleapis.com';
 
@@ -73,6 +77,18 @@ export function s3ClientConfig(t: UploadTarget): S3ClientConfig {
   };
 }
 
+/** S3 copies parts of 5 MiB or more: the leading ranges usable as copied parts (none when the first is too small). */
+function copiedPrefix(ranges: StoredRange[], size: number): StoredRange[] {
+  const out: StoredRange[] = [];
+  let at = 0;
+  for (const r of ranges) {
+    if (r.offset !== at || r.size < MIN_PART_SIZE || at + r.size > size) break;
+    out.push(r);
+    at += r.size;
+  }
+  return out;
+}
+
 function md5Hex(buf: Buffer): string {
   return createHash('md5').update(buf).digest('hex');
 }
@@ -95,7 +111,10 @@ export class S3AssetStore implements AssetStore {
   async upload(key: string, file: string, opts: UploadOptions = {}): Promise<{ size: number }> {
     const { size } = await stat(file);
     const ContentType = contentTypeOf(key);
-    if (size <= MULTIPART_THRESHOLD) {
+    const copied = copiedPrefix(opts.storedRanges ?? [], size);
+    if (copied.length > 0) {
+      await this.multipartFromStored(key, file, size, ContentType, copied, opts);
+    } else if (size <= MULTIPART_THRESHOLD) {
       const body = await readFile(file);
       await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentLength: size, ContentType }), { abortSignal: opts.signal });
       opts.onProgress?.(size);
@@ -194,6 +213,54 @@ export class S3AssetStore implements AssetStore {
     await opts.onResumeId?.(null);
   }
 
+  /**
+   * A file whose first bytes the store already holds (a recording's parts, streamed while it recorded): those
+   * ranges become parts copied inside the store, and only the rest is sent, so the upload at the stop takes
+   * about as long for an hour as for a minute.
+   */
+  private async multipartFromStored(key: string, file: string, size: number, ContentType: string, copied: StoredRange[], opts: UploadOptions): Promise<void> {
+    const abortSignal = opts.signal;
+    const created = await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key, ContentType }), { abortSignal });
+    const uploadId = created.UploadId;
+    if (!uploadId) throw new Error('the store returned no upload id');
+    try {
+      const etags: string[] = new Array(copied.length);
+      let next = 0;
+      const copier = async () => {
+        for (let i = next++; i < copied.length; i = next++) {
+          const source = `${this.bucket}/${copied[i].key.split('/').map(encodeURIComponent).join('/')}`;
+          const res = await this.client.send(new UploadPartCopyCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: i + 1, CopySource: source }), { abortSignal });
+          if (!res.CopyPartResult?.ETag) throw new Error(`the store returned no ETag for copied part ${i + 1}`);
+          etags[i] = res.CopyPartResult.ETag;
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(PART_CONCURRENCY, copied.length) }, copier));
+      const from = copied.reduce((n, r) => n + r.size, 0);
+      const fh = await open(file, 'r');
+      try {
+        // the rest in 8 MiB parts (all but the last must be 5 MiB or more)
+        for (let offset = from; offset < size; offset += PART_SIZE) {
+          const len = Math.min(PART_SIZE, size - offset);
+          const buf = Buffer.allocUnsafe(len);
+          await fh.read(buf, 0, len, offset);
+          const res = await this.client.send(new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: etags.length + 1, Body: buf, ContentLength: len }), { abortSignal });
+          if (!res.ETag) throw new Error(`the store returned no ETag for part ${etags.length + 1}`);
+          etags.push(res.ETag);
+          opts.onProgress?.(offset + len - from);
+        }
+      } finally {
+        await fh.close();
+      }
+      await this.client.send(
+        new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) } }),
+        { abortSignal },
+      );
+    } catch (err) {
+      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
+      throw err;
+    }
+  }
+
   async presign(key: string, seconds: number): Promise<{ url: string; expiry: number }> {
     const expiry = Math.min(Math.max(1, Math.floor(seconds)), MAX_PRESIGN_SECONDS);
     const url = await getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: expiry });
@@ -213,7 +280,7 @@ export class S3AssetStore implements AssetStore {
     let token: string | undefined;
     do {
       const res = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
-      for (const o of res.Contents ?? []) if (o.Key) out.push({ key: o.Key, size: Number(o.Size ?? 0) });
+      for (const o of res.Contents ?? []) if (o.Key) out.push({ key: o.Key, size: Number(o.Size ?? 0), etag: o.ETag?.replace(/"/g, '') });
       token = res.IsTruncated ? res.NextContinuationToken : undefined;
     } while (token);
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));

@@ -30,10 +30,21 @@ export interface UploadOptions {
   onProgress?: (bytes: number) => void;
   /** aborts the upload (server shutdown) */
   signal?: AbortSignal;
+  /** leading ranges of the file already in the store, in order from byte 0 (S3: each of at least 5 MiB); others ignore it */
+  storedRanges?: StoredRange[];
 }
 
 export interface StoredObject {
   key: string;
+  size: number;
+  /** S3: the object's ETag (the MD5 of its bytes for a single PUT) */
+  etag?: string;
+}
+
+/** A range of the file to upload that the store already holds as an object of its own (copied there, not sent). */
+export interface StoredRange {
+  key: string;
+  offset: number;
   size: number;
 }
 

@@ -45,9 +45,10 @@ import {
   type AssetStore,
   type RoomUploadInfo,
   type StoreType,
+  type StoredRange,
   type UploadTarget,
 } from './index.js';
-import { partsPrefixOf, removeParts, type PartsPlace } from './parts.js';
+import { partsPrefixOf, removeParts, streamedRanges, type PartsPlace } from './parts.js';
 import { CoalescingRunner } from '../jobs/coalescingRunner.js';
 
 /** Seconds before the next attempt after the n-th failed one; the last value repeats. */
@@ -314,7 +315,9 @@ export class UploadManager extends EventEmitter {
           size += r.size;
         }
       } else {
-        ({ size } = await store.upload(key, this.deps.localStorage.fileOf(a.local_key), {
+        const file = this.deps.localStorage.fileOf(a.local_key);
+        ({ size } = await store.upload(key, file, {
+          storedRanges: a.type === 'room-composite' && a.job_id ? await this.streamedRangesOf(store, target, a.job_id, file) : [],
           resumeId: a.upload_id,
           onResumeId: async (id) => {
             await saveUploadId(this.db, a.id, id);
@@ -372,6 +375,20 @@ export class UploadManager extends EventEmitter {
       return res;
     } finally {
       store?.close();
+    }
+  }
+
+  /**
+   * The leading ranges of a recording's file that its streamed parts already hold in the store: those of its one
+   * segment (a recording of several is joined anew, so its bytes differ), in order from byte 0, each of them
+   * checked against the file (its MD5). None when that cannot be known: then the whole file is sent.
+   */
+  private async streamedRangesOf(store: AssetStore, target: UploadTarget, jobId: string, file: string): Promise<StoredRange[]> {
+    try {
+      return await streamedRanges({ store, prefix: partsPrefixOf(target, jobId) }, file);
+    } catch (err) {
+      this.deps.log.warn({ err: describeStoreError(err), jobId }, 'could not read the recording\'s streamed parts; sending the whole file');
+      return [];
     }
   }
 

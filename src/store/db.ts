@@ -2,7 +2,7 @@
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 import { migrations, type DbKind } from './migrations.js';
@@ -53,7 +53,24 @@ export async function openStore(databaseUrl: string | null, dataDir: string): Pr
   return { db, kind, close: () => db.destroy() };
 }
 
+/** the advisory lock fleet nodes that start together take around the migrations (any fixed number) */
+const MIGRATION_LOCK = 72_062_214;
+
 async function migrate(db: Db, kind: DbKind): Promise<void> {
+  if (kind !== 'postgres') return migrateNow(db, kind);
+  // nodes of a fleet starting at once: one migrates, the others wait and then find nothing left to do
+  // (a session lock, so every statement runs on the one connection that holds it)
+  await db.connection().execute(async (conn) => {
+    await sql`select pg_advisory_lock(${MIGRATION_LOCK})`.execute(conn);
+    try {
+      await migrateNow(conn, kind);
+    } finally {
+      await sql`select pg_advisory_unlock(${MIGRATION_LOCK})`.execute(conn);
+    }
+  });
+}
+
+async function migrateNow(db: Db, kind: DbKind): Promise<void> {
   const migrator = new Migrator({
     db,
     provider: { getMigrations: async () => migrations(kind) },

@@ -70,7 +70,14 @@ export async function saveTemplate(db: Db, t: Template): Promise<Template> {
 export async function ensureDefaultTemplate(db: Db, customerId: string, parts: TemplateParts): Promise<Template> {
   const existing = await getTemplateByName(db, DEFAULT_TEMPLATE_NAME);
   if (existing) return existing;
-  return insertTemplate(db, { name: DEFAULT_TEMPLATE_NAME, customer_id: customerId, ...parts });
+  try {
+    return await insertTemplate(db, { name: DEFAULT_TEMPLATE_NAME, customer_id: customerId, ...parts });
+  } catch (err) {
+    // another node of the fleet, starting at the same time, made it first (the name is unique)
+    const made = await getTemplateByName(db, DEFAULT_TEMPLATE_NAME);
+    if (made) return made;
+    throw err;
+  }
 }
 
 /** Newest first; `start` is the previous page's last id (ids sort by creation time). */

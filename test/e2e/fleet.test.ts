@@ -73,6 +73,10 @@ test('a recording started on a node is recorded by a worker machine and lands in
     // the recorder is the worker's: the nodes have none (RECORDER_WORKERS=0), and its hidden peer is in the room, on the room's node
     const room = (await home.api('GET', `/v2/active-rooms/${roomId}`)).body;
     assert.equal(Object.keys(room.peers ?? {}).length, 2, `the recorder is not listed: ${JSON.stringify(room)}`);
+    // asked of the other node, the room's peers come from the room's node
+    const remote = await other.api('GET', `/v2/active-rooms/${roomId}`);
+    assert.equal(remote.status, 200, JSON.stringify(remote.body));
+    assert.deepEqual(Object.keys(remote.body.peers).sort(), Object.keys(room.peers).sort());
     const managementToken = await sp.managementToken();
     const metricsOf = (n: typeof home) => fetch(`${n.base}/metrics`, { headers: { authorization: `Bearer ${managementToken}` } }).then((r) => r.text());
     const metrics = await metricsOf(home);

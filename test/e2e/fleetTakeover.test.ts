@@ -1,5 +1,6 @@
 // A recorder machine dies mid-recording and nothing but its last moments is lost (test/helpers/takeoverScenario.ts):
-// the worker recording a room is SIGKILLed with all it started 10 s in, the other worker takes the job over from
+// two nodes and two workers; a peer joins through node A's link, the recording is started through the node the
+// room is not on; the worker recording it is SIGKILLed with all it started 10 s in, the other worker takes the job over from
 // the parts streamed to the bucket and records on. The MP4 in the bucket, dated by the clock its pictures show:
 // the latest moment before the kill it holds is at most 3 s before the kill, and it shows the meeting after the
 // takeover until the stop. Its metadata names the gap; the streamed parts are gone from the bucket.

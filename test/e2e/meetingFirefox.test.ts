@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import type { Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { launchPeerBrowser, makeMediaFixtures, openPeerPage, rtpStats, sampleVideos, until, waitJoined, type MediaFixtures, type PeerBrowser } from '../helpers/meetingPeers.js';
+import { launchPeerBrowser, makeMediaFixtures, openPeerPage, rtpStats, sampleVideos, until, waitJoined, within, type MediaFixtures, type PeerBrowser } from '../helpers/meetingPeers.js';
 
 const FIREFOX_PATH = '/usr/bin/firefox-esr';
 
@@ -127,9 +127,9 @@ async function launchFirefox(): Promise<BidiFirefox> {
         return JSON.parse(r.result.value);
       },
       async close() {
-        await Promise.race([send('browser.close').catch(() => undefined), new Promise((r) => setTimeout(r, 10_000))]);
+        await within(send('browser.close').catch(() => undefined), 10_000);
         ws.close();
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+        await within(exited, 10_000);
         await cleanup();
       },
     };

@@ -84,7 +84,8 @@ function localAsset(
   };
 }
 
-export async function recordAsset(s: TestServer, roomId: string, size: number, opts: { createdAt?: string } = {}): Promise<Recorded> {
+/** `beforeFinish`: runs once the recording row and its file exist, before the job finishes (its upload starts then) */
+export async function recordAsset(s: TestServer, roomId: string, size: number, opts: { createdAt?: string; beforeFinish?: (recordingId: string, file: string) => Promise<void> } = {}): Promise<Recorded> {
   const db = s.services.store.db;
   const startedMs = Date.now() - 5000;
   const rec: RecordingTable = {
@@ -100,6 +101,7 @@ export async function recordAsset(s: TestServer, roomId: string, size: number, o
   const file = join(mkdtempSync(join(tmpdir(), 'rec-')), 'joined.mp4');
   writeFileSync(file, bytes);
   const key = beamKey(s.services.customerId, roomId, startedMs);
+  await opts.beforeFinish?.(rec.id, file);
   s.services.localStorage.put(key, file);
   const metadata = { resolution: { width: 1280, height: 720 } };
   const asset = localAsset(s, rec, { type: 'room-composite', key, size, duration: 5, metadata, createdAt: opts.createdAt });

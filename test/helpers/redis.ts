@@ -6,6 +6,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './postgres.js';
+import { within } from './meetingPeers.js';
 
 export interface TestRedis {
   url: string;
@@ -48,7 +49,7 @@ export async function startRedis(port?: number): Promise<TestRedis> {
       if (!exited) {
         const gone = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
-        await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]);
+        await within(gone, 5000);
       }
       kill();
     },

@@ -1,5 +1,5 @@
 // A recorder machine dies mid-recording (test/e2e/fleetTakeover.test.ts, and `npm run bench -- takeover`): a
-// fleet (PostgreSQL, Redis, the S3 test server) with a node and two worker machines as separate processes; one
+// fleet (PostgreSQL, Redis, the S3 test server) with two nodes and two worker machines as separate processes; one
 // peer publishes a camera that shows the wall clock. The worker recording the room is SIGKILLed with every
 // process it started (its handler, Chromium, Xvfb, PulseAudio, ffmpeg) `killAfterS` in; the other worker takes
 // the job over; after the stop, the MP4 in the bucket is read frame by frame and dated by the clock it shows.
@@ -44,27 +44,34 @@ export async function runTakeover(opts: { killAfterS: number; afterTakeoverS: nu
   let browser: PeerBrowser | null = null;
   const tmp = mkdtempSync(join(tmpdir(), 'roomcast-takeover-'));
   let sp: Awaited<ReturnType<typeof serverProcesses>> | null = null;
+  let spB: Awaited<ReturnType<typeof serverProcesses>> | null = null;
   const killed: number[] = [];
   try {
     await s3.start();
     await s3.createBucket(BUCKET);
     const fleet = { ...fleetSettings(postgres, redis, s3, BUCKET), RECORDER_TAKEOVER_SECONDS: '10' };
+    // two nodes, A and B
     sp = await serverProcesses({ ...fleet, RECORDER_WORKERS: '0' });
-    await sp.start();
+    spB = await serverProcesses({ ...fleet, RECORDER_WORKERS: '0' });
+    await Promise.all([sp.start(), spB.start()]);
     const workerEnv = { RECORDER_WORKERS: '1', PUBLIC_URL: sp.base, LOG_LEVEL: process.env.FLEET_LOG ?? 'warn' };
     const workers = [sp.startWorker(workerEnv), sp.startWorker(workerEnv)];
-    const status = () => fleetStatus(fleet, tmp) as { machines: { pid: number; running: number }[] };
-    await until('both workers report', () => status().machines.length === 2, 60_000, 500);
+    const status = () => fleetStatus(fleet, tmp) as { machines: { pid: number; running: number }[]; nodes: unknown[] };
+    await until('both workers and both nodes report', () => {
+      const now = status();
+      return now.machines.length === 2 && now.nodes.length === 2;
+    }, 60_000, 500);
 
-    const api = sp.api;
-    const roomId = (await api('POST', '/v2/rooms', { name: 'takeover-room' })).body.id;
+    const roomId = (await sp.api('POST', '/v2/rooms', { name: 'takeover-room' })).body.id;
     browser = await launchPeerBrowser();
     const context = await browser.browser.newContext({ permissions: ['camera', 'microphone'], viewport: { width: 1280, height: 720 } });
     await context.addInitScript(CLOCK_CAMERA_SCRIPT);
     const page = await context.newPage();
     await page.goto(`${sp.base}/preview/${roomId}/host?auth_token=${await sp.appToken(roomId, 'host', 'clock')}&skip_preview_headful=true&name=Clock`);
     await waitJoined(page);
-
+    // the peer joined through node A's link; the recording is started through the node the room is not on
+    const other = new URL(page.url()).origin === sp.base ? spB : sp;
+    const api = other.api;
     const start = await api('POST', `/v2/recordings/room/${roomId}/start`, {});
     assert.equal(start.status, 200, JSON.stringify(start.body));
     const id = start.body.id;
@@ -126,6 +133,7 @@ export async function runTakeover(opts: { killAfterS: number; afterTakeoverS: nu
     }
     await browser?.close().catch(() => undefined);
     await sp?.close();
+    await spB?.close();
     s3.destroy();
     await Promise.all([redis.stop(), postgres.stop()]);
     rmSync(tmp, { recursive: true, force: true });

@@ -15,6 +15,7 @@ import { BullJobQueue, redisConnection } from '../../src/jobs/bullQueue.js';
 import type { QueuedJob } from '../../src/jobs/queue.js';
 import { startTestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/webhookReceiver.js';
+import { within } from '../helpers/meetingPeers.js';
 
 const LOCK_MS = 2000;
 const KINDS = ['recording', 'live-stream'] as const;
@@ -121,7 +122,7 @@ test('Redis away: a start is not held up and its job waits in the database; Redi
   assert.ok(Date.now() - started < 5000, `enqueue took ${Date.now() - started} ms with Redis away`);
   const row = await store.db.selectFrom('job_queue').selectAll().where('job_id', '=', 'rec-in-outage').executeTakeFirstOrThrow();
   assert.equal(row.state, 'queued');
-  const during = await Promise.race([q.claim('worker-x', [...KINDS]).then((j) => j?.jobId ?? null, () => 'failed'), new Promise((r) => setTimeout(() => r('pending'), 3000))]);
+  const during = await within(q.claim('worker-x', [...KINDS]).then((j) => j?.jobId ?? null, () => 'failed'), 3000);
   assert.notEqual(during, 'rec-in-outage', 'no job comes from a Redis that is gone');
   redis = await startRedis(Number(new URL(redis.url).port)); // back, on the same address, empty
   // the job loops' periodic round (requeueStale) hands rows left queued to BullMQ again

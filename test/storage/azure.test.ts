@@ -15,6 +15,7 @@ import { waitFor } from '../helpers/webhookReceiver.js';
 import { AzureAssetStore } from '../../src/storage/azure.js';
 import { isConfigError } from '../../src/storage/index.js';
 import { partsRoundTrip } from '../helpers/partsRoundTrip.js';
+import { within } from '../helpers/meetingPeers.js';
 
 // Azurite's well-known development account
 const ACCOUNT = 'devstoreaccount1';
@@ -62,7 +63,7 @@ after(async () => {
   if (azurite && azurite.exitCode === null) {
     const exited = new Promise((r) => azurite.once('exit', r));
     azurite.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    await within(exited, 5000);
     if (azurite.exitCode === null) azurite.kill('SIGKILL');
   }
   rmSync(dir, { recursive: true, force: true });

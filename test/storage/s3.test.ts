@@ -4,7 +4,7 @@
 // manager reports (it decides no event itself).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -17,6 +17,9 @@ import { objectId } from '../../src/clock.js';
 import type { AssetTable } from '../../src/store/schema.js';
 import { storeFor } from '../../src/storage/index.js';
 import { partsRoundTrip } from '../helpers/partsRoundTrip.js';
+import { PartStreamer } from '../../src/recorder/streamedParts.js';
+import { partsPrefixOf } from '../../src/storage/parts.js';
+import { createLogger } from '../../src/logger.js';
 
 const BUCKET = 'recordings';
 const MiB = 1024 * 1024;
@@ -342,6 +345,45 @@ test('a recording streamed in parts while it records comes back whole from the b
   try {
     await partsRoundTrip(store, 'p');
   } finally {
+    store.close();
+  }
+});
+
+test('a long recording whose parts went up while it recorded: the upload at the stop copies them inside the bucket and sends only the tail', async (t) => {
+  const room = await roomWithStorage(s, 's3-sealed', s3.upload(BUCKET, 'sealed'));
+  const progress: number[] = [];
+  const onProgress = (p: UploadProgress) => progress.push(p.bytes);
+  s.services.uploads.on('progress', onProgress);
+  const store = storeFor({ type: 's3', location: BUCKET, prefix: 'sealed', endpoint: s3.endpoint, region: 'us-east-1', key: 'test:tester', secret: 'testing' }, { allowPrivateEndpoint: true });
+  try {
+    // 20 MiB recorded in 1 MiB steps, streamed after each: two sealed parts of 8 MiB, the rest small
+    const rec = await recordAsset(s, room, 20 * MiB, {
+      beforeFinish: async (recordingId, file) => {
+        const work = mkdtempSync(join(tmpdir(), 'sealed-'));
+        try {
+          mkdirSync(join(work, 'attempt-1'));
+          const segment = join(work, 'attempt-1', 'segment-0000.mp4');
+          const bytes = readFileSync(file);
+          const streamer = new PartStreamer({ store, prefix: partsPrefixOf({ prefix: 'sealed' }, recordingId) }, work, createLogger('silent'));
+          writeFileSync(segment, '');
+          for (let at = 0; at < bytes.length; at += MiB) {
+            appendFileSync(segment, bytes.subarray(at, at + MiB));
+            assert.equal(await streamer.flush(), true);
+          }
+          const parts = await store.list(partsPrefixOf({ prefix: 'sealed' }, recordingId));
+          assert.deepEqual(parts.map((p) => p.size), [8 * MiB, 8 * MiB, MiB, MiB, MiB, MiB], 'sealed parts replace the small ones');
+        } finally {
+          rmSync(work, { recursive: true, force: true });
+        }
+      },
+    });
+    const a = await uploaded(rec.assetId);
+    assert.equal(sha256(await stored(a.storage_key)), rec.sha256, 'the object in the bucket is the recording, byte for byte');
+    assert.equal(Math.max(...progress), 4 * MiB, 'only the 4 MiB after the sealed parts were sent');
+    assert.deepEqual(await store.list(partsPrefixOf({ prefix: 'sealed' }, rec.recordingId)), [], 'the parts went once the asset was stored');
+    t.diagnostic('20 MiB asset: 16 MiB copied inside the bucket, 4 MiB sent');
+  } finally {
+    s.services.uploads.off('progress', onProgress);
     store.close();
   }
 });

@@ -121,7 +121,8 @@ export async function runTakeover(opts: { killAfterS: number; afterTakeoverS: nu
       audioMaxDb: (await audioLevel(file)).maxDb,
       asset,
       killed,
-      partsLeft: await s3.list(BUCKET, `rec/.parts/${id}/`),
+      // they go right after the asset is stored
+      partsLeft: await until('the streamed parts removed', async () => ((await s3.list(BUCKET, `rec/.parts/${id}/`)).length === 0 ? [] : null), 10_000, 250).catch(() => s3.list(BUCKET, `rec/.parts/${id}/`)),
     };
   } finally {
     for (const p of killed) {

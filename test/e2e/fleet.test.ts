@@ -1,11 +1,13 @@
-// A fleet on one machine, every part real: PostgreSQL, Redis (BullMQ dispatch) and the S3 test server, a node
-// (`roomcast start`, RECORDER_WORKERS=0: API and rooms, no recorder of its own) and a recorder machine
-// (`roomcast worker`: no HTTP, no rooms) as separate processes. Two Chromium peers join through the node; a
-// recording started through the node's API is taken by the worker, whose recorder joins the room on the node;
-// `roomcast status` shows the worker busy; SIGTERM drains it: the recording goes on there until the drain
-// timeout, then the worker hands it over (all it recorded is in the bucket already) and exits, and a second
-// worker goes on with it; the MP4 lands in the shared bucket (STORAGE_URL) with the hand-over as its one gap, and
-// its presigned URL downloads a playable file.
+// A fleet on one machine, every part real: PostgreSQL, Redis (BullMQ dispatch) and the S3 test server, two nodes
+// (`roomcast start`, RECORDER_WORKERS=0: API and rooms, no recorder of their own) and recorder machines
+// (`roomcast worker`: no HTTP, no rooms) as separate processes. Two Chromium peers follow links that name
+// different nodes and land on the one the room was placed on; a recording started through the other node is
+// taken by the worker, whose recorder joins the room on the room's node; active-rooms asked of the other node
+// answers from the room's node; `roomcast status` shows nodes and the busy worker. SIGTERM on the room's node:
+// it keeps its room but a new room goes to the other node. SIGTERM on the worker drains it: the recording goes
+// on there until the drain timeout, then the worker hands it over (all it recorded is in the bucket already)
+// and exits, and a second worker goes on with it; the MP4 lands in the shared bucket (STORAGE_URL) with the
+// hand-over as its one gap, and its presigned URL downloads a playable file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -40,7 +42,7 @@ test('a recording started on a node is recorded by a worker machine and lands in
     // two nodes (API, pages, rooms), no recorders of their own
     sp = await serverProcesses({ ...fleet, RECORDER_WORKERS: '0' });
     spB = await serverProcesses({ ...fleet, RECORDER_WORKERS: '0' });
-    await Promise.all([sp.start(), spB.start()]);
+    const children = await Promise.all([sp.start(), spB.start()]);
     const nodes = [sp, spB];
     // a worker's PUBLIC_URL is the fleet's: the meeting pages it records (and joins with a recorder token) are there
     const workerEnv = { RECORDER_WORKERS: '1', PUBLIC_URL: sp.base, LOG_LEVEL: process.env.FLEET_LOG ?? 'warn', DRAIN_TIMEOUT_SECONDS: String(DRAIN_TIMEOUT_S) };
@@ -92,6 +94,18 @@ test('a recording started on a node is recorded by a worker machine and lands in
     assert.equal(fleetNow.machines[0].running, 1, status.stdout);
     assert.deepEqual([fleetNow.capacity.recorders, fleetNow.capacity.running], [1, 1]);
     assert.equal(fleetNow.jobs.jobs.find((j: any) => j.kind === 'recording' && j.status === 'running')?.n, 1, status.stdout);
+    // SIGTERM on the room's node: it keeps its room (and the recording) but takes no new one; a new room's link
+    // asked of it goes to the other node
+    const homeChild = children[nodes.indexOf(home)];
+    homeChild.kill('SIGTERM');
+    await until('the node drains', () => fleetStatus(fleet, tmp).nodes.find((n: { url: string; draining: boolean }) => n.url === home.base)?.draining, 10_000, 300);
+    const room2 = (await home.api('POST', '/v2/rooms', { name: 'fleet-room-2' })).body.id;
+    const ctx = await browsers[0].browser.newContext();
+    const late = await ctx.newPage();
+    await late.goto(`${home.base}/preview/${room2}/host`);
+    assert.equal(new URL(late.url()).origin, other.base, 'a new room goes to the node that is not draining');
+    await ctx.close();
+    assert.equal(homeChild.exitCode, null, 'the draining node keeps serving its room');
     await sleep(RECORD_SECONDS * 1000);
     assert.equal(worker.exitCode, null, 'the worker runs');
 

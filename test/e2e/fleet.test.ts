@@ -152,6 +152,15 @@ test('a recording started on a node is recorded by a worker machine and lands in
     const frames = await sampleFrames(file, 3, { pixFmt: 'rgb24', width: 320, height: 180 });
     for (const f of frames) assert.ok(f.meanLuma > 20 && f.variance > 100, `frame at ${f.at}s is black or flat`);
     assert.ok((await audioLevel(file)).maxDb > -40, 'the audio is not silent');
+
+    // the room's node dies: once its report has expired, the room is placed again; a peer reloading its link
+    // (which names the dead node's neighbour) joins the room there
+    await sp.kill(homeChild);
+    await until('the dead node leaves the fleet', () => fleetStatus(fleet, tmp).nodes.every((n: { url: string }) => n.url !== home.base), 30_000, 500);
+    await pages[0].goto(`${other.base}/preview/${roomId}/host?auth_token=${await sp.appToken(roomId, 'host', 'alice')}&skip_preview_headful=true&name=Alice`);
+    await waitJoined(pages[0]);
+    assert.equal(new URL(pages[0].url()).origin, other.base, 'the room lives on the node still running');
+    assert.equal(Object.keys((await other.api('GET', `/v2/active-rooms/${roomId}`)).body.peers ?? {}).length, 1);
   } finally {
     for (const b of browsers) await b.close().catch(() => undefined);
     await sp?.close();

@@ -19,10 +19,14 @@ export interface JobLoopDeps {
   takeoverMs: number;
   /** which kinds still fit on this machine; without it, any while fewer than `concurrency` run */
   admission?: Admission;
+  /** a claimed job's cost (its size), checked against `admission` before it runs; the kind's least cost without it */
+  costOf?: (job: QueuedJob) => Promise<number>;
 }
 
 export class JobLoop {
-  private readonly running = new Map<string, { kind: JobKind; done: Promise<void> }>();
+  private readonly running = new Map<string, { kind: JobKind; cost: number; done: Promise<void> }>();
+  /** a claimed job did not fit and went back: claim again only once fewer than this many jobs run */
+  private fullAt: number | null = null;
   private stopped = false;
   private draining = false;
   private wake: (() => void) | null = null;
@@ -78,15 +82,25 @@ export class JobLoop {
           lastStaleCheck = Date.now();
           await this.deps.queue.requeueStale(staleMs);
         }
-        while (this.running.size < this.concurrency && !this.stopped && !this.draining) {
-          const fit = this.deps.admission ? this.deps.admission.kindsThatFit(this.runningKinds(), kinds) : kinds;
+        if (this.fullAt !== null && this.running.size < this.fullAt) this.fullAt = null;
+        while (this.running.size < this.concurrency && !this.stopped && !this.draining && this.fullAt === null) {
+          const admission = this.deps.admission;
+          const fit = admission ? admission.kindsThatFit(this.runningCosts(), kinds) : kinds;
           if (fit.length === 0) break;
           const job = await this.deps.queue.claim(this.workerId, fit);
           if (!job) break;
+          const cost = admission ? await this.costOf(job, admission) : 0;
+          if (admission && !admission.fits(this.runningCosts(), cost)) {
+            // larger than its kind's least cost (a 1080p composite): back to the queue, for another machine or
+            // for this one once a job here ends
+            await this.deps.queue.release(job.id, this.workerId);
+            this.fullAt = this.running.size;
+            break;
+          }
           const done = this.run(job)
             .catch((err) => this.deps.log.error({ err: redactedError(err), jobId: job.jobId, kind: job.kind }, 'recorder job crashed'))
             .finally(() => this.running.delete(job.id));
-          this.running.set(job.id, { kind: job.kind, done });
+          this.running.set(job.id, { kind: job.kind, cost, done });
         }
       } catch (err) {
         this.deps.log.error({ err }, 'recorder job loop error');
@@ -100,6 +114,17 @@ export class JobLoop {
       });
       this.wake = null;
     }
+  }
+
+  private async costOf(job: QueuedJob, admission: Admission): Promise<number> {
+    const least = admission.costOfKind(job.kind);
+    if (!this.deps.costOf) return least;
+    return this.deps.costOf(job).catch(() => least);
+  }
+
+  /** Measured costs of the jobs this loop runs now (cores). */
+  runningCosts(): number[] {
+    return [...this.running.values()].map((r) => r.cost);
   }
 
   /** Kinds of the jobs this loop runs now. */

@@ -8,7 +8,7 @@ import { availableParallelism, hostname } from 'node:os';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { JobQueue, MachineReport, QueuedJob } from '../jobs/queue.js';
-import { Admission } from './admission.js';
+import { Admission, jobCostCores } from './admission.js';
 import { redactedError } from '../redact.js';
 import { recorderAllowedHosts } from '../domain/meetingUrl.js';
 import { JOIN_ATTEMPTS, type ErrorType } from '../domain/recordingJob.js';
@@ -123,7 +123,7 @@ export class EgressWorker {
     // recordings and live streams on this machine share one limit
     this.admission = new Admission({ cores: availableParallelism(), maxUtilization: deps.config.maxCpuUtilization, maxJobs: concurrency });
     this.loop = new JobLoop(
-      { queue: deps.queue, log: deps.log, takeoverMs: deps.config.recorderTakeoverMs, admission: this.admission },
+      { queue: deps.queue, log: deps.log, takeoverMs: deps.config.recorderTakeoverMs, admission: this.admission, costOf: (job) => this.costOf(job) },
       { recording: (job) => this.runJob(job), 'live-stream': (job) => this.runJob(job) },
       concurrency,
     );
@@ -137,7 +137,13 @@ export class EgressWorker {
 
   /** CPU cores this machine may still give to new jobs (MAX_CPU_UTILIZATION minus what its jobs are measured to use) */
   freeCores(): number {
-    return this.concurrency > 0 ? this.admission.freeCores(this.loop.runningKinds()) : 0;
+    return this.concurrency > 0 ? this.admission.freeCores(this.loop.runningCosts()) : 0;
+  }
+
+  /** A job's measured cost: its kind, and a composite's size. */
+  private async costOf(job: QueuedJob): Promise<number> {
+    const planned = await this.kinds[job.kind].specOf(job.jobId);
+    return jobCostCores(job.kind, planned?.size);
   }
 
   start(): void {

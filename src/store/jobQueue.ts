@@ -71,7 +71,8 @@ export async function completeQueuedJob(db: Db, queueId: string, at: string): Pr
 export async function releaseClaim(db: Db, queueId: string, workerId: string, at: string): Promise<{ id: string; kind: string; job_id: string; attempts: number } | null> {
   const row = await db
     .updateTable('job_queue')
-    .set({ state: 'queued', claimed_by: null, updated_at: at })
+    // a job given back was not tried and failed: its claim does not count as an attempt
+    .set((eb) => ({ state: 'queued', claimed_by: null, updated_at: at, attempts: eb('attempts', '-', 1) }))
     .where('id', '=', queueId)
     .where('claimed_by', '=', workerId)
     .where('state', '=', 'claimed')

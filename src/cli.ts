@@ -14,6 +14,25 @@ const usage = `usage:
   roomcast token app --room <id> --role <role> [--user <id>] [--ttl <seconds>]
                                                    print an app token for joining a room`;
 
+/**
+ * A long-running command's signals: SIGTERM drains first (what draining means is the process's own), SIGINT or a
+ * second SIGTERM closes at once; the process exits when closed.
+ */
+function stopOnSignals(proc: { drain(): Promise<void>; close(): Promise<void> }): void {
+  let closing: Promise<void> | null = null;
+  const stop = (drain: boolean) => async () => {
+    if (drain && !closing) await proc.drain();
+    closing ??= proc.close();
+    await closing;
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop(false)());
+  process.once('SIGTERM', () => {
+    void stop(true)();
+    process.once('SIGTERM', () => void stop(false)());
+  });
+}
+
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
@@ -43,18 +62,7 @@ async function main(argv: string[]): Promise<number> {
     server.services.log.info({ url: server.url, publicUrl: config.publicUrl, dataDir: config.dataDir, database: server.services.store.kind }, 'roomcast listening');
     // SIGTERM on a fleet's node drains it (no new rooms; its rooms may empty, DRAIN_TIMEOUT_SECONDS); SIGINT, a
     // second signal, or SIGTERM on one machine alone, stops it now
-    let closing: Promise<void> | null = null;
-    const stop = (drain: boolean) => async () => {
-      if (drain && !closing) await server.drain();
-      closing ??= server.close();
-      await closing;
-      process.exit(0);
-    };
-    process.once('SIGINT', () => void stop(false)());
-    process.once('SIGTERM', () => {
-      void stop(true)();
-      process.once('SIGTERM', () => void stop(false)());
-    });
+    stopOnSignals(server);
     return -1; // keep running
   }
   if (cmd === 'worker') {
@@ -63,18 +71,7 @@ async function main(argv: string[]): Promise<number> {
     const worker = await startWorker(config);
     worker.services.log.info({ recorders: config.recorderWorkers, dataDir: config.dataDir }, 'roomcast worker taking jobs');
     // SIGTERM drains (running jobs may finish, DRAIN_TIMEOUT_SECONDS); SIGINT, or a second signal, ends them now
-    let closing: Promise<void> | null = null;
-    const stop = (drain: boolean) => async () => {
-      if (drain && !closing) await worker.drain();
-      closing ??= worker.close();
-      await closing;
-      process.exit(0);
-    };
-    process.once('SIGTERM', () => {
-      void stop(true)();
-      process.once('SIGTERM', () => void stop(false)());
-    });
-    process.once('SIGINT', () => void stop(false)());
+    stopOnSignals(worker);
     return -1;
   }
   if (cmd === 'status') {

@@ -339,16 +339,17 @@ export class UploadManager extends EventEmitter {
         uploaded_at: rfc3339(),
       };
       await markUploaded(this.db, a.id, done);
-      // the recording's safety copy (parts streamed while it recorded) is not needed once the asset is stored
-      if (a.type === 'room-composite' && a.job_id) {
-        await removeParts({ store, prefix: partsPrefixOf(target, a.job_id) }).catch((err) => this.deps.log.warn({ err: describeStoreError(err), assetId: a.id }, 'could not remove the recording\'s streamed parts'));
-      }
       // the store confirmed the whole object and the row points at it: the local copy can go
       if (a.type === 'room-vod') rmSync(this.deps.localStorage.fileOf(dirname(a.local_key)), { recursive: true, force: true });
       else this.deps.localStorage.remove(a.local_key);
       const seconds = (Date.now() - started) / 1000;
       this.deps.log.info({ assetId: a.id, path: done.path, size, seconds, mbPerSecond: Math.round(size / 1e6 / Math.max(seconds, 0.001)) }, 'asset uploaded');
       await this.report(a.id, () => this.reports.uploaded({ asset: { ...a, ...done }, recovered: a.upload_state === 'failed' }));
+      // the recording's safety copy (parts streamed while it recorded) is not needed once the asset is stored;
+      // removed after the report, so the job's state and events do not wait for this cleanup
+      if (a.type === 'room-composite' && a.job_id) {
+        await removeParts({ store, prefix: partsPrefixOf(target, a.job_id) }).catch((err) => this.deps.log.warn({ err: describeStoreError(err), assetId: a.id }, 'could not remove the recording\'s streamed parts'));
+      }
       const res: UploadAttempt = { assetId: a.id, ok: true, tries, size, seconds };
       this.emit('attempt', res);
       return res;

@@ -2,8 +2,9 @@
 //  - GET /hls/<stream_id>/<playback_key>/<file>: a live stream's output. The playback URL is the capability:
 //    its `playback_key` segment is 128 random bits made at start, so knowing or guessing a stream id (ids
 //    sort by time) gives nothing. Files come from DATA_DIR/live/<stream_id>/ only (master.m3u8,
-//    <layer>/index.m3u8, <layer>/seg_*.ts); media playlists are shown as a sliding window for `live`
-//    streams and carry the stream's timed metadata as EXT-X-DATERANGE.
+//    <layer>/index.m3u8, <layer>/seg_*.ts) or, in a fleet (REDIS_URL), from the stream's copy in its store
+//    when another machine encodes it (storage/liveFiles.ts); media playlists are shown as a sliding window
+//    for `live` streams and carry the stream's timed metadata as EXT-X-DATERANGE.
 //  - GET /vod/<asset_id>/<expires>/<sig>/<file>: a room-vod asset in the local store, by a path-signed URL
 //    (storage/live.ts) whose relative URIs inherit the signature.
 //  - GET /live/room/<room_id>/playback (app token of that room): the playback URL of the room's running
@@ -12,6 +13,7 @@
 // bad VOD signature), always with CORS headers so a player can read them.
 import { timingSafeEqual } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, sep } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
@@ -20,6 +22,8 @@ import { activeLiveStreams, getLiveStreamRow, playbackUrl, timedMetadataOf } fro
 import { getAsset } from '../store/assets.js';
 import { TokenError, verifyToken } from '../auth/tokens.js';
 import { liveOutputDir, VodUrlSigner } from '../storage/live.js';
+import { LiveFilesInStore } from '../storage/liveFiles.js';
+import { describeStoreError } from '../storage/index.js';
 import { slidingWindow, withDateRanges } from '../domain/hlsPlaylists.js';
 
 const TYPES: Record<string, string> = {
@@ -56,13 +60,16 @@ function notFound(reply: FastifyReply, what: string) {
   return cors(reply).status(404).send({ code: 404, message: 'Not found', details: [what] });
 }
 
+type PlaylistView = (text: string) => Promise<string> | string;
+const NOT_YET = 'no such file (the stream may not have produced it yet)';
+
 /** Serves `rel` from `dir`; playlists go through `playlist` (text → text) and are never cached. */
-async function serveFile(reply: FastifyReply, dir: string, rel: string, playlist: (text: string) => Promise<string> | string = (t) => t) {
+async function serveFile(reply: FastifyReply, dir: string, rel: string, playlist: PlaylistView = (t) => t) {
   const type = TYPES[extname(rel)];
   const file = join(dir, rel);
   if (!type || !SAFE_PATH.test(rel) || !file.startsWith(dir + sep)) return notFound(reply, 'no such file');
   const st = await stat(file).catch(() => null);
-  if (!st?.isFile()) return notFound(reply, 'no such file (the stream may not have produced it yet)');
+  if (!st?.isFile()) return notFound(reply, NOT_YET);
   cors(reply).header('content-type', type);
   if (extname(rel) === '.m3u8') {
     const text = await playlist(await readFile(file, 'utf8'));
@@ -72,8 +79,27 @@ async function serveFile(reply: FastifyReply, dir: string, rel: string, playlist
   return reply.sendFile(rel, dir, { cacheControl: false, contentType: false });
 }
 
+/** Serves `rel` read from a fleet's store: the same headers and playlist view as from the disk; 503 while the store cannot be read. */
+async function serveStored(reply: FastifyReply, rel: string, read: () => Promise<Buffer | null>, playlist: PlaylistView) {
+  const type = TYPES[extname(rel)];
+  if (!type) return notFound(reply, 'no such file');
+  let body: Buffer | null;
+  try {
+    body = await read();
+  } catch (err) {
+    reply.log.warn({ err: describeStoreError(err) }, 'could not read a live stream from its store');
+    return cors(reply).status(503).header('retry-after', '1').send({ code: 503, message: 'Store unavailable', details: ['the live stream\'s store cannot be read now; try again'] });
+  }
+  if (body === null) return notFound(reply, NOT_YET);
+  cors(reply).header('content-type', type);
+  if (extname(rel) === '.m3u8') return reply.header('cache-control', PLAYLIST_CACHE).send(await playlist(body.toString('utf8')));
+  return reply.header('cache-control', SEGMENT_CACHE).send(body);
+}
+
 export function hlsRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const vodSigner = new VodUrlSigner(deps.config.appSecret, () => deps.config.publicUrl);
+  const stored = deps.config.redisUrl ? new LiveFilesInStore((roomId, streamId) => deps.uploads.livePlace(roomId, streamId)) : null;
+  if (stored) app.addHook('onClose', async () => stored.close());
 
   // Preflight: hls.js sends plain GETs, but players adding headers (Range, custom ones) trigger one.
   const preflight = async (_req: unknown, reply: FastifyReply) =>
@@ -94,12 +120,16 @@ export function hlsRoutes(app: FastifyInstance, deps: ApiDeps): void {
     if (!ID.test(streamId) || !ID.test(key) || !SAFE_PATH.test(rel)) return notFound(reply, 'no such file');
     const stream = await getLiveStreamRow(deps.db, streamId);
     if (!stream || !sameKey(stream.playback_key, key)) return notFound(reply, 'no such live stream');
-    return serveFile(reply, liveOutputDir(deps.config.dataDir, streamId), rel, async (text) => {
+    const view: PlaylistView = async (text) => {
       if (text.includes('#EXT-X-STREAM-INF')) return text; // the master
       // media playlists: the encoder writes the whole stream; a `live` stream shows its window
       if (stream.playlist_type === 'live') text = slidingWindow(text, stream.num_playlist_segments);
       return withDateRanges(text, await timedMetadataOf(deps.db, streamId));
-    });
+    };
+    const dir = liveOutputDir(deps.config.dataDir, streamId);
+    // encoded on another machine of the fleet: its copy in the store
+    if (stored && !existsSync(join(dir, 'master.m3u8'))) return serveStored(reply, rel, () => stored.read(stream.room_id, streamId, rel), view);
+    return serveFile(reply, dir, rel, view);
   });
 
   app.get('/vod/:asset_id/:expires/:sig/*', { schema: { hide: true } }, async (req, reply) => {

@@ -43,6 +43,11 @@ export interface HlsOutput {
   /** live only: keep segment files on disk after they leave the playlist (for a later VOD) */
   keepSegments?: boolean;
   segmentType?: 'mpegts' | 'fmp4';
+  /**
+   * event only: go on with the playlists already in `dir` (a relaunch, or a takeover that restored them): the
+   * numbering continues and the first new segment is marked EXT-X-DISCONTINUITY, so players keep going
+   */
+  append?: boolean;
 }
 
 export interface EncoderOptions {
@@ -188,6 +193,7 @@ export function buildFfmpegArgs(opts: Omit<EncoderOptions, 'logger' | 'onExit'>)
   if (audio) args.push(...aac);
   const flags = ['independent_segments', 'temp_file', 'program_date_time'];
   if (out.playlist === 'live' && !out.keepSegments) flags.push('delete_segments');
+  if (out.playlist === 'event' && out.append) flags.push('append_list');
   args.push('-f', 'hls', '-hls_time', String(seg), '-hls_segment_type', out.segmentType ?? 'mpegts');
   if (out.playlist === 'event') args.push('-hls_playlist_type', 'event', '-hls_list_size', '0');
   else args.push('-hls_list_size', String(out.listSize ?? 6));

@@ -8,7 +8,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, sta
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../logger.js';
 import { segmentPartKey, segmentPartsOf, type PartsPlace } from '../storage/parts.js';
-import { describeStoreError } from '../storage/index.js';
+import { StoreSender } from './storeSender.js';
 import { mp4Segments } from './outputs/mp4File.js';
 
 /** how often what was written goes up (the most a dead machine loses on top of the fragment being built) */
@@ -36,63 +36,20 @@ function readRange(file: string, from: number, to: number): Buffer {
   }
 }
 
-export class PartStreamer {
+export class PartStreamer extends StoreSender {
   /** per segment ("attempt-n/segment-nnnn.mp4"): bytes in the store, and how many of them are in sealed parts */
   private readonly sent = new Map<string, { bytes: number; sealed: number; small: number[] }>();
   private gapsSent = '';
-  private busy: Promise<void> | null = null;
-  private lastAt = 0;
-  private failing = false;
 
   constructor(
     private readonly place: PartsPlace,
     private readonly workDir: string,
-    private readonly log: Logger,
-  ) {}
-
-  /** Sends what was written since the last time, at most once per interval and one send at a time (a failed send is retried at the next). */
-  tick(): void {
-    if (this.busy || Date.now() - this.lastAt < PARTS_INTERVAL_MS) return;
-    this.lastAt = Date.now();
-    this.busy = this.send()
-      .then(() => {
-        if (this.failing) this.log.info('the recording reaches its store again');
-        this.failing = false;
-      })
-      .catch((err) => {
-        if (!this.failing) this.log.warn({ err: describeStoreError(err) }, 'could not send the recording\'s latest part to its store (the local file has it; retrying)');
-        this.failing = true;
-      })
-      .finally(() => (this.busy = null));
+    log: Logger,
+  ) {
+    super(log, PARTS_INTERVAL_MS, 'recording');
   }
 
-  /**
-   * Sends everything written (the capture has stopped): true once the store holds it all, false when it could
-   * not within `timeoutMs` (the local files still have it).
-   */
-  async flush(timeoutMs = 10_000): Promise<boolean> {
-    await this.busy;
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        await this.send();
-        return true;
-      } catch (err) {
-        if (Date.now() >= until) {
-          this.log.warn({ err: describeStoreError(err) }, 'could not send the rest of the recording to its store');
-          return false;
-        }
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    }
-  }
-
-  /** Waits for a send in flight. */
-  async close(): Promise<void> {
-    await this.busy;
-  }
-
-  private async send(): Promise<void> {
+  protected async send(): Promise<void> {
     for (const s of mp4Segments(this.workDir)) {
       const rel = `${s.attempt}/${basename(s.file)}`;
       const st = this.sent.get(rel) ?? { bytes: 0, sealed: 0, small: [] };

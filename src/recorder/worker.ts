@@ -18,8 +18,8 @@ import { JobLoop } from './jobLoop.js';
 import { recordJobProcesses, stopLeftoverProcesses } from './leftovers.js';
 import { launchInHandler } from './handlerClient.js';
 import { ffmpegMediaTools, type MediaTools } from './mediaTools.js';
-import { encodedOutputOf, type Capture, type CaptureSpec, type JobSpec, type LaunchCapture } from './jobSpec.js';
-import { liveOutputOf, finaliseOutputs, openAssetsOf, relaunchable } from './outputs/index.js';
+import { encodedOutputOf, type Capture, type CaptureSpec, type HlsLiveOutput, type JobSpec, type LaunchCapture } from './jobSpec.js';
+import { liveOutputOf, finaliseOutputs, openAssetsOf } from './outputs/index.js';
 import { isDiskFullText, type DiskSpace } from '../storage/diskSpace.js';
 import { insertAsset, settleOpenAssets } from '../store/openAssets.js';
 import { recordGap, type CaptureGap } from './outputs/gaps.js';
@@ -33,6 +33,7 @@ import { hostPortOf } from '../domain/allowedHosts.js';
 import { removeParts, type PartsPlace } from '../storage/parts.js';
 import { describeStoreError } from '../storage/index.js';
 import { PartStreamer, restoreParts } from './streamedParts.js';
+import { LiveMirror, restoreLivePlaylists, restoreLiveSegments } from './liveMirror.js';
 import { attemptNumber } from './outputs/gaps.js';
 import { readdirSync } from 'node:fs';
 import { CaptureCalibrator, calibrationFile, calibrationWorkDir, type CaptureCalibration } from './calibration.js';
@@ -59,8 +60,20 @@ interface Launched {
   capture: Capture;
   attempt: number;
   launch: (attempt: number, relaunchesLeft: number) => Promise<Capture>;
-  /** a takeover goes on with a job that already runs: no start to mark, and the gap since its machine died */
-  takenOver?: { gap: Omit<CaptureGap, 'resumedAt'> };
+  /**
+   * a takeover goes on with a job that already runs: no start to mark, the gap since its machine died, the live
+   * segments the store has (not sent again), and the segment files still being brought back (awaited at the end)
+   */
+  takenOver?: { gap: Omit<CaptureGap, 'resumedAt'>; inStore?: string[]; restoring?: Promise<unknown> };
+}
+
+/** What goes to the store while the job runs: the MP4's parts (PartStreamer) or the live ladder (LiveMirror). */
+interface Streamer {
+  tick(): void;
+  flush(): Promise<boolean>;
+  close(): Promise<void>;
+  /** live segments deleted on disk */
+  prune?(gone: string[]): void;
 }
 
 /** What the worker follows of one capture: its crash and first frame, as they happen. */
@@ -94,8 +107,8 @@ export interface EgressWorkerDeps extends JobKindDeps, OutputDeps {
   config: Config;
   log: Logger;
   queue: JobQueue;
-  /** where a job streams its recording while it records (its room's store; none: this disk keeps it) */
-  uploads: Pick<UploadManager, 'partsPlace'>;
+  /** where a job streams its recording while it records (its room's store; none: this disk keeps it), and a fleet's live streams theirs */
+  uploads: Pick<UploadManager, 'partsPlace' | 'livePlace'>;
   /** a fleet's nodes: the recorder joins the room on the node it lives on */
   nodes: Pick<NodeRegistry, 'placeRoom' | 'nodes'> | null;
   /** room on the data disk: a job ends as DISK_FULL below its floor; writes refused for space are retried */
@@ -108,7 +121,8 @@ export class EgressWorker {
   private stopped = false;
   /** the drain timed out: recordings that stream to a store go back to the queue for another machine */
   private handingOver = false;
-  private readonly cleanups = new Map<NodeJS.Timeout, string>();
+  /** live outputs removed after a grace (their dir here, their copy in a fleet's store) */
+  private readonly cleanups = new Map<NodeJS.Timeout, () => Promise<void>>();
   private readonly calibrator: CaptureCalibrator;
   private readonly admission: Admission;
   private announcer: NodeJS.Timeout | null = null;
@@ -199,11 +213,12 @@ export class EgressWorker {
     if (this.announcer) clearInterval(this.announcer);
     await Promise.all([this.loop.stop(), this.calibrator.close()]);
     // pending live-dir removals happen now rather than never
-    for (const [t, dir] of this.cleanups) {
-      clearTimeout(t);
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const pending = [...this.cleanups];
     this.cleanups.clear();
+    for (const [t, remove] of pending) {
+      clearTimeout(t);
+      await remove();
+    }
   }
 
   private workDir(id: string): string {
@@ -231,9 +246,8 @@ export class EgressWorker {
     const live = liveOutputOf(spec);
     // each attempt (a join retry, or a relaunch after a crash) captures into its own directory; it may start its
     // encoder again itself as often as the job has relaunches left
-    const canRelaunch = relaunchable(encodedOutputOf(spec));
     const launchAttempt = (attempt: number, relaunchesLeft: number): Promise<Capture> =>
-      this.launchCapture(job, r, planned, { workDir: join(dir, `attempt-${attempt}`), encoderRestarts: canRelaunch ? relaunchesLeft : 0 }, log);
+      this.launchCapture(job, r, planned, { workDir: join(dir, `attempt-${attempt}`), encoderRestarts: relaunchesLeft }, log);
     let capture: Capture | null = null;
     let launched = 0;
     let lastError = '';
@@ -258,25 +272,28 @@ export class EgressWorker {
       else await this.finalize(kind, spec, r, [], { errorType: 'MAX_RETRIES_REACHED', errorMessage: `recorder could not join the meeting after ${JOIN_ATTEMPTS} attempts: ${lastError}` }, log);
       return;
     }
-    const parts = relaunchable(encodedOutputOf(spec)) ? await this.partsPlaceOf(r, log) : null;
-    return this.follow(kind, spec, r, { capture, attempt: launched, launch: launchAttempt }, log, parts);
+    return this.follow(kind, spec, r, { capture, attempt: launched, launch: launchAttempt }, log, await this.storePlaceOf(spec, r, log));
   };
 
   /**
    * A job whose worker died mid-job: what it left running here is stopped, and what it streamed to the store
-   * is brought into this machine's work dir. A recording still running that was recorded on another machine
-   * (the store had more of it than this disk) goes on into a next attempt, the time in between a gap of the
-   * asset; otherwise the job ends with what was kept.
+   * is brought into this machine's work dir (a live stream: its playlists into its live dir). A job still
+   * running that was recorded on another machine (the store had more of it than this disk) goes on into a next
+   * attempt, the time in between a gap of the asset (of the live playlists: a discontinuity); otherwise the job
+   * ends with what was kept.
    */
   private async takeOver(job: QueuedJob, kind: EgressJobKindAdapter, planned: PlannedJob, r: JobView, log: Logger): Promise<void | 'handedOver'> {
     const { spec } = planned;
     const dir = this.workDir(r.id);
     const diedAt = Date.now();
     const stopped = await stopLeftoverProcesses(dir);
-    const place = await this.partsPlaceOf(r, log);
-    const restored = place ? await restoreParts(place, dir).catch((err) => void log.warn({ err: describeStoreError(err) }, 'could not read the recording\'s parts from its store')) : undefined;
-    log.warn({ status: r.status, leftoverProcesses: stopped, restored }, `taking over a ${kind.label} whose worker died or handed it over`);
-    if (r.status === 'running' && restored && restored.segments > 0 && relaunchable(encodedOutputOf(spec)) && !this.stopped) {
+    const place = await this.storePlaceOf(spec, r, log);
+    const live = liveOutputOf(spec);
+    const going = r.status === 'running' && !this.stopped;
+    const restored = place ? await this.restore(place, dir, live, going).catch((err) => void log.warn({ err: describeStoreError(err) }, 'could not read the job\'s copy in its store')) : undefined;
+    log.warn({ status: r.status, leftoverProcesses: stopped, restored: restored && { ...restored, inStore: restored.inStore?.length } }, `taking over a ${kind.label} whose worker died or handed it over`);
+    if (going && restored && restored.segments > 0) {
+      mkdirSync(dir, { recursive: true });
       const next = Math.max(restored.lastAttempt, ...readdirSync(dir).map(attemptNumber).filter((n) => !Number.isNaN(n))) + 1;
       const launch = (attempt: number, relaunchesLeft: number): Promise<Capture> =>
         this.launchCapture(job, r, planned, { workDir: join(dir, `attempt-${attempt}`), encoderRestarts: relaunchesLeft }, log);
@@ -284,20 +301,37 @@ export class EgressWorker {
         const capture = await launch(next, MAX_RELAUNCHES);
         const gap = { attempt: `attempt-${next}`, segment: 0, crashedAt: diedAt, reason: 'the recorder machine stopped; another recorder took the job over' };
         log.warn({ attempt: next, restoredBytes: restored.bytes }, `going on with the ${kind.label} taken over`);
-        return await this.follow(kind, spec, r, { capture, attempt: next, launch, takenOver: { gap } }, log, place);
+        // the recording of a live stream is made of its segments: those encoded elsewhere come here meanwhile
+        const restoring = live && place && !live.prunable ? restoreLiveSegments(place, live, restored.inStore ?? []) : undefined;
+        return await this.follow(kind, spec, r, { capture, attempt: next, launch, takenOver: { gap, inStore: restored.inStore, restoring } }, log, place);
       } catch (err) {
         log.warn({ err: redactSecrets(err instanceof Error ? err.message : String(err)) }, `could not go on with the ${kind.label} taken over; ending it with what was kept`);
       }
     }
+    if (live && place && restored?.inStore) await restoreLiveSegments(place, live, restored.inStore).catch((err) => log.warn({ err: describeStoreError(err) }, 'could not bring the live segments back from the store'));
     await this.finalize(kind, spec, r, [], { errorType: 'INTERNAL_ERROR', errorMessage: `recorder restarted during the ${kind.label}` }, log, place);
   }
 
-  /** The job's parts in its room's store; null when the room has none (or it cannot be reached: the job records all the same). */
-  private async partsPlaceOf(r: JobView, log: Logger): Promise<PartsPlace | null> {
+  /** The job's copy in its store brought here: an MP4's segments into the work dir, a live stream's playlists into its live dir. */
+  private async restore(place: PartsPlace, dir: string, live: HlsLiveOutput | undefined, going: boolean): Promise<{ segments: number; bytes: number; lastAttempt: number; inStore?: string[] }> {
+    if (!live) return restoreParts(place, dir);
+    // a job going on appends to the playlists: what this disk has of them is older than the store's
+    if (going) rmSync(live.dir, { recursive: true, force: true });
+    const inStore = await restoreLivePlaylists(place, live);
+    return { segments: inStore.length, bytes: 0, lastAttempt: 0, inStore };
+  }
+
+  /**
+   * Where the job's output goes while it runs: an MP4's parts in its room's store; a live ladder in it too in a
+   * fleet (any node serves it from there). Null: none (or it cannot be reached: the job runs all the same).
+   */
+  private async storePlaceOf(spec: JobSpec, r: JobView, log: Logger): Promise<PartsPlace | null> {
+    const live = liveOutputOf(spec) !== undefined;
+    if (live && !this.deps.config.redisUrl) return null;
     try {
-      return await this.deps.uploads.partsPlace(r.room_id, r.id);
+      return await (live ? this.deps.uploads.livePlace(r.room_id, r.id) : this.deps.uploads.partsPlace(r.room_id, r.id));
     } catch (err) {
-      log.warn({ err: describeStoreError(err) }, 'no store to stream the recording to while it records');
+      log.warn({ err: describeStoreError(err) }, `no store to send the ${live ? 'live stream' : 'recording'} to while it runs`);
       return null;
     }
   }
@@ -352,12 +386,12 @@ export class EgressWorker {
    * attempt's directory while the job was not asked to stop, up to MAX_RELAUNCHES times (outputs that can:
    * the MP4); then the job ends failed, named after the crash.
    */
-  private async follow(kind: EgressJobKindAdapter, spec: JobSpec, r: JobView, first: Launched, log: Logger, parts: PartsPlace | null): Promise<void | 'handedOver'> {
+  private async follow(kind: EgressJobKindAdapter, spec: JobSpec, r: JobView, first: Launched, log: Logger, place: PartsPlace | null): Promise<void | 'handedOver'> {
     const dir = this.workDir(r.id);
     const live = liveOutputOf(spec);
     let cur = watch(first.capture, first.attempt);
     const relaunch: RelaunchState = { attempt: first.attempt, count: 0, gap: first.takenOver?.gap ?? null, error: '' };
-    const streamer = parts ? new PartStreamer(parts, dir, log) : null;
+    const streamer: Streamer | null = !place ? null : live ? new LiveMirror(place, live, log, first.takenOver?.inStore) : new PartStreamer(place, dir, log);
     let recordedProcesses = '';
     const recordProcesses = () => {
       const key = JSON.stringify(cur.capture.processes());
@@ -405,7 +439,7 @@ export class EgressWorker {
         // what it left stopped first; its last encoder restarts are known then
         await cur.capture.stop();
         countRestarts();
-        const next = relaunchable(encodedOutputOf(spec)) ? await this.relaunch(kind, r, cur, relaunch, first.launch, paused, log) : null;
+        const next = await this.relaunch(kind, r, cur, relaunch, first.launch, paused, log);
         if (!next) break;
         cur = next;
         launchedAt = Date.now();
@@ -448,19 +482,23 @@ export class EgressWorker {
       }
       // a resume's new encoder, a relaunch, or a handler reporting its processes late: a takeover must find them
       recordProcesses();
-      if (live) pruneLiveWindow(live, pruned);
+      if (live) streamer?.prune?.(pruneLiveWindow(live, pruned));
       streamer?.tick();
     }
     await streamer?.close();
     await cur.capture.stop();
     countRestarts();
-    if (handingOver && (await streamer!.flush())) {
-      // all it recorded is in the store: the machine that takes the job next goes on from there
+    // a hand-over needs all of it in the store; a live stream's last segments and end reach every node's players
+    const flushed = streamer && (handingOver || live) ? await streamer.flush() : false;
+    if (handingOver && flushed) {
+      // the machine that takes the job next goes on from there
       log.warn({ attempt: cur.attempt }, `${kind.label} handed over to another machine`);
       rmSync(dir, { recursive: true, force: true });
-      parts?.store.close();
+      if (live) rmSync(live.dir, { recursive: true, force: true });
+      place?.store.close();
       return 'handedOver';
     }
+    await first.takenOver?.restoring?.catch((err) => log.warn({ err: describeStoreError(err) }, 'could not bring the live segments back from the store'));
     const open = pauses.at(-1);
     if (open && open.to === null) open.to = Date.now();
     const latest = (await kind.get(r.id)) ?? r;
@@ -469,7 +507,7 @@ export class EgressWorker {
       const after = relaunch.count ? ` (after ${relaunch.count} relaunch${relaunch.count > 1 ? 'es' : ''}${relaunch.error ? `; the last could not start: ${relaunch.error}` : ''})` : '';
       ending = { errorType: 'INTERNAL_ERROR', errorMessage: `recorder failed: ${cur.crash.reason}${after}` };
     } else if ((this.stopped || handingOver) && !ending.errorType) ending = { errorType: 'INTERNAL_ERROR', errorMessage: 'recorder worker shut down' };
-    await this.finalize(kind, spec, latest, pauses, ending, log, parts);
+    await this.finalize(kind, spec, latest, pauses, ending, log, place);
   }
 
   /**
@@ -502,7 +540,7 @@ export class EgressWorker {
   }
 
   /** Outputs → assets in storage → the job completed or failed; work dir removed, the live dir after a grace. */
-  private async finalize(kind: EgressJobKindAdapter, spec: JobSpec, r: JobView, pauses: PausedSpan[], ending: Ending, log: Logger, parts: PartsPlace | null = null): Promise<void> {
+  private async finalize(kind: EgressJobKindAdapter, spec: JobSpec, r: JobView, pauses: PausedSpan[], ending: Ending, log: Logger, place: PartsPlace | null = null): Promise<void> {
     const stoppedAt = new Date();
     let { errorType } = ending;
     let errorMessage = redactOptional(ending.errorMessage);
@@ -535,11 +573,11 @@ export class EgressWorker {
     await this.written('the open assets', () => settleOpenAssets(this.deps.db, r.id, kept && redactSecrets(kept)));
     if (!problems.length) {
       rmSync(workDir, { recursive: true, force: true });
-      if (live) this.removeLater(live.dir);
       // parts of a recording that made an MP4 go once that is stored (storage/uploads.ts); of one that made none, now
-      if (parts && !drafts.some((d) => d.output === 'mp4File')) await removeParts(parts).catch(() => undefined);
+      if (!live && place && !drafts.some((d) => d.output === 'mp4File')) await removeParts(place).catch(() => undefined);
     }
-    parts?.store.close();
+    if (live && !problems.length) this.removeLater(live.dir, place);
+    else place?.store.close();
     log.info({ errorType, duration, assets: drafts.map((d) => d.asset.id) }, `${kind.label} finished`);
   }
 
@@ -560,13 +598,19 @@ export class EgressWorker {
     return { errorType: 'DISK_FULL', errorMessage: crashed ? `${where}; ${crashReason}` : where };
   }
 
-  /** The live dir after a grace period: players of the last segments are not cut off at stop. */
-  private removeLater(dir: string): void {
+  /** The live dir (and its copy in a fleet's store) after a grace period: players of the last segments are not cut off at stop. */
+  private removeLater(dir: string, place: PartsPlace | null): void {
+    const remove = async () => {
+      rmSync(dir, { recursive: true, force: true });
+      if (!place) return;
+      await removeParts(place).catch((err) => this.deps.log.warn({ err: describeStoreError(err), prefix: place.prefix }, 'could not remove a live stream\'s copy from its store'));
+      place.store.close();
+    };
     const t = setTimeout(() => {
       this.cleanups.delete(t);
-      rmSync(dir, { recursive: true, force: true });
+      void remove();
     }, LIVE_DIR_GRACE_MS);
     t.unref();
-    this.cleanups.set(t, dir);
+    this.cleanups.set(t, remove);
   }
 }

@@ -15,6 +15,11 @@ export function partsPrefixOf(target: Pick<UploadTarget, 'prefix'>, jobId: strin
   return `${target.prefix}/.parts/${jobId}/`;
 }
 
+/** Where a fleet's live stream is mirrored while it runs (recorder/liveMirror.ts): master.m3u8, <layer>/… */
+export function livePrefixOf(target: Pick<UploadTarget, 'prefix'>, streamId: string): string {
+  return `${target.prefix}/.live/${streamId}/`;
+}
+
 /** One part: the MP4 segment it belongs to ("attempt-1/segment-0000.mp4") and where in it it starts. */
 export interface SegmentPart extends StoredObject {
   segment: string;

@@ -48,7 +48,7 @@ import {
   type StoredRange,
   type UploadTarget,
 } from './index.js';
-import { partsPrefixOf, removeParts, streamedRanges, type PartsPlace } from './parts.js';
+import { partsPrefixOf, livePrefixOf, removeParts, streamedRanges, type PartsPlace } from './parts.js';
 import { CoalescingRunner } from '../jobs/coalescingRunner.js';
 
 /** Seconds before the next attempt after the n-th failed one; the last value repeats. */
@@ -211,9 +211,19 @@ export class UploadManager extends EventEmitter {
   }
 
   /** Where a job of this room streams its parts while it records (its room's store), or null (no store: this disk keeps it). */
-  async partsPlace(roomId: string, jobId: string): Promise<PartsPlace | null> {
+  partsPlace(roomId: string, jobId: string): Promise<PartsPlace | null> {
+    return this.placeIn(roomId, (t) => partsPrefixOf(t, jobId));
+  }
+
+  /** Where a fleet's live stream is mirrored in its room's store while it runs. */
+  livePlace(roomId: string, streamId: string): Promise<PartsPlace | null> {
+    return this.placeIn(roomId, (t) => livePrefixOf(t, streamId));
+  }
+
+  /** A new client of the room's store (the caller closes it) and a prefix in it. */
+  private async placeIn(roomId: string, prefixOf: (t: UploadTarget) => string): Promise<PartsPlace | null> {
     const target = await this.targetForRoom(roomId);
-    return target ? { store: this.storeOf(target), prefix: partsPrefixOf(target, jobId) } : null;
+    return target ? { store: this.storeOf(target), prefix: prefixOf(target) } : null;
   }
 
   /**

@@ -207,3 +207,40 @@ test('stop before the stream is running → failed BEAM_STOPPED, hls.failure', a
   const ev = (await s.services.events.list({ type: 'hls.failure', roomId: room })).at(-1)!;
   assert.equal(ev.data.error_type, 'BEAM_STOPPED');
 });
+
+test('a crashed encoder: the stream is relaunched into the same playlists, after a discontinuity, and its VOD keeps both parts', async () => {
+  const room = (await s.api('POST', '/v2/rooms', { name: 'lw-crash' })).body.id;
+  const start = await s.api('POST', `/v2/live-streams/room/${room}/start`, { recording: { hls_vod: true } });
+  assert.equal(start.status, 200, JSON.stringify(start.body));
+  const id = start.body.id;
+  const media = new URL('720p/index.m3u8', start.body.playback.url as string).toString();
+  await waitFor('two segments', async () => {
+    const r = await fetch(media);
+    return r.status === 200 && parseMediaPlaylist(await r.text()).segments.length >= 2;
+  });
+  const before = parseMediaPlaylist(await text(media)).segments.map((x) => x.uri);
+  for (const pid of pids) process.kill(pid, 'SIGKILL');
+  // the relaunched encoder goes on with the playlist: the numbering continues after a discontinuity
+  const after = await waitFor('segments after the crash', async () => {
+    const p = parseMediaPlaylist(await text(media));
+    const at = p.segments.findIndex((x) => x.tags.includes('#EXT-X-DISCONTINUITY'));
+    return at > 0 && p.segments.length >= at + 2 && { p, at };
+  });
+  assert.deepEqual(after.p.segments.slice(0, before.length).map((x) => x.uri), before, 'what players had stays');
+  const numbers = after.p.segments.map((x) => Number(/seg_(\d+)\.ts$/.exec(x.uri)![1]));
+  assert.deepEqual(numbers, numbers.map((_, i) => i), 'segment numbers go on without a restart');
+  assert.equal((await s.api('GET', `/v2/live-streams/${id}`)).body.status, 'running');
+  const seg = await fetch(new URL(after.p.segments[after.at + 1].uri, media).toString());
+  assert.equal(seg.status, 200);
+
+  assert.equal((await s.api('POST', `/v2/live-streams/${id}/stop`)).status, 200);
+  const done = await waitFor('completed', async () => {
+    const g = await s.api('GET', `/v2/live-streams/${id}`);
+    return ['completed', 'failed'].includes(g.body.status) && g.body;
+  });
+  assert.equal(done.status, 'completed', JSON.stringify(done));
+  const vodUrl = String((await s.services.events.list({ type: 'hls.recording.success', roomId: room })).at(-1)!.data.hls_vod_recording_presigned_url);
+  const vod = parseMediaPlaylist(await text(new URL('720p/index.m3u8', vodUrl).toString()));
+  assert.ok(vod.segments.length >= after.at + 2, `${vod.segments.length} segments`);
+  assert.ok(vod.segments[after.at].tags.includes('#EXT-X-DISCONTINUITY'), 'the VOD marks where the encoder changed');
+});

@@ -14,7 +14,7 @@ import { assetRow, download, recordAsset, roomWithStorage, sha256 } from '../hel
 import { waitFor } from '../helpers/webhookReceiver.js';
 import { AzureAssetStore } from '../../src/storage/azure.js';
 import { isConfigError } from '../../src/storage/index.js';
-import { partsRoundTrip } from '../helpers/partsRoundTrip.js';
+import { liveRoundTrip, partsRoundTrip } from '../helpers/partsRoundTrip.js';
 import { within } from '../helpers/meetingPeers.js';
 
 // Azurite's well-known development account
@@ -131,4 +131,8 @@ test('a missing container is a configuration error (UPLOAD_ERROR after retries),
 
 test('a recording streamed in parts while it records comes back whole from the container, and its parts go', async () => {
   await partsRoundTrip(new AzureAssetStore({ type: 'azure', location: CONTAINER, prefix: 'az', endpoint, key: ACCOUNT, secret: KEY }), 'az');
+});
+
+test('a fleet\'s live stream mirrored to the container: a node reads it back, a takeover restores it', async () => {
+  await liveRoundTrip(new AzureAssetStore({ type: 'azure', location: CONTAINER, prefix: 'az', endpoint, key: ACCOUNT, secret: KEY }), 'az');
 });

@@ -16,7 +16,7 @@ import { UploadManager, type UploadAttempt, type UploadProgress } from '../../sr
 import { objectId } from '../../src/clock.js';
 import type { AssetTable } from '../../src/store/schema.js';
 import { storeFor } from '../../src/storage/index.js';
-import { partsRoundTrip } from '../helpers/partsRoundTrip.js';
+import { liveRoundTrip, partsRoundTrip } from '../helpers/partsRoundTrip.js';
 import { PartStreamer } from '../../src/recorder/streamedParts.js';
 import { partsPrefixOf } from '../../src/storage/parts.js';
 import { createLogger } from '../../src/logger.js';
@@ -340,10 +340,11 @@ test('the upload manager decides no event: it reports uploaded / failed (given u
   }
 });
 
-test('a recording streamed in parts while it records comes back whole from the bucket, and its parts go', async () => {
+test('a recording streamed in parts while it records comes back whole from the bucket, and its parts go; so does a fleet\'s live stream', async () => {
   const store = storeFor({ type: 's3', location: BUCKET, prefix: 'p', endpoint: s3.endpoint, region: 'us-east-1', key: 'test:tester', secret: 'testing' }, { allowPrivateEndpoint: true });
   try {
     await partsRoundTrip(store, 'p');
+    await liveRoundTrip(store, 'p');
   } finally {
     store.close();
   }

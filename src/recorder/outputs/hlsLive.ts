@@ -26,8 +26,10 @@ export function encoderLayers(layers: HlsLayer[]): EncoderLayer[] {
   return layers.map((l, i) => ({ name: names[i], width: l.width, height: l.height, videoBitrateKbps: l.videoBitrate }));
 }
 
+/** The encoder's ladder; playlists already there (a relaunch, a takeover) are gone on with, not started again. */
 export function hlsEncoderOutput(o: HlsLiveOutput): HlsOutput {
-  return { kind: 'hls', dir: o.dir, layers: o.layers, segmentSeconds: o.segmentSeconds, playlist: 'event', segmentType: 'mpegts' };
+  const append = o.layers.length > 0 && existsSync(join(o.dir, o.layers[0].name, 'index.m3u8'));
+  return { kind: 'hls', dir: o.dir, layers: o.layers, segmentSeconds: o.segmentSeconds, playlist: 'event', segmentType: 'mpegts', append };
 }
 
 /** The stream goes on through a pause: only its recordings leave the paused span out. */
@@ -50,14 +52,19 @@ export function hlsReady(o: HlsLiveOutput): boolean {
   });
 }
 
-/** Deletes segment files that left the live window (by a margin) when nothing records them. */
-export function pruneLiveWindow(o: HlsLiveOutput, pruned: number[]): void {
-  if (!o.prunable || o.playlistType !== 'live') return;
+/** Deletes segment files that left the live window (by a margin) when nothing records them; returns them ("720p/seg_00001.ts"). */
+export function pruneLiveWindow(o: HlsLiveOutput, pruned: number[]): string[] {
+  if (!o.prunable || o.playlistType !== 'live') return [];
+  const gone: string[] = [];
   o.layers.forEach((l, i) => {
     const segs = readPlaylist(join(o.dir, l.name, 'index.m3u8')).segments;
     const until = segs.length - o.windowSegments - PRUNE_MARGIN;
-    for (pruned[i] ??= 0; pruned[i] < until; pruned[i]++) rmSync(join(o.dir, l.name, segs[pruned[i]].uri), { force: true });
+    for (pruned[i] ??= 0; pruned[i] < until; pruned[i]++) {
+      rmSync(join(o.dir, l.name, segs[pruned[i]].uri), { force: true });
+      gone.push(`${l.name}/${segs[pruned[i]].uri}`);
+    }
   });
+  return gone;
 }
 
 /** Seconds of the whole stream (the top layer's playlist). */
@@ -73,7 +80,7 @@ function inPause(s: PlaylistSegment, pauses: PausedSpan[]): boolean {
 }
 
 export interface KeptSegment extends PlaylistSegment {
-  /** segments were left out (paused, or their file is gone) right before this one */
+  /** segments were left out (paused, or their file is gone) right before this one, or another encoder wrote it (a relaunch, a takeover) */
   gapBefore: boolean;
 }
 
@@ -85,7 +92,7 @@ export function keptSegments(o: HlsLiveOutput, layer: number, pauses: PausedSpan
     .segments.map((s, n) => ({ ...s, n }))
     .filter((s) => !inPause(s, pauses) && existsSync(join(o.dir, name, s.uri)))
     .map(({ n, ...s }) => {
-      const gapBefore = prev !== -2 && n !== prev + 1;
+      const gapBefore = prev !== -2 && (n !== prev + 1 || s.tags.includes('#EXT-X-DISCONTINUITY'));
       prev = n;
       return { ...s, gapBefore };
     });

@@ -21,11 +21,11 @@ export function pausesEncoder(o: EncodedOutput): boolean {
 }
 
 /**
- * A crashed capture is relaunched into a new segment (MP4: the asset joins them). A live ladder is not: a new
- * encoder would start its playlists afresh under the players, so a crash ends the stream as before.
+ * A crashed capture is relaunched: an MP4 into a new segment (the asset joins them), a live ladder into the same
+ * playlists (the encoder appends to them after a discontinuity, hlsEncoderOutput), so players go on.
  */
 export function relaunchable(o: EncodedOutput): boolean {
-  return o.kind === 'mp4File';
+  return o.kind === 'mp4File' || o.kind === 'hlsLive';
 }
 
 export function liveOutputOf(spec: JobSpec): HlsLiveOutput | undefined {

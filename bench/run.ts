@@ -24,6 +24,7 @@ const parts: Record<string, () => Promise<unknown>> = {
   sync: () => benchSync(),
   dispatch: () => benchDispatch(),
   takeover: () => benchTakeover(),
+  takeover_live: () => benchTakeover('live-stream', 2),
   upload_at_stop: () => benchUploadAtStop(),
 };
 

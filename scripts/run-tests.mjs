@@ -5,7 +5,7 @@
 // outside src/store/, scripts/check-sql-layer.mjs) and the duplicate-code check (jscpd, .jscpd.json) must pass.
 // Optional arguments filter files by substring: `node scripts/run-tests.mjs rooms auth`.
 // `--node 24` runs them under that Node instead (from the npm registry, see other-node.mjs). With CI=true the
-// tests outside test/e2e and test/recorder (no browser, no ffmpeg) then run again under each Node in ROOMCAST_TEST_ALSO_NODE (default "24").
+// server's own tests (test/api, domain, store, sfu) then run again under each Node in ROOMCAST_TEST_ALSO_NODE (default "24").
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -142,8 +142,12 @@ if (node !== null) process.exit(underNode(node, files));
 
 let status = runSuite(process.execPath, process.env, files);
 const alsoNodes = process.env.CI === 'true' ? (process.env.ROOMCAST_TEST_ALSO_NODE ?? '24').split(/[\s,]+/).filter(Boolean) : [];
-// test/e2e drives Chromium, Firefox and the recorder, test/recorder Chromium and ffmpeg: they stay on the machine's Node alone
-const withoutBrowser = files.filter((p) => !p.includes('/e2e/') && !p.includes('/recorder/'));
+// test/e2e drives Chromium, Firefox and the recorder, test/recorder Chromium and ffmpeg: they stay on the machine's
+// Node alone. So do the tests that mostly wait out outages of the servers beside us (test/storage, test/jobs,
+// test/webhooks: minutes of retries and restarts, no Node-specific code the API tests do not also run): the
+// second Node checks the server itself (API, store, SFU, native SQLite addon) within CI's time budget.
+const ALSO_NODE_DIRS = ['/api/', '/domain/', '/store/', '/sfu/'];
+const withoutBrowser = files.filter((p) => ALSO_NODE_DIRS.some((d) => p.includes(d)));
 for (const spec of alsoNodes) {
   if (versionMatches(process.versions.node, spec) || withoutBrowser.length === 0) continue;
   console.error(`[run-tests] Node ${process.versions.node}: ${status === 0 ? 'passed' : `FAILED (exit ${status})`}; now the tests without browser under Node ${spec}`);

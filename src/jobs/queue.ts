@@ -28,6 +28,8 @@ export interface MachineReport {
   freeCores: number;
   /** SIGTERM: it takes no new jobs and finishes those it runs */
   draining: boolean;
+  /** its name for the asset copies on its disk (assets' local_node): while it reports, nobody else uploads them */
+  storageNode?: string;
   at: string;
 }
 

@@ -27,12 +27,13 @@ import type { OutputDeps } from './outputs/finalise.js';
 import { hlsReady, pruneLiveWindow, streamSeconds } from './outputs/hlsLive.js';
 import type { PausedSpan } from './outputs/finalise.js';
 import { recordingJobs, liveStreamJobs, type EgressJobKindAdapter, type JobKindDeps, type JobView } from './jobKinds.js';
-import type { UploadManager } from '../storage/uploads.js';
 import type { NodeRegistry } from '../fleet/nodeRegistry.js';
 import { hostPortOf } from '../domain/allowedHosts.js';
 import { removeParts, type PartsPlace } from '../storage/parts.js';
 import { describeStoreError } from '../storage/index.js';
 import { PartStreamer, restoreParts } from './streamedParts.js';
+import { StrandedAssets } from './strandedAssets.js';
+import { localNodeId, type UploadManager } from '../storage/uploads.js';
 import { LiveMirror, restoreLivePlaylists, restoreLiveSegments } from './liveMirror.js';
 import { attemptNumber } from './outputs/gaps.js';
 import { readdirSync } from 'node:fs';
@@ -49,6 +50,9 @@ const MAX_RELAUNCHES = 3;
 /** a recorder machine reports itself this often; a report lives 3 periods (gone: the machine stopped or died) */
 const ANNOUNCE_MS = 5000;
 const ANNOUNCE_TTL_MS = 3 * ANNOUNCE_MS;
+/** how long the last send to the store may take at a stop, and at a hand-over (which needs it) */
+const FLUSH_AT_STOP_MS = 2000;
+const FLUSH_HANDOVER_MS = 10_000;
 /** after the drain timeout, how long the jobs still running get to hand themselves over */
 const HANDOVER_WAIT_MS = 60_000;
 
@@ -70,7 +74,7 @@ interface Launched {
 /** What goes to the store while the job runs: the MP4's parts (PartStreamer) or the live ladder (LiveMirror). */
 interface Streamer {
   tick(): void;
-  flush(): Promise<boolean>;
+  flush(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
   /** live segments deleted on disk */
   prune?(gone: string[]): void;
@@ -108,7 +112,7 @@ export interface EgressWorkerDeps extends JobKindDeps, OutputDeps {
   log: Logger;
   queue: JobQueue;
   /** where a job streams its recording while it records (its room's store; none: this disk keeps it), and a fleet's live streams theirs */
-  uploads: Pick<UploadManager, 'partsPlace' | 'livePlace'>;
+  uploads: Pick<UploadManager, 'partsPlace' | 'livePlace' | 'schedule'>;
   /** a fleet's nodes: the recorder joins the room on the node it lives on */
   nodes: Pick<NodeRegistry, 'placeRoom' | 'nodes'> | null;
   /** room on the data disk: a job ends as DISK_FULL below its floor; writes refused for space are retried */
@@ -166,7 +170,12 @@ export class EgressWorker {
     // a machine that records measures its capture offset once (in the background; jobs before that use 0)
     void this.calibrator.start();
     // and says what it runs and can still take (a fleet's `roomcast status`), until it stops
-    const announce = () => void this.deps.queue.announce(this.report(), ANNOUNCE_TTL_MS).catch((err) => this.deps.log.warn({ err: redactedError(err) }, 'could not announce this recorder machine'));
+    const stranded = this.deps.config.redisUrl ? new StrandedAssets({ ...this.deps, media: this.media, storageNode: localNodeId(this.deps) }) : null;
+    const announce = () => {
+      void this.deps.queue.announce(this.report(), ANNOUNCE_TTL_MS).catch((err) => this.deps.log.warn({ err: redactedError(err) }, 'could not announce this recorder machine'));
+      // in a fleet: recordings whose machine died before their upload are rebuilt here from their parts
+      void stranded?.sweep().catch((err) => this.deps.log.warn({ err: redactedError(err) }, 'could not look for stranded assets'));
+    };
     announce();
     this.announcer = setInterval(announce, ANNOUNCE_MS);
   }
@@ -182,6 +191,7 @@ export class EgressWorker {
       cores: availableParallelism(),
       freeCores: this.loop.isDraining ? 0 : Math.round(this.freeCores() * 100) / 100,
       draining: this.loop.isDraining,
+      storageNode: localNodeId(this.deps),
       at: new Date().toISOString(),
     };
   }
@@ -488,8 +498,10 @@ export class EgressWorker {
     await streamer?.close();
     await cur.capture.stop();
     countRestarts();
-    // a hand-over needs all of it in the store; a live stream's last segments and end reach every node's players
-    const flushed = streamer && (handingOver || live) ? await streamer.flush() : false;
+    // all of it goes to the store: a hand-over goes on from there; a live stream's last segments and end reach
+    // every node's players; an MP4 whose machine dies before its upload is rebuilt from there (strandedAssets.ts).
+    // Only a hand-over waits for a store that is down.
+    const flushed = streamer ? await streamer.flush(handingOver ? FLUSH_HANDOVER_MS : FLUSH_AT_STOP_MS) : false;
     if (handingOver && flushed) {
       // the machine that takes the job next goes on from there
       log.warn({ attempt: cur.attempt }, `${kind.label} handed over to another machine`);

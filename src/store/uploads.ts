@@ -71,3 +71,35 @@ export async function retryUploadAt(db: Db, assetId: string, retry: Pick<UploadC
 export async function markUploadFailed(db: Db, assetId: string, failed: Pick<UploadColumns, 'upload_attempts' | 'upload_error' | 'upload_next_at'>): Promise<void> {
   await setUploadColumns(db, assetId, { upload_state: 'failed', ...failed });
 }
+
+/**
+ * Assets waiting for their upload (pending or failed) whose local copy is on a machine not in `alive` (a fleet
+ * machine that died after making them), of the kinds a recording's streamed parts can rebuild: room-composite.
+ */
+export async function strandedUploads(db: Db, alive: string[], limit: number): Promise<AssetTable[]> {
+  let q = db
+    .selectFrom('assets')
+    .selectAll()
+    .where('upload_state', 'in', ['pending', 'failed'])
+    .where('type', '=', 'room-composite')
+    .where('job_id', 'is not', null)
+    .where('local_node', 'is not', null)
+    .where('deleted_at', 'is', null);
+  if (alive.length > 0) q = q.where('local_node', 'not in', alive);
+  return q.orderBy('created_at', 'asc').limit(limit).execute();
+}
+
+/**
+ * Makes this machine the one holding the asset's local copy, if it is still on `from` (fenced: two machines
+ * adopting it at once, one wins); its size is the rebuilt copy's and its upload due at `at`.
+ */
+export async function adoptUpload(db: Db, assetId: string, from: string, to: string, size: number, at: string): Promise<boolean> {
+  const r = await db
+    .updateTable('assets')
+    .set({ local_node: to, size, upload_next_at: at, upload_id: null })
+    .where('id', '=', assetId)
+    .where('local_node', '=', from)
+    .where('upload_state', 'in', ['pending', 'failed'])
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}

@@ -1,7 +1,7 @@
 // Uploads to a real S3-compatible server (../shared/tools/s3-test-server: Swift + s3api, real SigV4): the key
 // layout, presigned URLs (good, tampered, expired), multipart, the store going away during and before an upload,
 // a restart with an upload pending, UPLOAD_ERROR for configurations the store refuses, and what the upload
-// manager reports (it decides no event itself).
+// manager reports (it decides no event itself); a fleet machine's asset stranded by its death, rebuilt elsewhere.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +12,9 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import { useS3Bucket } from '../helpers/s3TestServer.js';
 import { assetRow, download, recordAsset, roomWithStorage, sha256 } from '../helpers/recordedAsset.js';
 import { waitFor } from '../helpers/webhookReceiver.js';
-import { UploadManager, type UploadAttempt, type UploadProgress } from '../../src/storage/uploads.js';
+import { UploadManager, localNodeId, type UploadAttempt, type UploadProgress } from '../../src/storage/uploads.js';
+import { StrandedAssets } from '../../src/recorder/strandedAssets.js';
+import { ffmpegMediaTools } from '../../src/recorder/mediaTools.js';
 import { objectId } from '../../src/clock.js';
 import type { AssetTable } from '../../src/store/schema.js';
 import { storeFor } from '../../src/storage/index.js';
@@ -386,6 +388,61 @@ test('a long recording whose parts went up while it recorded: the upload at the 
     t.diagnostic('20 MiB asset: 16 MiB copied inside the bucket, 4 MiB sent');
   } finally {
     s.services.uploads.off('progress', onProgress);
+    store.close();
+  }
+});
+
+test('a fleet machine died after making a recording\'s asset, before its upload: another rebuilds it from its parts in the bucket and uploads it', async () => {
+  const room = await roomWithStorage(s, 's3-stranded', s3.upload(BUCKET, 'stranded'));
+  const store = storeFor({ type: 's3', location: BUCKET, prefix: 'stranded', endpoint: s3.endpoint, region: 'us-east-1', key: 'test:tester', secret: 'testing' }, { allowPrivateEndpoint: true });
+  const db = s.services.store.db;
+  // the dead machine's asset is made while this server uploads nothing (it is not that machine)
+  await s.services.uploads.stop();
+  let restarted = false;
+  try {
+    const rec = await recordAsset(s, room, 3 * MiB, {
+      // what the dead machine's worker streamed while it recorded, up to the stop
+      beforeFinish: async (recordingId, file) => {
+        const work = mkdtempSync(join(tmpdir(), 'stranded-'));
+        try {
+          mkdirSync(join(work, 'attempt-1'));
+          writeFileSync(join(work, 'attempt-1', 'segment-0000.mp4'), readFileSync(file));
+          assert.equal(await new PartStreamer({ store, prefix: partsPrefixOf({ prefix: 'stranded' }, recordingId) }, work, createLogger('silent')).flush(), true);
+        } finally {
+          rmSync(work, { recursive: true, force: true });
+        }
+      },
+    });
+    const alive = await recordAsset(s, room, 1000);
+    // made on other machines: their copies are on disks that are not ours, one of them gone with its machine
+    await db.updateTable('assets').set({ local_node: 'dead-machine:/data' }).where('id', '=', rec.assetId).execute();
+    await db.updateTable('assets').set({ local_node: 'live-machine:/data' }).where('id', '=', alive.assetId).execute();
+    s.services.localStorage.remove(rec.localKey);
+    const sweeper = new StrandedAssets(
+      {
+        db,
+        log: createLogger('silent'),
+        localStorage: s.services.localStorage,
+        // the machines reporting now: the live one, and this one
+        queue: { machines: async () => [{ id: 'w', host: 'live-machine', pid: 1, recorders: 1, running: 0, cores: 2, freeCores: 1, draining: false, storageNode: 'live-machine:/data', at: new Date().toISOString() }] },
+        uploads: s.services.uploads,
+        media: ffmpegMediaTools,
+        storageNode: localNodeId(s.services),
+      },
+      0,
+    );
+    assert.equal(await sweeper.sweep(), 1, 'the dead machine\'s asset is adopted, the live machine\'s is not');
+    assert.equal((await assetRow(s, alive.assetId)).local_node, 'live-machine:/data');
+    await s.services.uploads.start();
+    restarted = true;
+    const a = await uploaded(rec.assetId);
+    assert.equal(sha256(await stored(a.storage_key)), rec.sha256, 'the asset in the bucket is the recording, byte for byte');
+    await waitFor('the parts removed', async () => (await store.list(partsPrefixOf({ prefix: 'stranded' }, rec.recordingId))).length === 0, 10_000);
+    const ev = (await eventsOf('beam.recording.success', room)).find((e) => e.data.recording_id === rec.recordingId);
+    assert.ok(ev && String(ev.data.recording_path).startsWith(`s3://${BUCKET}/`), JSON.stringify(ev?.data));
+    assert.equal(await sweeper.sweep(), 0, 'nothing left to adopt');
+  } finally {
+    if (!restarted) await s.services.uploads.start();
     store.close();
   }
 });

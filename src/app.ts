@@ -32,7 +32,14 @@ const managementRoutes: Array<(app: ApiInstance, deps: ApiDeps) => void> = [room
 /** TRUST_PROXY=<n>: the n nearest hops are proxies (Fastify's typings omit the number form). */
 const hopsTrusted = (n: number) => (_addr: string, hop: number) => hop < n;
 
-export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
+/** GET /healthz: the database answers; degraded (still serving) while a default recording could not start for space on the data disk. */
+const health = (deps: ApiDeps) => async () => {
+  await checkDatabase(deps.db);
+  return deps.disk.health(MP4_VIDEO_MAX_KBPS + AUDIO_KBPS);
+};
+
+/** Fastify with the API's logging, body and error rules (no routes). */
+function baseApp(deps: ApiDeps) {
   const app = Fastify({
     logger: { ...loggerOptions(deps.config.logLevel) },
     ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true } },
@@ -49,10 +56,22 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     },
     clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
-
   installErrorHandlers(app);
   installJsonParser(app);
   installInputHooks(app);
+  return app;
+}
+
+/** A recorder machine's own HTTP port (METRICS_PORT): Prometheus /metrics (management token) and /healthz, nothing else. */
+export async function buildMetricsApp(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = baseApp(deps);
+  app.get('/healthz', { schema: { hide: true } }, health(deps));
+  await app.register(async (m) => metricsRoutes(m as ApiInstance, deps));
+  return app;
+}
+
+export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = baseApp(deps);
 
   await app.register(swagger, {
     openapi: {
@@ -72,11 +91,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   hlsRoutes(app, deps);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  app.get('/healthz', { schema: { hide: true } }, async () => {
-    await checkDatabase(deps.db);
-    // degraded (still serving) while a default recording could not start for space on the data disk
-    return deps.disk.health(MP4_VIDEO_MAX_KBPS + AUDIO_KBPS);
-  });
+  app.get('/healthz', { schema: { hide: true } }, health(deps));
 
   // Public routes: the room-code exchange (the code is the credential) and the meeting page.
   await app.register(async (pub) => {

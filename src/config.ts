@@ -3,6 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { isIP } from 'node:net';
 import { parseHostRule } from './domain/allowedHosts.js';
 import { storageUrlTarget } from './storage/storageUrl.js';
 import type { UploadTarget } from './storage/store.js';
@@ -42,6 +43,8 @@ export interface Config {
   trustProxy: boolean | number | string[];
   /** seconds a peer may be silent (no signaling, no ICE) before it is removed */
   peerTimeoutSeconds: number;
+  /** how peers across networks reach the SFU (RTC_ANNOUNCED_IP, RTC_PORT_RANGE, TURN_URLS, TURN_SECRET; sfu/iceConfig.ts) */
+  rtc: RtcSettings;
   /** a session is ended (everyone removed) after this long; the reference's limit is 12 h */
   sessionMaxSeconds: number;
   /** after a restart, how long the sessions the last process left open wait for their peers to join again */
@@ -52,6 +55,8 @@ export interface Config {
   maxCpuUtilization: number;
   /** DRAIN_TIMEOUT_SECONDS: after SIGTERM a recorder machine lets its jobs run on this long before it ends them */
   drainTimeoutMs: number;
+  /** METRICS_PORT: a fleet's recorder machine (`roomcast worker`, no API) serves /metrics and /healthz on it; null: none */
+  metricsPort: number | null;
   /**
    * seconds a start may wait for a free recorder, counted from the start request (RECORDER_START_TIMEOUT_SECONDS);
    * then it fails as RECORDER_UNAVAILABLE. Enforced by servers that run recorders (RECORDER_WORKERS > 0).
@@ -123,6 +128,34 @@ function redisUrl(raw: string | undefined): string | null {
   if (!raw) return null;
   if (!/^rediss?:\/\/[^/\s]+/.test(raw)) throw new Error('REDIS_URL must look like redis://host:6379 (or rediss:// for TLS)');
   return raw;
+}
+
+export interface RtcSettings {
+  /** the public address put in the SFU's candidates in place of this machine's (1:1 NAT); null: its own */
+  announcedIp: string | null;
+  /** the UDP ports its media sockets use; null: any the system gives */
+  portRange: [number, number] | null;
+  /** TURN (and STUN) URLs handed to pages, with time-limited credentials from the shared secret when set */
+  turn: { urls: string[]; secret: string | null };
+}
+
+function rtcSettings(ip: unknown, range: unknown, urls: unknown, secret: unknown): RtcSettings {
+  const announcedIp = ip === undefined || ip === '' ? null : String(ip).trim();
+  if (announcedIp !== null && isIP(announcedIp) === 0) throw new Error(`RTC_ANNOUNCED_IP must be an IPv4 or IPv6 address, got ${announcedIp}`);
+  let portRange: [number, number] | null = null;
+  if (range !== undefined && range !== '') {
+    const m = /^(\d{1,5})-(\d{1,5})$/.exec(String(range).trim());
+    const [lo, hi] = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
+    if (!m || lo < 1024 || hi > 65535 || hi - lo < 9) throw new Error(`RTC_PORT_RANGE must be "<first>-<last>" within 1024-65535 and hold at least 10 ports, got ${String(range)}`);
+    portRange = [lo, hi];
+  }
+  const turnUrls = list(urls);
+  for (const u of turnUrls) {
+    if (!/^(turns?|stun):[^\s/?#]+(:\d+)?(\?transport=(udp|tcp))?$/.test(u)) throw new Error(`TURN_URLS: ${u} is not a turn:, turns: or stun: URL (e.g. turn:turn.example.com:3478?transport=udp)`);
+  }
+  const turnSecret = secret === undefined || secret === '' ? null : String(secret);
+  if (turnSecret !== null && turnUrls.length === 0) throw new Error('TURN_SECRET is set but TURN_URLS is not: name the TURN servers it is for');
+  return { announcedIp, portRange, turn: { urls: turnUrls, secret: turnSecret } };
 }
 
 function list(raw: unknown): string[] {
@@ -246,11 +279,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     trustProxy: trustProxy(pick('TRUST_PROXY')),
     peerTimeoutSeconds: int('PEER_TIMEOUT_SECONDS', pick('PEER_TIMEOUT_SECONDS'), 10),
+    rtc: rtcSettings(pick('RTC_ANNOUNCED_IP'), pick('RTC_PORT_RANGE'), pick('TURN_URLS'), pick('TURN_SECRET')),
     sessionMaxSeconds: Math.max(1, int('SESSION_MAX_SECONDS', pick('SESSION_MAX_SECONDS'), 43200)),
     sessionResumeSeconds: int('SESSION_RESUME_SECONDS', pick('SESSION_RESUME_SECONDS'), 30),
     recorderWorkers: int('RECORDER_WORKERS', pick('RECORDER_WORKERS'), 1),
     maxCpuUtilization: share('MAX_CPU_UTILIZATION', pick('MAX_CPU_UTILIZATION'), 0.8),
     drainTimeoutMs: int('DRAIN_TIMEOUT_SECONDS', pick('DRAIN_TIMEOUT_SECONDS'), 3600) * 1000,
+    metricsPort: pick('METRICS_PORT') === undefined ? null : int('METRICS_PORT', pick('METRICS_PORT'), 0),
     recorderStartTimeoutSeconds: Math.max(1, int('RECORDER_START_TIMEOUT_SECONDS', pick('RECORDER_START_TIMEOUT_SECONDS'), 30)),
     recorderTakeoverMs: Math.max(10, int('RECORDER_TAKEOVER_SECONDS', pick('RECORDER_TAKEOVER_SECONDS'), 30)) * 1000,
     recorderJoinTimeoutMs: int('RECORDER_JOIN_TIMEOUT_SECONDS', pick('RECORDER_JOIN_TIMEOUT_SECONDS'), 10) * 1000,

@@ -11,7 +11,7 @@ import type { MachineReport } from './jobs/queue.js';
 import { storeCounts, type StoreCounts } from './store/metrics.js';
 import { ensureDefaultTemplate } from './store/templates.js';
 import { defaultTemplateBody } from './domain/templateDefaults.js';
-import { buildApp } from './app.js';
+import { buildApp, buildMetricsApp } from './app.js';
 import { LocalStorage } from './storage/local.js';
 import { DiskSpace } from './storage/diskSpace.js';
 import { Sfu } from './sfu/index.js';
@@ -156,6 +156,9 @@ export async function startWorker(config: Config): Promise<{ services: Services;
   await uploads.start();
   retention.start();
   recorder.start();
+  // Prometheus reaches a recorder machine on its own port (it has no API)
+  const metrics = config.metricsPort === null ? null : await buildMetricsApp(services);
+  await metrics?.listen({ port: config.metricsPort!, host: config.host });
   return {
     services,
     /** SIGTERM: no new jobs; those running end on their own and their assets go up, within DRAIN_TIMEOUT_SECONDS */
@@ -165,6 +168,7 @@ export async function startWorker(config: Config): Promise<{ services: Services;
       await uploads.drained(Math.max(0, until - Date.now()));
     },
     async close() {
+      await metrics?.close();
       await recorder.stop();
       services.nodes?.disconnect();
       await queue.close();

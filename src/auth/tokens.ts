@@ -33,6 +33,8 @@ export interface VerifiedToken {
   user_id?: string;
   /** present on recorder tokens the server minted for a job */
   job?: RecorderJobClaim;
+  /** expiry, unix seconds (app tokens) */
+  exp?: number;
 }
 
 export class TokenError extends Error {
@@ -111,6 +113,7 @@ export async function verifyToken(keys: TokenKeys, token: string): Promise<Verif
       role: payload.role,
       user_id: typeof payload.user_id === 'string' ? payload.user_id : '',
       job: jobClaimOf(payload),
+      exp: Number(payload.exp),
     };
   }
   throw new TokenError(401, 'unknown token type');

@@ -7,13 +7,14 @@ import type { Db } from '../store/db.js';
 import type { EventLog } from '../domain/events.js';
 import type { Logger } from '../logger.js';
 import { TokenError, verifyToken } from '../auth/tokens.js';
+import { iceServersFor } from './iceConfig.js';
 import { getRoomRow } from '../store/rooms.js';
 import { getTemplate } from '../store/templates.js';
 import { hiddenPeerRole, recorderJoinDecision } from '../domain/recorderAccess.js';
 import { SessionTracker, userDataText, type LeaveReason } from '../domain/sessions.js';
 import { rfc3339 } from '../clock.js';
 import { Room } from './room.js';
-import { Peer, type PeerIdentity } from './peer.js';
+import { Peer, type PeerIdentity, type PeerTransport } from './peer.js';
 import { Signaling } from './signaling.js';
 import { JoinError } from './joinError.js';
 
@@ -39,6 +40,8 @@ export interface JoinCheck {
   /** the room's max_duration_seconds: caps its sessions */
   roomMaxSeconds: number;
   identity: Omit<PeerIdentity, 'id' | 'name' | 'userData' | 'joinedAt' | 'tokenDigest'>;
+  /** the token's expiry (unix seconds): TURN credentials live as long */
+  tokenExp?: number;
 }
 
 export interface JoinRequest {
@@ -113,6 +116,7 @@ export class Sfu {
       roomSize: room.size,
       roomMaxSeconds: room.max_duration_seconds,
       identity: { userId: token.user_id ?? '', roleName: token.role, role: access.hidden ? hiddenPeerRole(role) : role, hidden: access.hidden },
+      tokenExp: token.exp,
     };
   }
 
@@ -146,7 +150,14 @@ export class Sfu {
       camera: role.publishParams.video?.bitRate ?? 1500,
       screen: role.publishParams.screen?.bitRate ?? 2000,
     };
-    const peer = new Peer(identity, send, room, hints, this.deps.log.child({ peerId: identity.id, roomId: c.roomId }), this.deps.config.peerTimeoutSeconds * 1000);
+    const { rtc } = this.deps.config;
+    const transport: PeerTransport = {
+      timeoutMs: this.deps.config.peerTimeoutSeconds * 1000,
+      announcedIp: rtc.announcedIp,
+      portRange: rtc.portRange,
+      iceServers: iceServersFor(rtc.turn, identity.userId || identity.id, c.tokenExp),
+    };
+    const peer = new Peer(identity, send, room, hints, this.deps.log.child({ peerId: identity.id, roomId: c.roomId }), transport);
     // The room object exists before the first await so concurrent joins share it; it is dropped if left empty.
     room.joining.add(peer);
     try {

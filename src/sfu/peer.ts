@@ -3,6 +3,7 @@
 //
 // The server always makes the offer, the browser always answers: adding or removing a track anywhere is one
 // more server offer, queued per peer, so offers never cross (no glare handling needed in the page).
+import { announceAddress, type IceServer } from './iceConfig.js';
 import {
   PictureLossIndication,
   RTCPeerConnection,
@@ -26,6 +27,15 @@ import type { JoinedPeer } from '../domain/sessions.js';
 
 /** RTCP payload-specific feedback format 4 (full intra request); werift does not export its class */
 const FIR_COUNT = 4;
+
+/** How the peer's media connection is set up (config: PEER_TIMEOUT_SECONDS, RTC_*, TURN_*). */
+export interface PeerTransport {
+  /** silent this long (ICE disconnected, no answer), it is gone */
+  timeoutMs: number;
+  announcedIp: string | null;
+  portRange: [number, number] | null;
+  iceServers: IceServer[];
+}
 
 export interface PeerIdentity {
   id: string;
@@ -160,8 +170,13 @@ export class Peer {
     private readonly hooks: PeerHooks,
     private readonly hints: BitrateHints,
     private readonly log: Logger,
-    private readonly timeoutMs: number,
+    private readonly transport: PeerTransport,
   ) {}
+
+  /** ICE servers for the page (TURN with this peer's credentials), sent with `joined` */
+  get iceServers(): IceServer[] {
+    return this.transport.iceServers;
+  }
 
   get id(): string {
     return this.info.id;
@@ -194,6 +209,8 @@ export class Peer {
       codecs: codecs(),
       headerExtensions: headerExtensions(),
       iceUseIpv6: false,
+      // a firewall opens these ports and no others (RTC_PORT_RANGE)
+      icePortRange: this.transport.portRange ?? undefined,
     });
     pc.connectionStateChange.subscribe((state) => {
       if (this.closed) return;
@@ -208,7 +225,7 @@ export class Peer {
         // consent checks stopped: give the network the peer timeout to come back
         this.disconnectedTimer ??= setTimeout(() => {
           if (this.pc?.connectionState !== 'connected') this.hooks.onTransportLost(this, 'disconnected');
-        }, this.timeoutMs);
+        }, this.transport.timeoutMs);
       }
     });
     this.pc = pc;
@@ -325,12 +342,14 @@ export class Peer {
       for (const p of this.publications.values()) {
         if (p.kind !== 'audio' && !p.ended && p.transceiver.mid) hintsByMid.set(p.transceiver.mid, p.kind === 'screen' ? this.hints.screen : this.hints.camera);
       }
-      const sdp = addBitrateHints(pc.localDescription?.sdp ?? offer.sdp, hintsByMid);
+      const hinted = addBitrateHints(pc.localDescription?.sdp ?? offer.sdp, hintsByMid);
+      // behind a 1:1 NAT the page must reach us at the public address (RTC_ANNOUNCED_IP)
+      const sdp = this.transport.announcedIp ? announceAddress(hinted, this.transport.announcedIp) : hinted;
       this.send({ type: 'offer', sdp, mids: this.midMap() });
       this.answerTimer = setTimeout(() => {
         this.log.warn({ peerId: this.id }, 'no answer to offer');
         this.hooks.onTransportLost(this, 'no answer');
-      }, Math.max(15000, this.timeoutMs));
+      }, Math.max(15000, this.transport.timeoutMs));
     } catch (err) {
       this.negotiating = false;
       this.log.error({ err, peerId: this.id }, 'offer failed');

@@ -4,7 +4,7 @@
 //
 // page → server: preview{token} · join{token, name, previous_peer_id?} · answer{sdp} · candidate{candidate} ·
 //                publish{tracks:[{cid, kind, muted}]} · unpublish{track_id} · mute{track_id, muted} · leave
-// server → page: preview{room, role} · joined{peer_id, session_id, room, role, peers, speaking} · offer{sdp, mids} ·
+// server → page: preview{room, role} · joined{peer_id, session_id, room, role, peers, speaking, ice_servers} · offer{sdp, mids} ·
 //                peer-joined{peer} · peer-left{peer_id} · track-added/-removed/-updated{peer_id, track_id, kind, …} ·
 //                published{track_id, cid} · refused{cids} · speaking{peer_ids} · removed{reason, reconnect?} · error{code, message}
 // A page whose socket dropped joins again with the same token, naming the peer it was (previous_peer_id): if
@@ -235,6 +235,8 @@ export class Signaling {
             name: joined.info.name,
             peers: room.snapshotFor(joined),
             speaking: room.speakers,
+            // for the page's RTCPeerConnection: TURN relays with this peer's own short-lived credentials
+            ice_servers: joined.iceServers,
           });
         } catch (err) {
           return this.refuse(conn, err, true);

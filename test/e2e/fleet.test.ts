@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchPeerBrowser, makeMediaFixtures, openPeerPage, sleep, until, waitJoined, within, type PeerBrowser } from '../helpers/meetingPeers.js';
 import { serverProcesses } from '../helpers/serverProcess.js';
-import { startPostgres } from '../helpers/postgres.js';
+import { freePort, startPostgres } from '../helpers/postgres.js';
 import { startRedis } from '../helpers/redis.js';
 import { S3TestServer } from '../helpers/s3TestServer.js';
 import { fleetSettings, fleetStatus } from '../helpers/fleet.js';
@@ -46,7 +46,9 @@ test('a recording started on a node is recorded by a worker machine and lands in
     const nodes = [sp, spB];
     // a worker's PUBLIC_URL is the fleet's: the meeting pages it records (and joins with a recorder token) are there
     const workerEnv = { RECORDER_WORKERS: '1', PUBLIC_URL: sp.base, LOG_LEVEL: process.env.FLEET_LOG ?? 'warn', DRAIN_TIMEOUT_SECONDS: String(DRAIN_TIMEOUT_S) };
-    const worker = sp.startWorker(workerEnv);
+    // the first worker serves Prometheus on its own port (it has no API)
+    const workerMetricsPort = await freePort();
+    const worker = sp.startWorker({ ...workerEnv, METRICS_PORT: String(workerMetricsPort) });
 
     await until('both nodes report', () => fleetStatus(fleet, tmp).nodes.length === 2, 30_000, 300);
     const roomId = (await sp.api('POST', '/v2/rooms', { name: 'fleet-room' })).body.id;
@@ -94,6 +96,13 @@ test('a recording started on a node is recorded by a worker machine and lands in
     assert.equal(fleetNow.machines[0].running, 1, status.stdout);
     assert.deepEqual([fleetNow.capacity.recorders, fleetNow.capacity.running], [1, 1]);
     assert.equal(fleetNow.jobs.jobs.find((j: any) => j.kind === 'recording' && j.status === 'running')?.n, 1, status.stdout);
+    // the worker's own /metrics: behind a management token; its free CPU (one 720p job held) and the fleet's jobs
+    const workerMetricsUrl = `http://127.0.0.1:${workerMetricsPort}/metrics`;
+    assert.equal((await fetch(workerMetricsUrl)).status, 401);
+    const workerMetrics = await (await fetch(workerMetricsUrl, { headers: { authorization: `Bearer ${managementToken}` } })).text();
+    assert.equal(sample(workerMetrics, 'roomcast_jobs{kind="recording",status="running"}'), 1, workerMetrics);
+    assert.ok(Math.abs(sample(workerMetrics, 'roomcast_recorder_free_cpu_cores')! - fleetNow.machines[0].freeCores) < 0.01, workerMetrics);
+    assert.ok((sample(workerMetrics, 'roomcast_process_resident_memory_bytes') ?? 0) > 0);
     // SIGTERM on the room's node: it keeps its room (and the recording) but takes no new one; a new room's link
     // asked of it goes to the other node
     const homeChild = children[nodes.indexOf(home)];

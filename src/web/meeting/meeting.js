@@ -488,7 +488,7 @@ function layout() {
 // ---------- WebRTC
 
 function makePc() {
-  const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+  const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', iceServers: state.iceServers ?? [] });
   pc.onicecandidate = (e) => {
     if (e.candidate) send({ type: 'candidate', candidate: e.candidate.toJSON() });
   };
@@ -586,6 +586,8 @@ function onJoined(msg) {
   state.peerId = msg.peer_id;
   state.room = msg.room;
   state.role = msg.role;
+  // TURN relays for networks that block UDP or sit behind strict NATs, with this peer's own credentials
+  state.iceServers = Array.isArray(msg.ice_servers) ? msg.ice_servers : [];
   document.body.dataset.peerId = msg.peer_id;
   $('room-name').textContent = msg.room.name;
   document.title = `${msg.room.name} · roomcast`;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Installs what roomcast needs on a fresh Debian machine, and nothing twice:
 //  - Debian packages for the recorder (ffmpeg, chromium, Xvfb, PulseAudio) when a binary is missing;
-//  - with --test, also the PostgreSQL server the store tests run against;
+//  - with --test, also the servers and tools the tests run against (PostgreSQL, Redis, Firefox, coturn, nftables);
 //  - npm packages when node_modules is missing or older than package-lock.json.
 // Another Node for the tests (`npm test -- --node 24`, and Node 24 in CI) is run-tests.mjs's business: other-node.mjs.
 // Plain JavaScript with no dependencies: it runs before `npm ci`.
@@ -51,6 +51,10 @@ if (forTests) {
   if (!have('redis-server')) missing.add('redis-server');
   // test/e2e/meetingFirefox.test.ts drives stock Firefox over WebDriver BiDi
   if (!have('firefox-esr')) missing.add('firefox-esr');
+  // test/e2e/network.test.ts: peers in network namespaces behind nftables rules, relayed by coturn
+  if (!have('ip')) missing.add('iproute2');
+  if (!have('nft')) missing.add('nftables');
+  if (!have('turnserver')) missing.add('coturn');
 }
 
 if (missing.size > 0) {

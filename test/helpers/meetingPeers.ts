@@ -38,7 +38,8 @@ export interface PeerBrowser {
   close(): Promise<void>;
 }
 
-export async function launchPeerBrowser(media?: MediaFixtures): Promise<PeerBrowser> {
+/** `executablePath`: another way to start Chromium (one inside a network namespace, helpers/netns.ts); `args`: more flags. */
+export async function launchPeerBrowser(media?: MediaFixtures, opts: { executablePath?: string; args?: string[] } = {}): Promise<PeerBrowser> {
   const args = [
     '--no-sandbox',
     '--disable-gpu',
@@ -57,8 +58,9 @@ export async function launchPeerBrowser(media?: MediaFixtures): Promise<PeerBrow
     '--disable-backgrounding-occluded-windows',
   ];
   if (media) args.push(`--use-file-for-fake-video-capture=${media.video}`, `--use-file-for-fake-audio-capture=${media.audio}`);
+  args.push(...(opts.args ?? []));
   if (!existsSync(CHROMIUM_PATH)) throw new Error(`${CHROMIUM_PATH} missing`);
-  const server = await chromium.launchServer({ executablePath: CHROMIUM_PATH, headless: true, args });
+  const server = await chromium.launchServer({ executablePath: opts.executablePath ?? CHROMIUM_PATH, headless: true, args });
   const browser = await chromium.connect(server.wsEndpoint());
   const pid = server.process().pid ?? 0;
   const killGroup = () => {

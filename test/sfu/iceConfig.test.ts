@@ -19,7 +19,7 @@ let s: TestServer;
 let roomId: string;
 
 before(async () => {
-  s = await startTestServer({ RTC_ANNOUNCED_IP: '203.0.113.10', RTC_PORT_RANGE: '41000-41019', TURN_URLS, TURN_SECRET: SECRET });
+  s = await startTestServer({ RTC_ANNOUNCED_IP: '203.0.113.10', RTC_PORT_RANGE: '41000-41039', TURN_URLS, TURN_SECRET: SECRET });
   roomId = (await s.api('POST', '/v2/rooms', { name: 'ice-room' })).body.id;
 });
 after(() => s?.stop());
@@ -48,10 +48,28 @@ test('joined: TURN servers with credentials from the shared secret, expiring wit
     for (const line of candidates) {
       const [, , , , address, port] = line.split(' ');
       assert.equal(address, '203.0.113.10', line);
-      assert.ok(Number(port) >= 41000 && Number(port) <= 41019, line);
+      assert.ok(Number(port) >= 41000 && Number(port) <= 41039, line);
     }
   } finally {
     c.ws.close();
+  }
+});
+
+test('peers gathering at once within RTC_PORT_RANGE get distinct ports of it, and the server stays up', async () => {
+  const clients = await Promise.all([1, 2, 3, 4, 5].map(() => wsClient(s.url)));
+  try {
+    const offers = await Promise.all(clients.map(async (c, i) => {
+      c.send({ type: 'join', token: await s.appToken(roomId, 'host', `p${i}`), name: `P${i}` });
+      await c.next('joined');
+      c.send({ type: 'publish', tracks: [{ cid: 'mic', kind: 'audio' }] });
+      return (await c.next('offer')).sdp as string;
+    }));
+    const ports = offers.flatMap((sdp) => sdp.split('\r\n').filter((l) => l.startsWith('a=candidate:')).map((l) => Number(l.split(' ')[5])));
+    assert.ok(ports.every((p) => p >= 41000 && p <= 41039), ports.join(' '));
+    assert.equal(new Set(ports).size, ports.length, `each socket its own port: ${ports.join(' ')}`);
+    assert.equal((await fetch(`${s.url}/healthz`)).status, 200);
+  } finally {
+    for (const c of clients) c.ws.close();
   }
 });
 

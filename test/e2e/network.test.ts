@@ -1,0 +1,102 @@
+// Media across networks (issue 15), with real Chromium peers in network namespaces made by the test
+// (helpers/netns.ts): nothing but the kernel's routing, nftables and Debian's coturn between them and the SFU.
+//  - TURN over TCP: a peer whose namespace drops every UDP packet joins through coturn (TURN_URLS with
+//    transport=tcp, credentials from TURN_SECRET handed out at join); it and a peer on this machine decode
+//    each other's video, and its selected ICE pair is a relayed one.
+//  - 1:1 NAT: the server announces 203.0.113.10 (RTC_ANNOUNCED_IP), an address it does not have; nftables
+//    forwards it to the server (DNAT) and drops any other UDP from the peer's namespace, so the peer reaches the
+//    SFU only through the announced address; both peers decode each other's video.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Page } from 'playwright-core';
+import { launchPeerBrowser, makeMediaFixtures, openPeerPage, rtpStats, until, waitJoined, type PeerBrowser } from '../helpers/meetingPeers.js';
+import { PeerNamespace, startCoturn, type Coturn } from '../helpers/netns.js';
+import { freePort } from '../helpers/postgres.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+const ANNOUNCED = '203.0.113.10';
+const SECRET = 'network-test-turn-secret';
+const media = makeMediaFixtures();
+const cleanups: Array<() => Promise<void> | void> = [];
+
+before(() => {
+  if (process.getuid?.() !== 0) throw new Error('network namespaces and nftables need root');
+});
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+/** The page's selected ICE pair: its local and remote candidates as getStats gives them. */
+async function selectedPair(page: Page): Promise<{ local: Record<string, unknown>; remote: Record<string, unknown> } | null> {
+  return page.evaluate(async () => {
+    const pc = (window as unknown as { roomcast?: { pc: RTCPeerConnection | null } }).roomcast?.pc;
+    if (!pc) return null;
+    const stats = [...(await pc.getStats()).values()] as Array<Record<string, unknown>>;
+    const transport = stats.find((s) => s.type === 'transport' && s.selectedCandidatePairId);
+    const pair = stats.find((s) => s.id === transport?.selectedCandidatePairId);
+    if (!pair) return null;
+    return { local: stats.find((s) => s.id === pair.localCandidateId)!, remote: stats.find((s) => s.id === pair.remoteCandidateId)! };
+  });
+}
+
+/** Two pages in one room, one of them inside `ns`; both decode the other's video. */
+async function twoPeers(s: TestServer, ns: PeerNamespace, room: string): Promise<{ inside: Page; outside: Page }> {
+  const port = new URL(s.url).port;
+  const insideBase = `http://${ns.hostIp}:${port}`;
+  const inside = await launchPeerBrowser(media, { executablePath: ns.chromiumPath(), args: [`--unsafely-treat-insecure-origin-as-secure=${insideBase}`] });
+  cleanups.push(() => inside.close());
+  const outside: PeerBrowser = await launchPeerBrowser(media);
+  cleanups.push(() => outside.close());
+  const pages = {
+    inside: await openPeerPage(inside, `${insideBase}/preview/${room}/host?auth_token=${await s.appToken(room, 'host', 'inside')}&skip_preview_headful=true&name=Inside`),
+    outside: await openPeerPage(outside, `http://127.0.0.1:${port}/preview/${room}/host?auth_token=${await s.appToken(room, 'host', 'outside')}&skip_preview_headful=true&name=Outside`),
+  };
+  await Promise.all([waitJoined(pages.inside), waitJoined(pages.outside)]);
+  for (const [name, page] of Object.entries(pages)) {
+    await until(`${name} decodes the other's video`, async () => (await rtpStats(page)).videoFramesDecoded > 30, 60_000, 500);
+  }
+  return pages;
+}
+
+test('a peer whose network drops all UDP joins through coturn over TCP; both peers decode each other', async () => {
+  const ns = PeerNamespace.create('turn', 71);
+  cleanups.push(() => ns.destroy());
+  ns.nftInside('table inet roomcast_block {\n chain out {\n  type filter hook output priority 0; policy accept;\n  meta l4proto udp drop\n }\n}\n');
+  const coturn: Coturn = await startCoturn({ ip: ns.hostIp, port: await freePort(), secret: SECRET });
+  cleanups.push(() => coturn.stop());
+  const s = await startTestServer({ HOST: '0.0.0.0', TURN_URLS: coturn.url, TURN_SECRET: SECRET });
+  cleanups.push(() => s.stop());
+  const room = (await s.api('POST', '/v2/rooms', { name: 'turn-room' })).body.id;
+  const { inside } = await twoPeers(s, ns, room);
+  const pair = await selectedPair(inside);
+  assert.equal(pair?.local.candidateType, 'relay', JSON.stringify(pair));
+  assert.equal(pair?.local.relayProtocol, 'tcp', JSON.stringify(pair));
+});
+
+test('behind a 1:1 NAT: the server announces the public address and the peer reaches it only there', async () => {
+  const ns = PeerNamespace.create('nat', 72);
+  cleanups.push(() => ns.destroy());
+  // the "public" address is forwarded to this machine (from the peer's side, and for the local peer); UDP from
+  // the peer's namespace to anything else here is dropped
+  ns.nftHost('ip roomcast_nat', `
+    chain pre {
+      type nat hook prerouting priority -100; policy accept;
+      iifname "${ns.hostIf}" ip daddr ${ANNOUNCED} dnat to ${ns.hostIp}
+    }
+    chain out {
+      type nat hook output priority -100; policy accept;
+      ip daddr ${ANNOUNCED} dnat to ${ns.hostIp}
+    }`);
+  ns.nftHost('inet roomcast_nat_filter', `
+    chain in {
+      type filter hook input priority 0; policy accept;
+      iifname "${ns.hostIf}" meta l4proto udp ct status dnat accept
+      iifname "${ns.hostIf}" meta l4proto udp drop
+    }`);
+  const s = await startTestServer({ HOST: '0.0.0.0', RTC_ANNOUNCED_IP: ANNOUNCED });
+  cleanups.push(() => s.stop());
+  const room = (await s.api('POST', '/v2/rooms', { name: 'nat-room' })).body.id;
+  const { inside } = await twoPeers(s, ns, room);
+  const pair = await selectedPair(inside);
+  assert.equal(pair?.remote.address ?? pair?.remote.ip, ANNOUNCED, JSON.stringify(pair));
+});

@@ -1,7 +1,7 @@
 // GET /metrics: Prometheus text (prom-client) for this node, behind a management token like every management
 // route (for Prometheus: `roomcast token management --ttl <seconds>` as its bearer credentials). Each app has its
 // own registry (tests run several servers in one process); the gauges are read at scrape time, not kept.
-import { Registry, Gauge, collectDefaultMetrics } from 'prom-client';
+import { Registry, Gauge, Counter, collectDefaultMetrics } from 'prom-client';
 import type { ApiDeps, ApiInstance } from './types.js';
 import { requireManagementToken } from './auth.js';
 import { storeCounts } from '../store/metrics.js';
@@ -21,6 +21,22 @@ function buildRegistry(deps: ApiDeps): Registry {
   const rooms = gauge('roomcast_sfu_rooms', 'Rooms with peers on this node');
   const peers = gauge('roomcast_sfu_peers', 'Peers joined on this node (recorders included)');
   const streams = gauge('roomcast_sfu_forwarded_streams', 'Tracks this node forwards to subscribers');
+  // counters the SFU keeps itself: each scrape adds what they grew since the last
+  const counter = (name: string, help: string, read: () => number) => {
+    let last = 0;
+    return new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const now = read();
+        if (now > last) this.inc(now - last);
+        last = now;
+      },
+    });
+  };
+  counter('roomcast_sfu_retransmitted_packets_total', 'RTP packets the SFU sent again because a subscriber\'s NACK asked (lossy downlinks)', () => deps.sfu.load().retransmittedPackets);
+  counter('roomcast_sfu_nacks_sent_total', 'NACKs the SFU sent publishers for video packets lost on their way in (lossy uplinks)', () => deps.sfu.load().nacksSent);
 
   // one read of the database per scrape, whichever gauge prom-client collects first
   let pending: Promise<void> | null = null;

@@ -30,6 +30,17 @@ export interface ActivePeer {
 }
 
 /** A join refused: `code` is HTTP-like (401 bad token, 403 not allowed or full, 404 no such room). */
+/** What the SFU carries now, and its loss recovery since it started (counters). */
+export interface SfuLoad {
+  rooms: number;
+  peers: number;
+  forwardedStreams: number;
+  /** packets sent again because a subscriber's NACK asked */
+  retransmittedPackets: number;
+  /** NACKs sent to publishers for video packets lost on their way in */
+  nacksSent: number;
+}
+
 export interface JoinCheck {
   roomId: string;
   roomName: string;
@@ -70,6 +81,8 @@ export class Sfu {
   private closing = false;
   /** peers whose leave is being recorded, so a second cause (socket close after leave) is ignored */
   private readonly leaving = new Set<string>();
+  /** loss recovery of the peers that left (those present are read at load()) */
+  private readonly recoveredByGone = { retransmitted: 0, nacksSent: 0 };
 
   constructor(private readonly deps: SfuDeps) {
     this.sessions = new SessionTracker(deps.db, deps.events, deps.config.sessionMaxSeconds);
@@ -217,6 +230,9 @@ export class Sfu {
         await peer.close();
       }
       this.signaling?.disconnect(peer, reason);
+      const r = peer.lossRecovery();
+      this.recoveredByGone.retransmitted += r.retransmitted;
+      this.recoveredByGone.nacksSent += r.nacksSent;
       if (peer.session) await this.sessions.leave(peer.session, reason, message);
       this.deps.log.info({ peerId: peer.id, roomId: room?.id, reason }, 'peer left');
     } catch (err) {
@@ -248,17 +264,21 @@ export class Sfu {
     return [...this.rooms.entries()].filter(([, room]) => [...room.peers.values()].some((p) => !p.closed)).map(([id]) => id);
   }
 
-  load(): { rooms: number; peers: number; forwardedStreams: number } {
+  load(): SfuLoad {
     let peers = 0;
     let forwardedStreams = 0;
+    const recovery = { ...this.recoveredByGone };
     for (const room of this.rooms.values()) {
       for (const p of room.peers.values()) {
         if (p.closed) continue;
         peers++;
         forwardedStreams += p.subscriptions.size;
+        const r = p.lossRecovery();
+        recovery.retransmitted += r.retransmitted;
+        recovery.nacksSent += r.nacksSent;
       }
     }
-    return { rooms: this.rooms.size, peers, forwardedStreams };
+    return { rooms: this.rooms.size, peers, forwardedStreams, retransmittedPackets: recovery.retransmitted, nacksSent: recovery.nacksSent };
   }
 
   /** The room's open session (someone visible is in it), or null. */

@@ -28,6 +28,20 @@ import type { JoinedPeer } from '../domain/sessions.js';
 /** RTCP payload-specific feedback format 4 (full intra request); werift does not export its class */
 const FIR_COUNT = 4;
 
+/** werift 0.24.4 counts these itself (private in its typings; its getStats reports them too, but async) */
+interface WeriftSenderCounts {
+  retransmittedPacketsSent?: number;
+}
+interface WeriftReceiverCounts {
+  nackCountBySsrc?: Record<number, number>;
+}
+
+/** NACK-driven loss recovery counts (Peer.lossRecovery). */
+export interface LossRecovery {
+  retransmitted: number;
+  nacksSent: number;
+}
+
 /** How the peer's media connection is set up (config: PEER_TIMEOUT_SECONDS, RTC_*, TURN_*). */
 export interface PeerTransport {
   /** silent this long (ICE disconnected, no answer), it is gone */
@@ -161,6 +175,7 @@ export class Peer {
   private answerTimer: NodeJS.Timeout | null = null;
   private disconnectedTimer: NodeJS.Timeout | null = null;
   closed = false;
+  private finalLossRecovery: LossRecovery = { retransmitted: 0, nacksSent: 0 };
   /** set when the page reports it rendered its first remote frame, for figures */
   connectedAt = 0;
 
@@ -389,8 +404,25 @@ export class Peer {
     }
   }
 
+  /**
+   * Loss recovery on this peer's connection so far: packets the SFU sent again at the page's NACKs (its
+   * subscriptions), and NACKs it sent the page for packets lost on the way in (its publications, video).
+   */
+  lossRecovery(): LossRecovery {
+    if (!this.pc) return this.finalLossRecovery;
+    const out = { retransmitted: 0, nacksSent: 0 };
+    for (const t of this.pc.getTransceivers()) {
+      const sender = t.sender as unknown as WeriftSenderCounts;
+      const receiver = t.receiver as unknown as WeriftReceiverCounts;
+      out.retransmitted += sender.retransmittedPacketsSent ?? 0;
+      for (const n of Object.values(receiver.nackCountBySsrc ?? {})) out.nacksSent += n;
+    }
+    return out;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
+    this.finalLossRecovery = this.lossRecovery();
     this.closed = true;
     if (this.answerTimer) clearTimeout(this.answerTimer);
     if (this.disconnectedTimer) clearTimeout(this.disconnectedTimer);

@@ -6,6 +6,10 @@
 //  - 1:1 NAT: the server announces 203.0.113.10 (RTC_ANNOUNCED_IP), an address it does not have; nftables
 //    forwards it to the server (DNAT) and drops any other UDP from the peer's namespace, so the peer reaches the
 //    SFU only through the announced address; both peers decode each other's video.
+//  - 5 % loss: nftables drops a random 5 % of the UDP packets into and out of a peer's namespace (this kernel has
+//    no netem: `numgen random`). A 30 s composite recording of it and a peer on this machine has no picture
+//    standing still for 1 s in either tile and audio that is not silent; the SFU counts the NACKs it sent the
+//    lossy publisher and the packets it sent again to the lossy subscriber (/metrics).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
@@ -13,6 +17,9 @@ import { launchPeerBrowser, makeMediaFixtures, openPeerPage, rtpStats, until, wa
 import { PeerNamespace, startCoturn, type Coturn } from '../helpers/netns.js';
 import { freePort } from '../helpers/postgres.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { stillSpans } from '../helpers/frozenTail.js';
+import { sample } from '../helpers/metrics.js';
+import { audioLevel, probe } from '../../src/recorder/probe.js';
 
 const ANNOUNCED = '203.0.113.10';
 const SECRET = 'network-test-turn-secret';
@@ -99,4 +106,52 @@ test('behind a 1:1 NAT: the server announces the public address and the peer rea
   const { inside } = await twoPeers(s, ns, room);
   const pair = await selectedPair(inside);
   assert.equal(pair?.remote.address ?? pair?.remote.ip, ANNOUNCED, JSON.stringify(pair));
+});
+
+const LOSSY_RECORD_SECONDS = 30;
+
+test('5 % packet loss on a peer\'s link: a 30 s composite recording never stands still for 1 s, the audio is heard, NACKs and retransmissions are counted', async () => {
+  const ns = PeerNamespace.create('loss', 73);
+  cleanups.push(() => ns.destroy());
+  ns.nftInside(`table inet roomcast_loss {
+ chain in {
+  type filter hook input priority 0; policy accept;
+  meta l4proto udp numgen random mod 100 < 5 drop
+ }
+ chain out {
+  type filter hook output priority 0; policy accept;
+  meta l4proto udp numgen random mod 100 < 5 drop
+ }
+}
+`);
+  const s = await startTestServer({ HOST: '0.0.0.0', RECORDER_WORKERS: '1' });
+  cleanups.push(() => s.stop());
+  const room = (await s.api('POST', '/v2/rooms', { name: 'loss-room' })).body.id;
+  await twoPeers(s, ns, room);
+  const start = await s.api('POST', `/v2/recordings/room/${room}/start`, {});
+  assert.equal(start.status, 200, JSON.stringify(start.body));
+  const id = start.body.id;
+  await until('recording', async () => (await s.api('GET', `/v2/recordings/${id}`)).body.status === 'running', 90_000, 500);
+  await new Promise((r) => setTimeout(r, LOSSY_RECORD_SECONDS * 1000));
+  assert.equal((await s.api('POST', `/v2/recordings/${id}/stop`)).status, 200);
+  const done = await until('completed', async () => {
+    const r = (await s.api('GET', `/v2/recordings/${id}`)).body;
+    return ['completed', 'failed'].includes(r.status) ? r : null;
+  }, 90_000, 500);
+  assert.equal(done.status, 'completed', JSON.stringify(done));
+  const file = s.services.localStorage.fileOf(done.recording_assets[0].path.replace('local://roomcast/', ''));
+  const info = await probe(file);
+  assert.ok(info.duration >= LOSSY_RECORD_SECONDS - 2, `duration ${info.duration}`);
+  // the two tiles side by side: each half of the picture keeps moving
+  for (const [tile, crop] of [['left', 'iw/2:ih:0:0'], ['right', 'iw/2:ih:iw/2:0']]) {
+    const still = await stillSpans(file, 1, crop);
+    assert.deepEqual(still, [], `the ${tile} tile stood still for ${still.join(', ')} s`);
+  }
+  assert.ok((await audioLevel(file)).maxDb > -40, 'the audio is not silent');
+  const metrics = await (await fetch(`${s.url}/metrics`, { headers: { authorization: `Bearer ${s.token}` } })).text();
+  const nacks = sample(metrics, 'roomcast_sfu_nacks_sent_total') ?? 0;
+  const resent = sample(metrics, 'roomcast_sfu_retransmitted_packets_total') ?? 0;
+  console.log(JSON.stringify({ nacksSent: nacks, retransmittedPackets: resent, seconds: info.duration }));
+  assert.ok(nacks > 0, 'the SFU asked the lossy publisher for lost packets');
+  assert.ok(resent > 0, 'the SFU sent the lossy subscriber packets again');
 });

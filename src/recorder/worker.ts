@@ -393,8 +393,8 @@ export class EgressWorker {
   /**
    * Runs the capture until a stop request, the start timeout or this worker shutting down. A capture that
    * crashes (Chromium, ffmpeg, Xvfb, PulseAudio or its handler process died) is relaunched into the next
-   * attempt's directory while the job was not asked to stop, up to MAX_RELAUNCHES times (outputs that can:
-   * the MP4); then the job ends failed, named after the crash.
+   * attempt's directory while the job was not asked to stop, up to MAX_RELAUNCHES times (an MP4 into a new
+   * segment, a live ladder into the same playlists); then the job ends failed, named after the crash.
    */
   private async follow(kind: EgressJobKindAdapter, spec: JobSpec, r: JobView, first: Launched, log: Logger, place: PartsPlace | null): Promise<void | 'handedOver'> {
     const dir = this.workDir(r.id);
@@ -492,7 +492,11 @@ export class EgressWorker {
       }
       // a resume's new encoder, a relaunch, or a handler reporting its processes late: a takeover must find them
       recordProcesses();
-      if (live) streamer?.prune?.(pruneLiveWindow(live, pruned));
+      if (live) {
+        // (pruned whether or not a store has a copy to prune too)
+        const gone = pruneLiveWindow(live, pruned);
+        streamer?.prune?.(gone);
+      }
       streamer?.tick();
     }
     await streamer?.close();

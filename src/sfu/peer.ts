@@ -175,6 +175,9 @@ export class Peer {
   private answerTimer: NodeJS.Timeout | null = null;
   private disconnectedTimer: NodeJS.Timeout | null = null;
   closed = false;
+  private iceRestartWanted = false;
+  /** ICE restarts the page asked for (network changes it recovered from) */
+  iceRestarts = 0;
   private finalLossRecovery: LossRecovery = { retransmitted: 0, nacksSent: 0 };
   /** set when the page reports it rendered its first remote frame, for figures */
   connectedAt = 0;
@@ -234,10 +237,11 @@ export class Peer {
         this.disconnectedTimer = null;
         this.connectedAt ||= Date.now();
         this.hooks.onConnected(this);
-      } else if (state === 'failed' || state === 'closed') {
+      } else if (state === 'closed') {
         this.hooks.onTransportLost(this, state);
-      } else if (state === 'disconnected') {
-        // consent checks stopped: give the network the peer timeout to come back
+      } else if (state === 'disconnected' || state === 'failed') {
+        // consent checks stopped (or every pair failed): the network gets the peer timeout to come back, and
+        // the page to ask for an ICE restart (a network change)
         this.disconnectedTimer ??= setTimeout(() => {
           if (this.pc?.connectionState !== 'connected') this.hooks.onTransportLost(this, 'disconnected');
         }, this.transport.timeoutMs);
@@ -349,7 +353,8 @@ export class Peer {
     this.renegotiate = false;
     try {
       const pc = this.pc;
-      const offer = await pc.createOffer();
+      const offer = await pc.createOffer(this.iceRestartWanted ? { iceRestart: true } : undefined);
+      this.iceRestartWanted = false;
       await pc.setLocalDescription(offer);
       // closed meanwhile: ICE gathering opened its sockets after the close (werift's close is once only)
       if (this.closed) return void (await closeIceSockets(pc));
@@ -402,6 +407,15 @@ export class Peer {
       // mDNS (.local) candidates and late candidates for an old generation are expected; ICE goes on without them
       this.log.debug({ err, peerId: this.id }, 'candidate ignored');
     }
+  }
+
+  /** The page lost its media path: the next offer carries new ICE credentials, and goes now (or after the one out). */
+  async restartIce(): Promise<void> {
+    if (!this.pc || this.closed) return;
+    this.iceRestartWanted = true;
+    this.iceRestarts++;
+    this.log.info({ peerId: this.id, restarts: this.iceRestarts }, 'ICE restart asked by the page');
+    await this.negotiate();
   }
 
   /**

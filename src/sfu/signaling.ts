@@ -2,7 +2,7 @@
 // socket. A ping every few seconds finds dead peers (network loss) within config.peerTimeoutSeconds.
 // Abuse limits: frame size (1009), messages waiting per socket (1008), time to join, size of user_data.
 //
-// page → server: preview{token} · join{token, name, previous_peer_id?} · answer{sdp} · candidate{candidate} ·
+// page → server: preview{token} · join{token, name, previous_peer_id?} · answer{sdp} · candidate{candidate} · ice-restart ·
 //                publish{tracks:[{cid, kind, muted}]} · unpublish{track_id} · mute{track_id, muted} · leave
 // server → page: preview{room, role} · joined{peer_id, session_id, room, role, peers, speaking, ice_servers} · offer{sdp, mids} ·
 //                peer-joined{peer} · peer-left{peer_id} · track-added/-removed/-updated{peer_id, track_id, kind, …} ·
@@ -69,6 +69,7 @@ const ClientMessage = Type.Union([
   Type.Object({ type: Type.Literal('unpublish'), track_id: Str(64) }, { additionalProperties: false }),
   Type.Object({ type: Type.Literal('mute'), track_id: Str(64), muted: Type.Boolean() }, { additionalProperties: false }),
   Type.Object({ type: Type.Literal('leave') }, { additionalProperties: false }),
+  Type.Object({ type: Type.Literal('ice-restart') }, { additionalProperties: false }),
   Type.Object({ type: Type.Literal('ping') }, { additionalProperties: false }),
 ]);
 type ClientMessage = Static<typeof ClientMessage>;
@@ -254,6 +255,10 @@ export class Signaling {
         return peer.handleAnswer(msg.sdp);
       case 'candidate':
         if (msg.candidate) await peer.addCandidate(msg.candidate);
+        return;
+      case 'ice-restart':
+        // the page lost its media path (a network change): a new offer with fresh ICE credentials
+        await peer.restartIce();
         return;
       case 'publish': {
         const refused = room.publish(peer, msg.tracks);

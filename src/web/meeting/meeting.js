@@ -8,7 +8,8 @@
 // later), document.body.dataset.mediaReady = 'true' (the recorder waits for both).
 // A dropped connection (network, server restart) is not the end: the page joins again on its own with the same
 // token (0.5 s, then doubling up to 5 s between tries, for as long as it is open), publishes again and
-// receives again; document.body.dataset.reconnecting = 'true' meanwhile.
+// receives again; document.body.dataset.reconnecting = 'true' meanwhile. A media path lost while the socket stays
+// (a network change) is restarted (ICE restart asked of the server), showing "Reconnecting…" the same way.
 
 import { startHlsViewer } from './hlsViewer.js';
 
@@ -109,6 +110,9 @@ async function getToken() {
 
 /** between reconnect tries: the first wait, doubled each time up to the last */
 const RECONNECT_FIRST_MS = 500;
+/** a media connection "disconnected" this long gets an ICE restart; one that does not come back, another this often */
+const ICE_RESTART_AFTER_MS = 1500;
+const ICE_RESTART_EVERY_MS = 5000;
 const RECONNECT_MAX_MS = 5000;
 /** a server that took the socket but does not answer the join within this is tried again */
 const REJOIN_TIMEOUT_MS = 15000;
@@ -225,6 +229,8 @@ function dropConnection() {
   delete document.body.dataset.joined;
   delete document.body.dataset.mediaReady;
   state.ws = null;
+  if (state.iceRestartTimer) clearTimeout(state.iceRestartTimer);
+  state.iceRestartTimer = null;
   state.pc?.close();
   state.pc = null;
   state.mids = {};
@@ -495,9 +501,42 @@ function makePc() {
   pc.ontrack = (e) => attachRemote(e.transceiver.mid, e.track);
   pc.onconnectionstatechange = () => {
     document.body.dataset.connection = pc.connectionState;
-    if (pc.connectionState === 'failed') setStatus('Media connection failed');
+    if (pc !== state.pc) return;
+    if (pc.connectionState === 'connected') mediaBack();
+    else if (pc.connectionState === 'disconnected' || pc.connectionState === 'failed') mediaLost(pc.connectionState === 'failed');
   };
   return pc;
+}
+
+/**
+ * The media path broke while the signaling socket stayed (a network change, a NAT that forgot us): the page
+ * says so and asks the server for an ICE restart — at once when every pair failed, after a short wait when the
+ * connection is only "disconnected" (it often comes back by itself) — and again every few seconds until the
+ * media flows; nobody leaves the room meanwhile.
+ */
+function mediaLost(failed) {
+  setStatus('Reconnecting…');
+  document.body.dataset.reconnecting = 'true';
+  if (state.iceRestartTimer) {
+    if (!failed) return;
+    clearTimeout(state.iceRestartTimer);
+  }
+  const ask = () => {
+    state.iceRestartTimer = setTimeout(ask, ICE_RESTART_EVERY_MS);
+    if (state.ws?.readyState !== WebSocket.OPEN) return;
+    state.iceRestarts = (state.iceRestarts ?? 0) + 1;
+    document.body.dataset.iceRestarts = String(state.iceRestarts);
+    send({ type: 'ice-restart' });
+  };
+  state.iceRestartTimer = setTimeout(ask, failed ? 0 : ICE_RESTART_AFTER_MS);
+}
+
+function mediaBack() {
+  if (state.iceRestartTimer) clearTimeout(state.iceRestartTimer);
+  state.iceRestartTimer = null;
+  if (state.reconnecting || document.body.dataset.reconnecting !== 'true') return;
+  delete document.body.dataset.reconnecting;
+  setStatus('Connected');
 }
 
 function attachRemote(mid, track) {

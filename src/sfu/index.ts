@@ -169,6 +169,7 @@ export class Sfu {
       announcedIp: rtc.announcedIp,
       portRange: rtc.portRange,
       iceServers: iceServersFor(rtc.turn, identity.userId || identity.id, c.tokenExp),
+      iceTcp: rtc.iceTcp,
     };
     const peer = new Peer(identity, send, room, hints, this.deps.log.child({ peerId: identity.id, roomId: c.roomId }), transport);
     // The room object exists before the first await so concurrent joins share it; it is dropped if left empty.

@@ -49,6 +49,8 @@ export interface PeerTransport {
   announcedIp: string | null;
   portRange: [number, number] | null;
   iceServers: IceServer[];
+  /** passive TCP candidates beside the UDP ones (RTC_ICE_TCP) */
+  iceTcp: boolean;
 }
 
 export interface PeerIdentity {
@@ -229,6 +231,7 @@ export class Peer {
       iceUseIpv6: false,
       // a firewall opens these ports and no others (RTC_PORT_RANGE)
       icePortRange: this.transport.portRange ?? undefined,
+      iceUseTcp: this.transport.iceTcp,
     });
     pc.connectionStateChange.subscribe((state) => {
       if (this.closed) return;

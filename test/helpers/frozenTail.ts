@@ -16,12 +16,14 @@ export async function frozenTailSeconds(file: string, noiseDb = -50): Promise<nu
 }
 
 /**
- * The still spans (start and length, seconds) of at least `minSeconds` anywhere in the file's picture, or in the part `crop`
- * selects (an ffmpeg crop, e.g. "iw/2:ih:0:0": one tile of a composite); one still up to the end counts too.
+ * The still spans (start and length, seconds) of at least `minSeconds` in the file's picture, or in the part `crop`
+ * selects (an ffmpeg crop, e.g. "iw/2:ih:0:0": one tile of a composite), from `fromSeconds` on; one still up to
+ * the end counts too.
  */
-export async function stillSpans(file: string, minSeconds: number, crop?: string, noiseDb = -50): Promise<Array<{ at: number; seconds: number }>> {
+export async function stillSpans(file: string, minSeconds: number, opts: { crop?: string; fromSeconds?: number } = {}, noiseDb = -50): Promise<Array<{ at: number; seconds: number }>> {
   const { duration } = await probe(file);
-  const filters = [...(crop ? [`crop=${crop}`] : []), `freezedetect=n=${noiseDb}dB:d=${minSeconds}`].join(',');
+  // trim keeps the file's times: spans are reported where they are in it
+  const filters = [...(opts.crop ? [`crop=${opts.crop}`] : []), ...(opts.fromSeconds ? [`trim=start=${opts.fromSeconds}`] : []), `freezedetect=n=${noiseDb}dB:d=${minSeconds}`].join(',');
   const { stderr } = await runTool('ffmpeg', ['-hide_banner', '-nostats', '-i', file, '-map', '0:v:0', '-vf', filters, '-f', 'null', '-'], 300_000);
   const starts = [...stderr.matchAll(/freeze_start: ([\d.]+)/g)].map((m) => Number(m[1]));
   const durations = [...stderr.matchAll(/freeze_duration: ([\d.]+)/g)].map((m) => Number(m[1]));

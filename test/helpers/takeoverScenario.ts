@@ -204,7 +204,7 @@ class LivePlayer {
     const variant = await until('the live master playlist', async () => {
       const r = await fetch(this.playbackUrl);
       return r.status === 200 ? variantUris(await r.text())[0] : null;
-    }, 30_000, 250);
+    }, 90_000, 250);
     const media = new URL(variant, this.playbackUrl);
     while (!this.ended_) {
       const r = await fetch(media);

@@ -27,6 +27,8 @@ import { sample } from '../helpers/metrics.js';
 
 const ANNOUNCED = '203.0.113.10';
 const SECRET = 'network-test-turn-secret';
+/** inside a peer's namespace: every UDP packet it sends is dropped (a network that allows only TCP) */
+const DROP_UDP_OUT = 'table inet roomcast_block {\n chain out {\n  type filter hook output priority 0; policy accept;\n  meta l4proto udp drop\n }\n}\n';
 const media = makeMediaFixtures();
 const cleanups: Array<() => Promise<void> | void> = [];
 
@@ -73,7 +75,7 @@ async function twoPeers(s: TestServer, ns: PeerNamespace, room: string): Promise
 test('a peer whose network drops all UDP joins through coturn over TCP; both peers decode each other', async () => {
   const ns = PeerNamespace.create('turn', 71);
   cleanups.push(() => ns.destroy());
-  ns.nftInside('table inet roomcast_block {\n chain out {\n  type filter hook output priority 0; policy accept;\n  meta l4proto udp drop\n }\n}\n');
+  ns.nftInside(DROP_UDP_OUT);
   const coturn: Coturn = await startCoturn({ ip: ns.hostIp, port: await freePort(), secret: SECRET });
   cleanups.push(() => coturn.stop());
   const s = await startTestServer({ HOST: '0.0.0.0', TURN_URLS: coturn.url, TURN_SECRET: SECRET });
@@ -88,7 +90,7 @@ test('a peer whose network drops all UDP joins through coturn over TCP; both pee
 test('ICE over TCP: a peer whose network drops all UDP reaches the SFU itself over TCP, no TURN needed', async () => {
   const ns = PeerNamespace.create('tcp', 75);
   cleanups.push(() => ns.destroy());
-  ns.nftInside('table inet roomcast_block {\n chain out {\n  type filter hook output priority 0; policy accept;\n  meta l4proto udp drop\n }\n}\n');
+  ns.nftInside(DROP_UDP_OUT);
   const s = await startTestServer({ HOST: '0.0.0.0', RTC_ICE_TCP: 'true', RTC_PORT_RANGE: '41100-41199' });
   cleanups.push(() => s.stop());
   const room = (await s.api('POST', '/v2/rooms', { name: 'tcp-room' })).body.id;

@@ -104,6 +104,8 @@ interface RelaunchState {
   count: number;
   gap: Omit<CaptureGap, 'resumedAt'> | null;
   error: string;
+  /** the job was asked to stop (or auto-stopped): a crash on the way is no failure, the time since it a gap */
+  stopped: boolean;
 }
 
 /** What the worker is built with (server.ts): the queue, the resources' services, where files go. */
@@ -400,7 +402,7 @@ export class EgressWorker {
     const dir = this.workDir(r.id);
     const live = liveOutputOf(spec);
     let cur = watch(first.capture, first.attempt);
-    const relaunch: RelaunchState = { attempt: first.attempt, count: 0, gap: first.takenOver?.gap ?? null, error: '' };
+    const relaunch: RelaunchState = { attempt: first.attempt, count: 0, gap: first.takenOver?.gap ?? null, error: '', stopped: false };
     const streamer: Streamer | null = !place ? null : live ? new LiveMirror(place, live, log, first.takenOver?.inStore) : new PartStreamer(place, dir, log);
     let recordedProcesses = '';
     const recordProcesses = () => {
@@ -450,12 +452,16 @@ export class EgressWorker {
         await cur.capture.stop();
         countRestarts();
         const next = await this.relaunch(kind, r, cur, relaunch, first.launch, paused, log);
-        if (!next) break;
+        if (!next) {
+          if (relaunch.stopped && !running) ending = { errorType: 'BEAM_STOPPED', errorMessage: `stop requested before the ${kind.label} started` };
+          break;
+        }
         cur = next;
         launchedAt = Date.now();
       }
       const now = await kind.get(r.id);
       if (!now || (now.status !== 'starting' && now.status !== 'running')) {
+        relaunch.stopped = true;
         if (!running) ending = { errorType: 'BEAM_STOPPED', errorMessage: `stop requested before the ${kind.label} started` };
         break;
       }
@@ -502,6 +508,10 @@ export class EgressWorker {
     await streamer?.close();
     await cur.capture.stop();
     countRestarts();
+    // a crash as the job was being stopped is no failure: from it on, time is missing
+    if (cur.crash && relaunch.stopped) relaunch.gap ??= { crashedAt: cur.crash.at, reason: cur.crash.reason, attempt: `attempt-${relaunch.attempt + 1}`, segment: 0 };
+    // a relaunch or takeover that showed no frame before the end: the time since the crash is missing all the same
+    closeGap(!cur.crash && cur.firstFrameAt ? cur.firstFrameAt.getTime() : Date.now());
     // all of it goes to the store: a hand-over goes on from there; a live stream's last segments and end reach
     // every node's players; an MP4 whose machine dies before its upload is rebuilt from there (strandedAssets.ts).
     // Only a hand-over waits for a store that is down.
@@ -519,7 +529,7 @@ export class EgressWorker {
     if (open && open.to === null) open.to = Date.now();
     const latest = (await kind.get(r.id)) ?? r;
     // a job stopped before it ran ends as that, also if its capture died on the way out; a full disk says so
-    if (cur.crash && ending.errorType !== 'BEAM_STOPPED' && ending.errorType !== 'DISK_FULL') {
+    if (cur.crash && !relaunch.stopped && ending.errorType !== 'BEAM_STOPPED' && ending.errorType !== 'DISK_FULL') {
       const after = relaunch.count ? ` (after ${relaunch.count} relaunch${relaunch.count > 1 ? 'es' : ''}${relaunch.error ? `; the last could not start: ${relaunch.error}` : ''})` : '';
       ending = { errorType: 'INTERNAL_ERROR', errorMessage: `recorder failed: ${cur.crash.reason}${after}` };
     } else if ((this.stopped || handingOver) && !ending.errorType) ending = { errorType: 'INTERNAL_ERROR', errorMessage: 'recorder worker shut down' };
@@ -533,18 +543,24 @@ export class EgressWorker {
   private async relaunch(kind: EgressJobKindAdapter, r: JobView, crashed: Watched, state: RelaunchState, launch: Launched['launch'], paused: boolean, log: Logger): Promise<Watched | null> {
     const crash = crashed.crash!;
     await crashed.capture.stop();
+    // time is missing from the crash until a capture shows the meeting again (or the job ends); a relaunch that
+    // crashes before its first frame makes one longer gap
+    state.gap = { crashedAt: state.gap?.crashedAt ?? crash.at, reason: state.gap?.reason ?? crash.reason, attempt: `attempt-${state.attempt + 1}`, segment: 0 };
     while (state.count < MAX_RELAUNCHES) {
       const now = await kind.get(r.id);
+      if (this.stopped) return null;
       // the job was asked to stop (or its room's last peer left and it auto-stopped): nothing to relaunch for
-      if (this.stopped || !now || (now.status !== 'starting' && now.status !== 'running')) return null;
+      if (!now || (now.status !== 'starting' && now.status !== 'running')) {
+        state.stopped = true;
+        return null;
+      }
       state.count++;
       state.attempt++;
       log.warn({ reason: crash.reason, relaunch: state.count, attempt: state.attempt }, `the ${kind.label}'s capture crashed; relaunching it`);
       try {
         const capture = await launch(state.attempt, MAX_RELAUNCHES - state.count);
         if (paused) await capture.pause();
-        // a relaunch that crashes before its first frame makes one longer gap
-        state.gap = { ...(state.gap ?? { crashedAt: crash.at, reason: crash.reason }), attempt: `attempt-${state.attempt}`, segment: 0 };
+        state.gap = { ...state.gap, attempt: `attempt-${state.attempt}` };
         state.error = '';
         return watch(capture, state.attempt);
       } catch (err) {

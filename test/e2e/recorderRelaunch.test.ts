@@ -139,6 +139,30 @@ test('recorder ffmpeg SIGKILLed 10 s in: relaunched, one asset with the gap name
   await killMidRecording('ffmpeg');
 });
 
+test('recorder Chromium SIGKILLed and the recording stopped before a relaunch shows the meeting: completed, the time since the kill a gap at the end', async () => {
+  const { id, pages } = await recordingWithTwoPeers('e2e-relaunch-stopped');
+  await sleep(6000);
+  const victim = await nextProcess('chromium', []);
+  const killedAt = Date.now();
+  process.kill(victim, 'SIGKILL');
+  // (the worker sees the crash and relaunches: a relaunch takes seconds to join)
+  await sleep(1500);
+  assert.equal((await s.api('POST', `/v2/recordings/${id}/stop`)).status, 200);
+  const done = await ended(id);
+  assert.equal(done.status, 'completed', JSON.stringify(done));
+  const asset = done.recording_assets[0];
+  const gaps = asset.metadata.gaps as Array<{ at: number; missing_seconds: number; reason: string }>;
+  assert.equal(gaps?.length, 1, JSON.stringify(asset.metadata));
+  assert.match(gaps[0].reason, /^chromium exited \(SIGKILL\)$/);
+  const info = await probe(fileOf(asset));
+  // the gap is where the file ends, and lasts from (about) the kill to the stop, less what the encoder wrote
+  // of the dead page's last picture
+  assert.ok(Math.abs(gaps[0].at - info.duration) < 0.5, `gap at ${gaps[0].at} s of a ${info.duration} s file`);
+  const sinceKill = (Date.parse(done.stopped_at) - killedAt) / 1000;
+  assert.ok(gaps[0].missing_seconds >= 0 && gaps[0].missing_seconds < sinceKill + 8, `missing ${gaps[0].missing_seconds} s, ${sinceKill} s from the kill to the end`);
+  for (const p of pages) await p.close();
+});
+
 test('ffmpeg killed again after every relaunch: the job fails with the cause, its partial asset kept', async () => {
   const { id, pages } = await recordingWithTwoPeers('e2e-relaunch-exhausted');
   await sleep(4000);
@@ -157,7 +181,8 @@ test('ffmpeg killed again after every relaunch: the job fails with the cause, it
   assert.equal(done.recording_assets.length, 1, 'what was captured is kept');
   const asset = done.recording_assets[0];
   assert.equal(asset.metadata.partial, true);
-  assert.equal(asset.metadata.gaps?.length, 3, JSON.stringify(asset.metadata));
+  // one gap per crash: the last one's at the end of the file
+  assert.equal(asset.metadata.gaps?.length, 4, JSON.stringify(asset.metadata));
   const info = await probe(fileOf(asset));
   assert.ok(info.duration > 1, `partial duration ${info.duration}`);
   for (const p of pages) await p.close();

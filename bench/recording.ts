@@ -20,6 +20,8 @@ export interface RecordingBenchFigures {
   /** cores (1 = one full core) used by the recorder's processes while recording */
   cpu_cores: { ffmpeg: number; chromium: number; xvfb_pulse: number; total: number };
   measure_seconds: number;
+  /** what the first peer's camera encoder sent at the end of the measurement: per layer (rid), size, fps, limit */
+  sent_video: Array<{ rid: string; width: number; fps: number; limited_by: string }>;
 }
 
 const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
@@ -39,18 +41,39 @@ function recorderCpu(): Record<string, number> {
   return out;
 }
 
-export async function benchRecording(opts: { peers?: number; runs?: number; measureSeconds?: number } = {}): Promise<RecordingBenchFigures> {
+/**
+ * `env`: the server's settings (e.g. RTC_SIMULCAST); `cameraSize`: the peers' fake camera (640x360 by default);
+ * `publishOnly`: the peers receive nobody (a role subscribing to no role), so their pages cost only their encoders.
+ */
+/** The page's outbound video streams as its getStats gives them. */
+function sentVideoOf(page: Page): Promise<RecordingBenchFigures['sent_video']> {
+  return page.evaluate(async () => {
+    const pc = (window as unknown as { roomcast: { pc: RTCPeerConnection } }).roomcast.pc;
+    const out: Array<{ rid: string; width: number; fps: number; limited_by: string }> = [];
+    (await pc.getStats()).forEach((r: Record<string, unknown>) => {
+      if (r.type === 'outbound-rtp' && r.kind === 'video') out.push({ rid: String(r.rid ?? ''), width: Number(r.frameWidth ?? 0), fps: Number(r.framesPerSecond ?? 0), limited_by: String(r.qualityLimitationReason ?? '') });
+    });
+    return out;
+  });
+}
+
+export async function benchRecording(opts: { peers?: number; runs?: number; measureSeconds?: number; env?: Record<string, string>; cameraSize?: string; publishOnly?: boolean } = {}): Promise<RecordingBenchFigures> {
   const peers = opts.peers ?? 2;
   const runs = opts.runs ?? 3;
   const measureSeconds = opts.measureSeconds ?? 15;
-  const s = await startTestServer({ RECORDER_WORKERS: '1' });
-  const media = makeMediaFixtures();
+  const s = await startTestServer({ RECORDER_WORKERS: '1', ...opts.env });
+  const media = makeMediaFixtures(opts.cameraSize);
   const browsers: PeerBrowser[] = [];
   const pages: Page[] = [];
   try {
-    const roomId = (await s.api('POST', '/v2/rooms', { name: `bench-rec-${peers}` })).body.id;
+    let templateId: string | undefined;
+    if (opts.publishOnly) {
+      templateId = (await s.api('POST', '/v2/templates', { name: `bench-speakers-${peers}` })).body.id;
+      await s.api('POST', `/v2/templates/${templateId}/roles/speaker`, { publishParams: { allowed: ['audio', 'video'] }, subscribeParams: { subscribeToRoles: [], maxSubsBitRate: 0 } });
+    }
+    const roomId = (await s.api('POST', '/v2/rooms', { name: `bench-rec-${peers}`, ...(templateId ? { template_id: templateId } : {}) })).body.id;
     const codes = (await s.api('POST', `/v2/room-codes/room/${roomId}`)).body.data;
-    const host = codes.find((c: any) => c.role === 'host').code;
+    const host = codes.find((c: any) => c.role === (opts.publishOnly ? 'speaker' : 'host')).code;
     // one browser, one context per peer: fewer processes on 2 cores
     const pb = await launchPeerBrowser(media);
     browsers.push(pb);
@@ -63,6 +86,7 @@ export async function benchRecording(opts: { peers?: number; runs?: number; meas
     const toFirstFrame: number[] = [];
     const toAsset: number[] = [];
     let cpu = { ffmpeg: 0, chromium: 0, xvfb_pulse: 0, total: 0 };
+    let sentVideo: RecordingBenchFigures['sent_video'] = [];
     for (let run = 0; run < runs; run++) {
       const t0 = Date.now();
       const start = await s.api('POST', `/v2/recordings/room/${roomId}/start`, { resolution: { width: 1280, height: 720 } });
@@ -81,6 +105,7 @@ export async function benchRecording(opts: { peers?: number; runs?: number; meas
         const d = (name: string) => ((b[name] ?? 0) - (a[name] ?? 0)) / secs;
         cpu = { ffmpeg: round(d('ffmpeg')), chromium: round(d('chromium')), xvfb_pulse: round(d('xvfb') + d('pulseaudio')), total: 0 };
         cpu.total = round(cpu.ffmpeg + cpu.chromium + cpu.xvfb_pulse);
+        sentVideo = await sentVideoOf(pages[0]);
       } else {
         await sleep(3000);
       }
@@ -100,6 +125,7 @@ export async function benchRecording(opts: { peers?: number; runs?: number; meas
       stop_to_asset_ready_ms_p50: p50(toAsset),
       cpu_cores: cpu,
       measure_seconds: measureSeconds,
+      sent_video: sentVideo,
     };
   } finally {
     for (const p of pages) await p.close().catch(() => undefined);

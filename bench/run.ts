@@ -9,6 +9,7 @@ import { benchSync } from './sync.js';
 import { benchDispatch } from './dispatch.js';
 import { benchTakeover } from './takeover.js';
 import { benchUploadAtStop } from './uploadAtStop.js';
+import { benchSimulcast } from './simulcast.js';
 
 const parts: Record<string, () => Promise<unknown>> = {
   sfu: () => benchSfu(),
@@ -26,6 +27,7 @@ const parts: Record<string, () => Promise<unknown>> = {
   takeover: () => benchTakeover(),
   takeover_live: () => benchTakeover('live-stream', 2),
   upload_at_stop: () => benchUploadAtStop(),
+  simulcast: () => benchSimulcast(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => a in parts);

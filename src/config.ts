@@ -139,9 +139,11 @@ export interface RtcSettings {
   turn: { urls: string[]; secret: string | null };
   /** ICE over TCP too (passive candidates, ports of the same range): pages whose network drops UDP reach the SFU without TURN */
   iceTcp: boolean;
+  /** cameras published in three layers, each subscriber sent the one its tile needs */
+  simulcast: boolean;
 }
 
-function rtcSettings(ip: unknown, range: unknown, urls: unknown, secret: unknown, tcp: unknown): RtcSettings {
+function rtcSettings(ip: unknown, range: unknown, urls: unknown, secret: unknown, tcp: unknown, simulcast: unknown): RtcSettings {
   const announcedIp = ip === undefined || ip === '' ? null : String(ip).trim();
   if (announcedIp !== null && isIP(announcedIp) === 0) throw new Error(`RTC_ANNOUNCED_IP must be an IPv4 or IPv6 address, got ${announcedIp}`);
   let portRange: [number, number] | null = null;
@@ -157,7 +159,7 @@ function rtcSettings(ip: unknown, range: unknown, urls: unknown, secret: unknown
   }
   const turnSecret = secret === undefined || secret === '' ? null : String(secret);
   if (turnSecret !== null && turnUrls.length === 0) throw new Error('TURN_SECRET is set but TURN_URLS is not: name the TURN servers it is for');
-  return { announcedIp, portRange, turn: { urls: turnUrls, secret: turnSecret }, iceTcp: bool(tcp, false) };
+  return { announcedIp, portRange, turn: { urls: turnUrls, secret: turnSecret }, iceTcp: bool(tcp, false), simulcast: bool(simulcast, true) };
 }
 
 function list(raw: unknown): string[] {
@@ -281,7 +283,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     trustProxy: trustProxy(pick('TRUST_PROXY')),
     peerTimeoutSeconds: int('PEER_TIMEOUT_SECONDS', pick('PEER_TIMEOUT_SECONDS'), 10),
-    rtc: rtcSettings(pick('RTC_ANNOUNCED_IP'), pick('RTC_PORT_RANGE'), pick('TURN_URLS'), pick('TURN_SECRET'), pick('RTC_ICE_TCP')),
+    rtc: rtcSettings(pick('RTC_ANNOUNCED_IP'), pick('RTC_PORT_RANGE'), pick('TURN_URLS'), pick('TURN_SECRET'), pick('RTC_ICE_TCP'), pick('RTC_SIMULCAST')),
     sessionMaxSeconds: Math.max(1, int('SESSION_MAX_SECONDS', pick('SESSION_MAX_SECONDS'), 43200)),
     sessionResumeSeconds: int('SESSION_RESUME_SECONDS', pick('SESSION_RESUME_SECONDS'), 30),
     recorderWorkers: int('RECORDER_WORKERS', pick('RECORDER_WORKERS'), 1),

@@ -170,6 +170,7 @@ export class Sfu {
       portRange: rtc.portRange,
       iceServers: iceServersFor(rtc.turn, identity.userId || identity.id, c.tokenExp),
       iceTcp: rtc.iceTcp,
+      simulcast: rtc.simulcast,
     };
     const peer = new Peer(identity, send, room, hints, this.deps.log.child({ peerId: identity.id, roomId: c.roomId }), transport);
     // The room object exists before the first await so concurrent joins share it; it is dropped if left empty.

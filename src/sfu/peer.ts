@@ -4,8 +4,10 @@
 // The server always makes the offer, the browser always answers: adding or removing a track anywhere is one
 // more server offer, queued per peer, so offers never cross (no glare handling needed in the page).
 import { announceAddress, type IceServer } from './iceConfig.js';
+import { CAMERA_LAYERS, SIMULCAST_BITRATE_SHARE, cameraRids } from './simulcast.js';
 import {
   PictureLossIndication,
+  ReceiverEstimatedMaxBitrate,
   RTCPeerConnection,
   RTCRtpCodecParameters,
   RtcpPayloadSpecificFeedback,
@@ -14,7 +16,9 @@ import {
   useNACK,
   usePLI,
   useREMB,
+  useRepairedRtpStreamId,
   useSdesMid,
+  useSdesRTPStreamId,
   type MediaStreamTrack,
   type RTCDtlsTransport,
   type RtcpPacket,
@@ -51,6 +55,8 @@ export interface PeerTransport {
   iceServers: IceServer[];
   /** passive TCP candidates beside the UDP ones (RTC_ICE_TCP) */
   iceTcp: boolean;
+  /** cameras are published in layers (RTC_SIMULCAST) */
+  simulcast: boolean;
 }
 
 export interface PeerIdentity {
@@ -74,6 +80,8 @@ export interface Publication {
   kind: TrackKind;
   muted: boolean;
   transceiver: RTCRtpTransceiver;
+  /** the simulcast layers its m-line was offered, smallest first; none: one stream */
+  rids: readonly string[];
   forwarder: Forwarder | null;
   ended: boolean;
   /** stops listening for the transceiver's tracks (when the m-line is reused) */
@@ -90,7 +98,7 @@ export interface Subscription {
 
 /** What the page is told about each m-line of an offer (by mid). */
 export type MidInfo =
-  | { dir: 'publish'; cid: string; track_id: string; kind: TrackKind; active: boolean }
+  | { dir: 'publish'; cid: string; track_id: string; kind: TrackKind; active: boolean; layers?: Array<{ rid: string; scale_down_by: number; max_kbps: number }> }
   | { dir: 'subscribe'; track_id: string; peer_id: string; kind: TrackKind; active: boolean };
 
 export interface PeerHooks {
@@ -104,6 +112,8 @@ export interface PeerHooks {
   onTransportLost(peer: Peer, state: string): void;
   /** the page cannot decode a track it receives (PLI/FIR) */
   onKeyframeRequest(peer: Peer, sub: Subscription): void;
+  /** the page's estimate of what its link carries to it (REMB), bit/s */
+  onDownlinkEstimate(peer: Peer, bitrate: number): void;
 }
 
 export interface BitrateHints {
@@ -125,7 +135,8 @@ function headerExtensions() {
   // werift numbers extensions in list order, audio then video; the shared `mid` object ends up with one id
   // for both kinds, as BUNDLE requires.
   const mid = useSdesMid();
-  return { audio: [mid, useAudioLevelIndication()], video: [mid, useAbsSendTime()] };
+  // (rid: which simulcast layer a packet belongs to)
+  return { audio: [mid, useAudioLevelIndication()], video: [mid, useAbsSendTime(), useSdesRTPStreamId(), useRepairedRtpStreamId()] };
 }
 
 /**
@@ -160,8 +171,8 @@ async function closeIceSockets(pc: RTCPeerConnection): Promise<void> {
  * `inactive` that never sent (whatever its kind, so an audio m-line could turn video, which Chrome rejects),
  * orphaning the one an ended publication/subscription still holds. The SFU reuses its ended m-lines itself.
  */
-function addOwnTransceiver(pc: RTCPeerConnection, kind: 'audio' | 'video', direction: 'recvonly' | 'sendonly'): RTCRtpTransceiver {
-  const transceiver = pc.addTransceiver(kind, { direction });
+function addOwnTransceiver(pc: RTCPeerConnection, kind: 'audio' | 'video', direction: 'recvonly' | 'sendonly', rids: readonly string[] = []): RTCRtpTransceiver {
+  const transceiver = pc.addTransceiver(kind, rids.length ? { direction, simulcast: rids.map((rid) => ({ rid, direction: 'recv' as const })) } : { direction });
   (transceiver as unknown as { usedForSender: boolean }).usedForSender = true;
   return transceiver;
 }
@@ -183,6 +194,8 @@ export class Peer {
   private finalLossRecovery: LossRecovery = { retransmitted: 0, nacksSent: 0 };
   /** set when the page reports it rendered its first remote frame, for figures */
   connectedAt = 0;
+  /** simulcast m-lines made so far (each gets its own rids) */
+  private simulcastLines = 0;
 
   constructor(
     readonly info: PeerIdentity,
@@ -261,15 +274,19 @@ export class Peer {
   addPublication(trackId: string, cid: string, kind: TrackKind, muted: boolean): Publication {
     const pc = this.ensurePc();
     const media = kind === 'audio' ? 'audio' : 'video';
-    const old = [...this.publications.values()].find((p) => p.ended && p.transceiver.kind === media && p.transceiver.mid);
+    // a camera's layers: a simulcast m-line is reused by a camera only, a single-stream one by anything else
+    const layered = kind === 'camera' && this.transport.simulcast;
+    const old = [...this.publications.values()].find((p) => p.ended && p.transceiver.kind === media && p.transceiver.mid && (p.rids.length > 0) === layered);
     if (old) {
       old.unwatch();
       this.publications.delete(old.trackId);
     }
-    const transceiver = old?.transceiver ?? addOwnTransceiver(pc, media, 'recvonly');
-    const pub: Publication = { trackId, cid, kind, muted, transceiver, forwarder: null, ended: false, unwatch: () => undefined };
+    const rids = old?.rids ?? (layered ? cameraRids(this.simulcastLines++) : []);
+    const transceiver = old?.transceiver ?? addOwnTransceiver(pc, media, 'recvonly', rids);
+    const pub: Publication = { trackId, cid, kind, muted, transceiver, rids, forwarder: null, ended: false, unwatch: () => undefined };
+    // (a simulcast m-line has a track per layer)
     pub.unwatch = transceiver.onTrack.subscribe((track) => {
-      if (!pub.ended && !pub.forwarder) this.hooks.onRemoteTrack(this, pub, track);
+      if (!pub.ended) this.hooks.onRemoteTrack(this, pub, track);
     }).unSubscribe;
     this.publications.set(trackId, pub);
     return pub;
@@ -317,7 +334,9 @@ export class Peer {
     this.watchedTransports.add(transport);
     transport.onRtcp.subscribe((packet: RtcpPacket) => {
       if (packet.type !== RtcpPayloadSpecificFeedback.type) return;
-      const fb = (packet as RtcpPayloadSpecificFeedback).feedback as { count: number; mediaSsrc?: number; fir?: Array<{ ssrc: number }> };
+      const feedback = (packet as RtcpPayloadSpecificFeedback).feedback;
+      if (feedback instanceof ReceiverEstimatedMaxBitrate) return this.hooks.onDownlinkEstimate(this, Number(feedback.bitrate));
+      const fb = feedback as { count: number; mediaSsrc?: number; fir?: Array<{ ssrc: number }> };
       if (fb.count !== PictureLossIndication.count && fb.count !== FIR_COUNT) return;
       const ssrcs = [fb.mediaSsrc, ...(fb.fir ?? []).map((f) => f.ssrc)];
       for (const sub of this.subscriptions.values()) {
@@ -337,7 +356,13 @@ export class Peer {
   private midMap(): Record<string, MidInfo> {
     const out: Record<string, MidInfo> = {};
     for (const p of this.publications.values()) {
-      if (p.transceiver.mid) out[p.transceiver.mid] = { dir: 'publish', cid: p.cid, track_id: p.trackId, kind: p.kind, active: !p.ended };
+      if (!p.transceiver.mid) continue;
+      // the page scales each layer of its camera down by this much
+      const layers = p.rids.map((rid) => {
+        const layer = CAMERA_LAYERS.find((l) => rid.startsWith(l.name))!;
+        return { rid, scale_down_by: layer.scaleDownBy, max_kbps: Math.round(this.hints.camera * layer.bitrateShare) };
+      });
+      out[p.transceiver.mid] = { dir: 'publish', cid: p.cid, track_id: p.trackId, kind: p.kind, active: !p.ended, ...(layers.length ? { layers } : {}) };
     }
     for (const s of this.subscriptions.values()) {
       if (s.transceiver.mid) out[s.transceiver.mid] = { dir: 'subscribe', track_id: s.trackId, peer_id: s.publisherId, kind: s.kind, active: !s.ended };
@@ -363,7 +388,9 @@ export class Peer {
       if (this.closed) return void (await closeIceSockets(pc));
       const hintsByMid = new Map<string, number>();
       for (const p of this.publications.values()) {
-        if (p.kind !== 'audio' && !p.ended && p.transceiver.mid) hintsByMid.set(p.transceiver.mid, p.kind === 'screen' ? this.hints.screen : this.hints.camera);
+        if (p.kind === 'audio' || p.ended || !p.transceiver.mid) continue;
+        // a simulcast camera: all its layers together
+        hintsByMid.set(p.transceiver.mid, p.kind === 'screen' ? this.hints.screen : Math.round(this.hints.camera * (p.rids.length ? SIMULCAST_BITRATE_SHARE : 1)));
       }
       const hinted = addBitrateHints(pc.localDescription?.sdp ?? offer.sdp, hintsByMid);
       // behind a 1:1 NAT the page must reach us at the public address (RTC_ANNOUNCED_IP)
@@ -393,10 +420,12 @@ export class Peer {
       return;
     }
     this.negotiating = false;
-    // A reused m-line keeps the page's SSRC, so werift announces no new track for it: take the one it has.
+    // A reused m-line keeps the page's SSRC, so werift announces no new track for it: take the one it has (a
+    // simulcast m-line: one per layer).
     for (const pub of this.publications.values()) {
-      const track = pub.transceiver.receiver.tracks.at(-1);
-      if (!pub.ended && !pub.forwarder && track && pub.transceiver.currentDirection === 'recvonly') this.hooks.onRemoteTrack(this, pub, track);
+      if (pub.ended || pub.forwarder || pub.transceiver.currentDirection !== 'recvonly') continue;
+      const tracks = pub.rids.length ? pub.transceiver.receiver.tracks : pub.transceiver.receiver.tracks.slice(-1);
+      for (const track of tracks) this.hooks.onRemoteTrack(this, pub, track);
     }
     this.hooks.onNegotiated(this);
     if (this.renegotiate) await this.negotiate();

@@ -166,7 +166,10 @@ export class Room implements PeerHooks {
 
   onRemoteTrack(peer: Peer, pub: Publication, track: MediaStreamTrack): void {
     if (!this.peers.has(peer.id)) return;
-    const forwarder = new Forwarder(pub.trackId, pub.kind, peer.id, track, pub.transceiver.receiver, this.log);
+    // another layer of a simulcast camera already announced
+    if (pub.forwarder) return pub.forwarder.addSource(track);
+    const forwarder = new Forwarder(pub.trackId, pub.kind, peer.id, pub.transceiver.receiver, this.log, pub.rids);
+    forwarder.addSource(track);
     pub.forwarder = forwarder;
     peer.send({ type: 'published', track_id: pub.trackId, cid: pub.cid, kind: pub.kind });
     for (const other of this.peers.values()) {
@@ -185,8 +188,24 @@ export class Room implements PeerHooks {
     this.requestKeyframesFor(peer);
   }
 
-  onKeyframeRequest(_peer: Peer, sub: Subscription): void {
-    this.peers.get(sub.publisherId)?.publications.get(sub.trackId)?.forwarder?.requestKeyframe();
+  onKeyframeRequest(peer: Peer, sub: Subscription): void {
+    this.forwarderOf(sub)?.requestKeyframe(peer.id);
+  }
+
+  /** Each video subscription of the peer gets an equal share of what its link carries. */
+  onDownlinkEstimate(peer: Peer, bitrate: number): void {
+    const video = [...peer.subscriptions.values()].filter((s) => !s.ended && s.kind !== 'audio');
+    for (const sub of video) this.forwarderOf(sub)?.setView(peer.id, { budget: bitrate / video.length });
+  }
+
+  /** How wide the page shows a track it receives (device pixels): its simulcast layer follows. */
+  setVideoSize(peer: Peer, trackId: string, width: number): void {
+    const sub = peer.subscriptions.get(trackId);
+    if (sub && !sub.ended) this.forwarderOf(sub)?.setView(peer.id, { wantedWidth: width });
+  }
+
+  private forwarderOf(sub: Subscription): Forwarder | null {
+    return this.peers.get(sub.publisherId)?.publications.get(sub.trackId)?.forwarder ?? null;
   }
 
   onTransportLost(peer: Peer, state: string): void {
@@ -199,7 +218,7 @@ export class Room implements PeerHooks {
   private requestKeyframesFor(peer: Peer): void {
     for (const sub of peer.subscriptions.values()) {
       if (sub.ended || sub.kind === 'audio') continue;
-      this.peers.get(sub.publisherId)?.publications.get(sub.trackId)?.forwarder?.requestKeyframe();
+      this.forwarderOf(sub)?.requestKeyframe(peer.id);
     }
   }
 

@@ -70,6 +70,8 @@ const ClientMessage = Type.Union([
   Type.Object({ type: Type.Literal('mute'), track_id: Str(64), muted: Type.Boolean() }, { additionalProperties: false }),
   Type.Object({ type: Type.Literal('leave') }, { additionalProperties: false }),
   Type.Object({ type: Type.Literal('ice-restart') }, { additionalProperties: false }),
+  // how wide the page shows a track it receives, in device pixels (its simulcast layer follows)
+  Type.Object({ type: Type.Literal('video-size'), track_id: Str(64), width: Type.Integer({ minimum: 0, maximum: 16384 }) }, { additionalProperties: false }),
   Type.Object({ type: Type.Literal('ping') }, { additionalProperties: false }),
 ]);
 type ClientMessage = Static<typeof ClientMessage>;
@@ -269,6 +271,8 @@ export class Signaling {
         return room.unpublish(peer, msg.track_id);
       case 'mute':
         return room.setMuted(peer, msg.track_id, msg.muted);
+      case 'video-size':
+        return room.setVideoSize(peer, msg.track_id, msg.width);
       case 'leave':
         return this.sfu.leave(peer, 'client request');
     }

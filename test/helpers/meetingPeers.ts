@@ -15,8 +15,8 @@ export interface MediaFixtures {
   remove(): void;
 }
 
-/** A 640×360 15 fps test pattern (y4m) and a 440 Hz tone (wav), 4 s each; Chromium loops them. */
-export function makeMediaFixtures(): MediaFixtures {
+/** A 640×360 (or `size`) 15 fps test pattern (y4m) and a 440 Hz tone (wav), 4 s each; Chromium loops them. */
+export function makeMediaFixtures(size = '640x360'): MediaFixtures {
   const dir = mkdtempSync(join(tmpdir(), 'roomcast-media-'));
   const video = join(dir, 'camera.y4m');
   const audio = join(dir, 'mic.wav');
@@ -24,7 +24,7 @@ export function makeMediaFixtures(): MediaFixtures {
     const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     if (r.status !== 0) throw new Error(`ffmpeg failed: ${r.stderr?.toString()}`);
   };
-  run(['-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=15', '-t', '4', '-pix_fmt', 'yuv420p', video]);
+  run(['-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=15`, '-t', '4', '-pix_fmt', 'yuv420p', video]);
   run(['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', '4', '-ac', '1', audio]);
   return { dir, video, audio, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }

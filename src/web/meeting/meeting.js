@@ -235,6 +235,7 @@ function dropConnection() {
   state.pc = null;
   state.mids = {};
   state.trackIds.clear();
+  sentSizes.clear();
   attachedTracks.clear();
   state.offers = Promise.resolve();
   for (const w of waiters.splice(0)) w.reject(Object.assign(new Error('The connection closed.'), { code: 0 }));
@@ -392,6 +393,7 @@ function addPeer(p, self = false) {
   const tile = makeTile(p.peer_id, p.name, { self });
   state.tiles.set(p.peer_id, tile);
   $('grid').append(tile.el);
+  if (!self) tileSizes.observe(tile.video);
   for (const t of p.tracks ?? []) state.tracks.set(t.track_id, { peer_id: p.peer_id, kind: t.kind, muted: t.muted });
   applyMuteState(p.peer_id);
   layout();
@@ -401,6 +403,7 @@ function addPeer(p, self = false) {
 function removePeer(peerId) {
   const tile = state.tiles.get(peerId);
   if (!tile) return;
+  tileSizes.unobserve(tile.video);
   tile.video.srcObject = null;
   tile.el.remove();
   state.tiles.delete(peerId);
@@ -539,6 +542,47 @@ function mediaBack() {
   setStatus('Connected');
 }
 
+// ---------- simulcast: the server sends each camera in the layer its tile needs
+
+// how wide each received camera is shown (device pixels), as last told to the server, by track id
+const sentSizes = new Map();
+let sizeReport = null;
+const tileSizes = new ResizeObserver(() => reportTileSizes());
+
+/** Tells the server how wide each received camera is shown, when that changed by more than a tenth. */
+function reportTileSizes() {
+  sizeReport ??= setTimeout(() => {
+    sizeReport = null;
+    for (const info of Object.values(state.mids)) {
+      if (info.dir !== 'subscribe' || info.kind !== 'camera' || !info.active) continue;
+      const video = state.tiles.get(info.peer_id)?.video;
+      if (!video) continue;
+      // a tile not shown (camera off, hidden) needs the smallest layer
+      const width = Math.round(video.clientWidth * (window.devicePixelRatio || 1));
+      const last = sentSizes.get(info.track_id);
+      if (last !== undefined && Math.abs(width - last) <= last / 10) continue;
+      sentSizes.set(info.track_id, width);
+      send({ type: 'video-size', track_id: info.track_id, width });
+    }
+  }, 200);
+}
+
+/** The layers of a camera sent in simulcast, each scaled down and capped as the server says (after the answer). */
+async function scaleLayers(t, layers) {
+  const params = t.sender.getParameters();
+  if (!params.encodings?.length) return;
+  let changed = false;
+  for (const e of params.encodings) {
+    const layer = layers.find((l) => l.rid === e.rid);
+    if (layer && (e.scaleResolutionDownBy !== layer.scale_down_by || e.maxBitrate !== layer.max_kbps * 1000)) {
+      e.scaleResolutionDownBy = layer.scale_down_by;
+      e.maxBitrate = layer.max_kbps * 1000;
+      changed = true;
+    }
+  }
+  if (changed) await t.sender.setParameters(params);
+}
+
 function attachRemote(mid, track) {
   const info = state.mids[mid];
   // an ended track's m-line stays sendonly in the server's offers, so Chrome fires `track` for it again on
@@ -557,6 +601,9 @@ function attachRemote(mid, track) {
   tile.remote[info.kind === 'camera' ? 'camera' : 'audio'] = track;
   playRemote(tile);
   applyMuteState(info.peer_id);
+  // (a track on a reused m-line is new to the server: its size is told again)
+  sentSizes.delete(info.track_id);
+  reportTileSizes();
 }
 
 /** which track each receiving m-line shows: the server reuses m-lines for new tracks */
@@ -614,6 +661,10 @@ async function onOffer({ sdp, mids }) {
   // an offer of a connection lost meanwhile is not answered on the next one
   if (pc !== state.pc) return;
   send({ type: 'answer', sdp: pc.localDescription.sdp });
+  for (const t of pc.getTransceivers()) {
+    const layers = mids[t.mid]?.dir === 'publish' ? mids[t.mid].layers : undefined;
+    if (layers && t.sender.track) await scaleLayers(t, layers).catch((err) => console.warn('simulcast layers', err));
+  }
 }
 
 // ---------- joining and leaving

@@ -24,6 +24,12 @@ const SPEAKING_LEVEL = 50;
 const LAYER_CHECK_MS = 500;
 /** a layer without a packet this long is not being sent (the publisher is short of bandwidth, or muted) */
 const LAYER_SILENT_MS = 1500;
+/** a layer a subscriber's link could not carry is tried again after this long, doubling up to the max; a layer held this long resets it */
+const BACKOFF_MIN_MS = 5000;
+const BACKOFF_MAX_MS = 60_000;
+const BACKOFF_RESET_MS = 20_000;
+/** a subscriber's link short of its layer this long moves it down */
+const SHORTAGE_MS = 2000;
 
 /** One RTP stream of the track: the only one, or one simulcast layer (by rid). */
 interface Layer {
@@ -50,6 +56,14 @@ interface Sink {
   wantedWidth: number | null;
   /** its share of its link's estimate, bit/s; null: none known */
   budget: number | null;
+  /** layers its link could not carry, not tried again before (performance.now() ms); the wait doubles each time */
+  blocked: Map<string, number>;
+  backoffMs: number;
+  /** the estimate when a layer above what fits was tried (see chooseLayer) */
+  floor: number | null;
+  layerSince: number;
+  /** since when its link's share has been short of its layer (performance.now() ms); null: it is not */
+  shortSince: number | null;
   /** the sender carried another track before (a reused m-line): its numbering continues from where that stopped */
   continueNumbering: boolean;
   lastSentAt: number;
@@ -164,6 +178,7 @@ export class Forwarder {
         if (sink.target !== layer.rid || !keyframe) continue;
         if (sink.layer !== null) this.continueNumbering(sink.sender, rtp.header.sequenceNumber, rtp.header.timestamp, this.ticksSince(sink.lastSentAt));
         sink.layer = layer.rid;
+        sink.layerSince = performance.now();
       }
       if (sink.continueNumbering) {
         sink.continueNumbering = false;
@@ -225,6 +240,11 @@ export class Forwarder {
       target: this.simulcast ? null : '',
       wantedWidth: null,
       budget: null,
+      blocked: new Map(),
+      backoffMs: BACKOFF_MIN_MS,
+      floor: null,
+      layerSince: performance.now(),
+      shortSince: null,
       continueNumbering: reused,
       lastSentAt: performance.now(),
       earlyReports: EARLY_REPORTS,
@@ -267,7 +287,26 @@ export class Forwarder {
   /** Chooses the sink's layer again; a new one is asked for a keyframe (the switch happens there). */
   private retarget(sink: Sink, states = this.layerStates()): void {
     if (!this.simulcast) return;
-    const target = chooseLayer(states, sink.wantedWidth, sink.budget);
+    const now = performance.now();
+    // a layer held a while: the link carries it, the next failure waits the shortest again
+    if (now - sink.layerSince > BACKOFF_RESET_MS) sink.backoffMs = BACKOFF_MIN_MS;
+    const blocked = new Set([...sink.blocked].filter(([, until]) => until > now).map(([rid]) => rid));
+    let target = chooseLayer(states, sink.wantedWidth, { budget: sink.budget, current: sink.layer, blocked, floor: sink.floor });
+    const rank = (rid: string | null) => this.layers.findIndex((l) => l.rid === rid);
+    const bitrate = (rid: string | null) => this.layers[rank(rid)]?.bitrate ?? 0;
+    if (target !== null && sink.layer !== null && sink.budget !== null) {
+      const forLink = rank(target) < rank(sink.layer) && rank(chooseLayer(states, sink.wantedWidth)) >= rank(sink.layer);
+      sink.shortSince = forLink ? (sink.shortSince ?? now) : null;
+      // a receiver's estimate dips for a moment on a busy machine: only a shortage that lasts moves it down
+      if (forLink && now - sink.shortSince! < SHORTAGE_MS) target = sink.layer;
+      if (rank(target) > rank(sink.layer) && bitrate(target) > sink.budget) sink.floor = sink.budget;
+      else if (forLink && target !== sink.layer) {
+        // down for the link, not the tile: that layer waits before it is tried again
+        sink.blocked.set(sink.layer, now + sink.backoffMs);
+        sink.backoffMs = Math.min(BACKOFF_MAX_MS, sink.backoffMs * 2);
+        sink.floor = null;
+      } else if (bitrate(sink.layer) <= sink.budget) sink.floor = null;
+    }
     // nothing arrives yet: the widest, once it comes
     sink.target = target ?? sink.target ?? this.layers.at(-1)!.rid;
     if (sink.target !== sink.layer) this.requestLayerKeyframe(this.layers.find((l) => l.rid === sink.target)!);
@@ -275,7 +314,8 @@ export class Forwarder {
 
   private checkLayers(): void {
     for (const l of this.layers) {
-      l.bitrate = (l.bytes * 8 * 1000) / LAYER_CHECK_MS;
+      // smoothed: a keyframe's burst is no change of rate
+      l.bitrate = 0.5 * l.bitrate + 0.5 * ((l.bytes * 8 * 1000) / LAYER_CHECK_MS);
       l.bytes = 0;
     }
     const states = this.layerStates();

@@ -54,13 +54,28 @@ export interface LayerState {
   live: boolean;
 }
 
+/** A subscriber's link estimate sits at about 1.5× what reaches it when nothing is congested (Chrome's REMB). */
+export const UNCONGESTED_HEADROOM = 1.3;
+
+/** Where a subscriber is, for chooseLayer: its layer now, and layers its link could not carry lately. */
+export interface SubscriberLink {
+  /** share of its link's estimate, bit/s; null: none known */
+  budget: number | null;
+  current: string | null;
+  blocked: ReadonlySet<string>;
+  /** the estimate when the current layer was tried above it: kept while the estimate stays near that */
+  floor: number | null;
+}
+
 /**
  * The layer a subscriber gets: the smallest live one at least as wide as the tile it is shown in (a little
  * narrower still passes: a 0.85 scale-up looks the same), the widest if none is; then smaller ones while it
  * would not fit in the subscriber's share of its link. `wantedWidth` null: not told yet, the widest.
- * `layers` are in order, smallest first.
+ * A receiver's estimate never grows past ~1.5× what it receives, so a layer that does not fit the estimate
+ * is still tried one step above the current one while the estimate shows headroom (it is not congested), unless
+ * that layer failed lately (`blocked`), and kept while the estimate holds. `layers` are in order, smallest first.
  */
-export function chooseLayer(layers: LayerState[], wantedWidth: number | null, budget: number | null): string | null {
+export function chooseLayer(layers: LayerState[], wantedWidth: number | null, link: SubscriberLink = { budget: null, current: null, blocked: new Set(), floor: null }): string | null {
   const live = layers.filter((l) => l.live);
   if (live.length === 0) return null;
   let i = live.length - 1;
@@ -68,6 +83,12 @@ export function chooseLayer(layers: LayerState[], wantedWidth: number | null, bu
     const fits = live.findIndex((l) => l.width > 0 && l.width >= wantedWidth * 0.85);
     if (fits >= 0) i = fits;
   }
-  while (budget !== null && i > 0 && live[i].bitrate > budget) i--;
+  const { budget } = link;
+  if (budget === null) return live[i].rid;
+  const now = live.findIndex((l) => l.rid === link.current);
+  const probe = (j: number) => now >= 0 && j === now + 1 && !link.blocked.has(live[j].rid) && budget >= live[now].bitrate * UNCONGESTED_HEADROOM;
+  // a layer being tried stays while the estimate does not fall (it grows towards the new rate meanwhile)
+  const trying = (j: number) => j === now && link.floor !== null && budget >= link.floor * 0.9;
+  while (i > 0 && live[i].bitrate > budget && !probe(i) && !trying(i)) i--;
   return live[i].rid;
 }

@@ -167,6 +167,40 @@ test('5 % packet loss on a peer\'s link: both peers go on decoding video and hea
   assert.ok(resent > 0, 'the SFU sent the lossy subscriber packets again');
 });
 
+test('a subscriber whose link carries little is sent a smaller simulcast layer (its REMB), and the full one again once the link is free', async () => {
+  const ns = PeerNamespace.create('rate', 76);
+  cleanups.push(() => ns.destroy());
+  // about 400 kbit/s of UDP into the peer's namespace: less than the full layer needs
+  ns.nftInside(`table inet roomcast_rate {
+ chain in {
+  type filter hook input priority 0; policy accept;
+  meta l4proto udp limit rate over 50 kbytes/second drop
+ }
+}
+`);
+  const s = await startTestServer({ HOST: '0.0.0.0' });
+  cleanups.push(() => s.stop());
+  const room = (await s.api('POST', '/v2/rooms', { name: 'rate-room' })).body.id;
+  const { inside, outside } = await twoPeers(s, ns, room);
+  const outsideId = await outside.evaluate(() => document.body.dataset.peerId);
+  const decodedWidth = () => inside.evaluate(async () => {
+    const pc = (window as unknown as { roomcast: { pc: RTCPeerConnection } }).roomcast.pc;
+    let width = 0;
+    (await pc.getStats()).forEach((r: Record<string, unknown>) => {
+      if (r.type === 'inbound-rtp' && r.kind === 'video') width = Math.max(width, Number(r.frameWidth ?? 0));
+    });
+    return width;
+  });
+  const tile = await inside.evaluate((sel) => document.querySelector<HTMLVideoElement>(sel)!.clientWidth, `.tile[data-peer-id="${outsideId}"] video`);
+  const t0 = Date.now();
+  await until('a smaller layer for the narrow link', async () => (await decodedWidth()) <= 320, 60_000, 500);
+  console.log(`# a ${tile} px tile over ~400 kbit/s: ${await decodedWidth()} wide after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  ns.exec('nft', ['delete', 'table', 'inet', 'roomcast_rate']);
+  const t1 = Date.now();
+  await until('the full layer again', async () => (await decodedWidth()) === 640, 90_000, 500);
+  console.log(`# link free: the full layer again after ${((Date.now() - t1) / 1000).toFixed(1)} s`);
+});
+
 test('the media path breaks while signaling stays: "Reconnecting…", an ICE restart, media again, the same peer', async () => {
   const ns = PeerNamespace.create('move', 74);
   cleanups.push(() => ns.destroy());

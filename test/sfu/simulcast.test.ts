@@ -9,20 +9,33 @@ const layers = (live = [true, true, true], bitrates = [150_000, 500_000, 1_500_0
   [320, 640, 1280].map((width, i) => ({ rid: `${'qhf'[i]}0`, width, bitrate: bitrates[i], live: live[i] }));
 
 test('chooseLayer: the smallest layer wide enough for the tile; the widest when not told; only live ones', () => {
-  assert.equal(chooseLayer(layers(), null, null), 'f0');
-  assert.equal(chooseLayer(layers(), 1260, null), 'f0');
-  assert.equal(chooseLayer(layers(), 620, null), 'h0');
-  assert.equal(chooseLayer(layers(), 800, null), 'f0');
-  assert.equal(chooseLayer(layers(), 170, null), 'q0');
-  assert.equal(chooseLayer(layers(), 0, null), 'q0', 'a tile not shown: the smallest');
-  assert.equal(chooseLayer(layers([true, true, false]), 1260, null), 'h0', 'the top layer is not sent: the next');
-  assert.equal(chooseLayer(layers([false, false, false]), 620, null), null);
+  assert.equal(chooseLayer(layers(), null), 'f0');
+  assert.equal(chooseLayer(layers(), 1260), 'f0');
+  assert.equal(chooseLayer(layers(), 620), 'h0');
+  assert.equal(chooseLayer(layers(), 800), 'f0');
+  assert.equal(chooseLayer(layers(), 170), 'q0');
+  assert.equal(chooseLayer(layers(), 0), 'q0', 'a tile not shown: the smallest');
+  assert.equal(chooseLayer(layers([true, true, false]), 1260), 'h0', 'the top layer is not sent: the next');
+  assert.equal(chooseLayer(layers([false, false, false]), 620), null);
 });
 
+const link = (budget: number, current: string | null = null, blocked: string[] = [], floor: number | null = null) => ({ budget, current, blocked: new Set(blocked), floor });
+
 test('chooseLayer: smaller layers while the chosen one does not fit in the link share, never below the smallest', () => {
-  assert.equal(chooseLayer(layers(), 1260, 1_000_000), 'h0');
-  assert.equal(chooseLayer(layers(), 1260, 200_000), 'q0');
-  assert.equal(chooseLayer(layers(), 1260, 50_000), 'q0');
+  assert.equal(chooseLayer(layers(), 1260, link(1_000_000)), 'h0');
+  assert.equal(chooseLayer(layers(), 1260, link(200_000)), 'q0');
+  assert.equal(chooseLayer(layers(), 1260, link(50_000)), 'q0');
+});
+
+test('chooseLayer: one step up is tried while the estimate shows headroom, kept while it holds, not while blocked', () => {
+  // on h0 (500 kbit/s) with an estimate of 700: f0 does not fit, but the link is not congested
+  assert.equal(chooseLayer(layers(), 1260, link(700_000, 'h0')), 'f0');
+  assert.equal(chooseLayer(layers(), 1260, link(700_000, 'h0', ['f0'])), 'h0', 'it failed lately');
+  assert.equal(chooseLayer(layers(), 1260, link(600_000, 'h0')), 'h0', 'no headroom');
+  assert.equal(chooseLayer(layers(), 1260, link(700_000, 'q0')), 'h0', 'one step at a time');
+  // on f0 being tried at 700: kept while the estimate holds, left when it falls
+  assert.equal(chooseLayer(layers(), 1260, link(680_000, 'f0', [], 700_000)), 'f0');
+  assert.equal(chooseLayer(layers(), 1260, link(500_000, 'f0', [], 700_000)), 'h0');
 });
 
 test('chooseLayer on random layers: a live one, wide enough when one is, within budget unless the smallest', () => {
@@ -30,7 +43,8 @@ test('chooseLayer on random layers: a live one, wide enough when one is, within 
   fc.assert(
     fc.property(fc.array(layer, { minLength: 1, maxLength: 4 }), fc.option(fc.integer({ min: 0, max: 5000 })), fc.option(fc.integer({ min: 0, max: 5_000_000 })), (raw, wanted, budget) => {
       const ls = [...raw].sort((a, b) => a.width - b.width).map((l, i) => ({ ...l, rid: `r${i}` }));
-      const rid = chooseLayer(ls, wanted, budget);
+      // (no current layer: nothing to try above)
+      const rid = budget === null ? chooseLayer(ls, wanted) : chooseLayer(ls, wanted, link(budget));
       const live = ls.filter((l) => l.live);
       if (live.length === 0) return rid === null;
       const chosen = live.find((l) => l.rid === rid);

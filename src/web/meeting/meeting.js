@@ -571,15 +571,24 @@ function reportTileSizes() {
 async function scaleLayers(t, layers) {
   const params = t.sender.getParameters();
   if (!params.encodings?.length) return;
+  // Chrome sends only as many layers as the camera's size allows (3 from 960 wide, 2 from 480), the first ones
+  // offered: on a smaller camera those take the largest sizes, so it still sends its full size, the last is off
+  const width = t.sender.track?.getSettings().width ?? 1280;
+  const sent = Math.min(layers.length, width >= 960 ? 3 : width >= 480 ? 2 : 1);
   let changed = false;
-  for (const e of params.encodings) {
-    const layer = layers.find((l) => l.rid === e.rid);
-    if (layer && (e.scaleResolutionDownBy !== layer.scale_down_by || e.maxBitrate !== layer.max_kbps * 1000)) {
-      e.scaleResolutionDownBy = layer.scale_down_by;
-      e.maxBitrate = layer.max_kbps * 1000;
+  params.encodings.forEach((e) => {
+    const i = layers.findIndex((l) => l.rid === e.rid);
+    if (i < 0) return;
+    const active = i < sent;
+    // (layers come smallest first)
+    const size = layers[layers.length - sent + Math.min(i, sent - 1)];
+    if (e.scaleResolutionDownBy !== size.scale_down_by || e.maxBitrate !== size.max_kbps * 1000 || e.active !== active) {
+      e.scaleResolutionDownBy = size.scale_down_by;
+      e.maxBitrate = size.max_kbps * 1000;
+      e.active = active;
       changed = true;
     }
-  }
+  });
   if (changed) await t.sender.setParameters(params);
 }
 

@@ -10,6 +10,7 @@ import { benchDispatch } from './dispatch.js';
 import { benchTakeover } from './takeover.js';
 import { benchUploadAtStop } from './uploadAtStop.js';
 import { benchSimulcast } from './simulcast.js';
+import { benchLossyRecording } from './lossyRecording.js';
 
 const parts: Record<string, () => Promise<unknown>> = {
   sfu: () => benchSfu(),
@@ -28,6 +29,7 @@ const parts: Record<string, () => Promise<unknown>> = {
   takeover_live: () => benchTakeover('live-stream', 2),
   upload_at_stop: () => benchUploadAtStop(),
   simulcast: () => benchSimulcast(),
+  lossy_recording: () => benchLossyRecording(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => a in parts);

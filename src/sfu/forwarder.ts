@@ -94,6 +94,10 @@ export interface ForwarderStats {
   bytes: number;
   sinks: number;
   plis: number;
+  /** subscribers moved from one simulcast layer to another */
+  layerSwitches: number;
+  /** simulcast layers the publisher stopped sending for a while */
+  layerPauses: number;
 }
 
 export class Forwarder {
@@ -103,11 +107,13 @@ export class Forwarder {
   private readonly unsubscribe: Array<() => void> = [];
   private recorderTimer: NodeJS.Timeout | null = null;
   private layerTimer: NodeJS.Timeout | null = null;
+  /** each layer live at the last check */
+  private wasLive: boolean[] = [];
   private stopped = false;
   /** last time a packet carried a speech-level audio level, and that level */
   lastLoudAt = 0;
   lastLoudLevel = 127;
-  readonly stats: ForwarderStats = { packets: 0, bytes: 0, sinks: 0, plis: 0 };
+  readonly stats: ForwarderStats = { packets: 0, bytes: 0, sinks: 0, plis: 0, layerSwitches: 0, layerPauses: 0 };
 
   /** `rids`: the simulcast layers the publisher was offered, smallest first; none: one stream */
   constructor(
@@ -176,7 +182,10 @@ export class Forwarder {
       if (sink.layer !== layer.rid) {
         // a subscriber changes layers (or starts one) at the new layer's keyframe
         if (sink.target !== layer.rid || !keyframe) continue;
-        if (sink.layer !== null) this.continueNumbering(sink.sender, rtp.header.sequenceNumber, rtp.header.timestamp, this.ticksSince(sink.lastSentAt));
+        if (sink.layer !== null) {
+          this.continueNumbering(sink.sender, rtp.header.sequenceNumber, rtp.header.timestamp, this.ticksSince(sink.lastSentAt));
+          this.stats.layerSwitches++;
+        }
         sink.layer = layer.rid;
         sink.layerSince = performance.now();
       }
@@ -319,6 +328,8 @@ export class Forwarder {
       l.bytes = 0;
     }
     const states = this.layerStates();
+    this.stats.layerPauses += states.filter((l, i) => this.wasLive[i] && !l.live).length;
+    this.wasLive = states.map((l) => l.live);
     for (const sink of this.sinks.values()) this.retarget(sink, states);
   }
 

@@ -308,11 +308,13 @@ export class Sfu {
   }
 
   /** Per-track forwarding figures, for the benchmark and debugging. */
-  stats(): { rooms: number; peers: number; forwarders: number; sinks: number; packets: number } {
+  stats(): { rooms: number; peers: number; forwarders: number; sinks: number; packets: number; layerSwitches: number; layerPauses: number } {
     let peers = 0;
     let forwarders = 0;
     let sinks = 0;
     let packets = 0;
+    let layerSwitches = 0;
+    let layerPauses = 0;
     for (const room of this.rooms.values()) {
       peers += room.peers.size;
       for (const peer of room.peers.values()) {
@@ -321,10 +323,12 @@ export class Sfu {
           forwarders++;
           sinks += pub.forwarder.stats.sinks;
           packets += pub.forwarder.stats.packets;
+          layerSwitches += pub.forwarder.stats.layerSwitches;
+          layerPauses += pub.forwarder.stats.layerPauses;
         }
       }
     }
-    return { rooms: this.rooms.size, peers, forwarders, sinks, packets };
+    return { rooms: this.rooms.size, peers, forwarders, sinks, packets, layerSwitches, layerPauses };
   }
 
   /** Server shutdown: every peer leaves ('server removed peer'), sessions close, the socket server stops. */

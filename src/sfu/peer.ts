@@ -5,6 +5,7 @@
 // more server offer, queued per peer, so offers never cross (no glare handling needed in the page).
 import { announceAddress, type IceServer } from './iceConfig.js';
 import { CAMERA_LAYERS, SIMULCAST_BITRATE_SHARE, cameraRids } from './simulcast.js';
+import { nackPerSsrc } from './simulcastNack.js';
 import {
   PictureLossIndication,
   ReceiverEstimatedMaxBitrate,
@@ -241,7 +242,9 @@ export class Peer {
       bundlePolicy: 'max-bundle',
       codecs: codecs(),
       headerExtensions: headerExtensions(),
-      iceUseIpv6: false,
+      // IPv6 host candidates wherever this machine has a global address (werift leaves out link-local and
+      // loopback ones); an IPv4 RTC_ANNOUNCED_IP drops them from the offer (announceAddress)
+      iceUseIpv6: true,
       // a firewall opens these ports and no others (RTC_PORT_RANGE)
       icePortRange: this.transport.portRange ?? undefined,
       iceUseTcp: this.transport.iceTcp,
@@ -282,7 +285,12 @@ export class Peer {
       this.publications.delete(old.trackId);
     }
     const rids = old?.rids ?? (layered ? cameraRids(this.simulcastLines++) : []);
-    const transceiver = old?.transceiver ?? addOwnTransceiver(pc, media, 'recvonly', rids);
+    let transceiver = old?.transceiver;
+    if (!transceiver) {
+      transceiver = addOwnTransceiver(pc, media, 'recvonly', rids);
+      // (one NACK tracker per layer)
+      if (rids.length) nackPerSsrc(transceiver.receiver);
+    }
     const pub: Publication = { trackId, cid, kind, muted, transceiver, rids, forwarder: null, ended: false, unwatch: () => undefined };
     // (a simulcast m-line has a track per layer)
     pub.unwatch = transceiver.onTrack.subscribe((track) => {

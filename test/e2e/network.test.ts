@@ -16,11 +16,15 @@
 //    shows "Reconnecting…", asks for an ICE restart and applies the server's offer with fresh ICE credentials;
 //    when UDP passes again, media flows on the restarted ICE, the same peer in the room (no leave, no rejoin).
 //    (One pair cut alone is not a test of this: ICE moves to another pair by itself.)
+//  - IPv6: the SFU offers IPv6 host candidates where this machine has a global address; a peer whose IPv4
+//    UDP is dropped connects over IPv6.
+//  - Simulcast under a narrow link: ~400 kbit/s into a peer's namespace gets it the small layer, and the full
+//    one again once the limit goes (its REMB).
 import { test, before, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { launchPeerBrowser, makeMediaFixtures, openPeerPage, rtpStats, until, waitJoined, type PeerBrowser } from '../helpers/meetingPeers.js';
-import { PeerNamespace, startCoturn, type Coturn } from '../helpers/netns.js';
+import { PeerNamespace, namespacedPair, randomLossRuleset, startCoturn, type Coturn } from '../helpers/netns.js';
 import { freePort } from '../helpers/postgres.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { sample } from '../helpers/metrics.js';
@@ -53,24 +57,7 @@ async function selectedPair(page: Page): Promise<{ local: Record<string, unknown
   });
 }
 
-/** Two pages in one room, one of them inside `ns`; both decode the other's video. */
-async function twoPeers(s: TestServer, ns: PeerNamespace, room: string): Promise<{ inside: Page; outside: Page }> {
-  const port = new URL(s.url).port;
-  const insideBase = `http://${ns.hostIp}:${port}`;
-  const inside = await launchPeerBrowser(media, { executablePath: ns.chromiumPath(), args: [`--unsafely-treat-insecure-origin-as-secure=${insideBase}`] });
-  cleanups.push(() => inside.close());
-  const outside: PeerBrowser = await launchPeerBrowser(media);
-  cleanups.push(() => outside.close());
-  const pages = {
-    inside: await openPeerPage(inside, `${insideBase}/preview/${room}/host?auth_token=${await s.appToken(room, 'host', 'inside')}&skip_preview_headful=true&name=Inside`),
-    outside: await openPeerPage(outside, `http://127.0.0.1:${port}/preview/${room}/host?auth_token=${await s.appToken(room, 'host', 'outside')}&skip_preview_headful=true&name=Outside`),
-  };
-  await Promise.all([waitJoined(pages.inside), waitJoined(pages.outside)]);
-  for (const [name, page] of Object.entries(pages)) {
-    await until(`${name} decodes the other's video`, async () => (await rtpStats(page)).videoFramesDecoded > 30, 60_000, 500);
-  }
-  return pages;
-}
+const twoPeers = (s: TestServer, ns: PeerNamespace, room: string) => namespacedPair(s, ns, room, media, cleanups);
 
 test('a peer whose network drops all UDP joins through coturn over TCP; both peers decode each other', async () => {
   const ns = PeerNamespace.create('turn', 71);
@@ -129,22 +116,30 @@ test('behind a 1:1 NAT: the server announces the public address and the peer rea
   assert.equal(pair?.remote.address ?? pair?.remote.ip, ANNOUNCED, JSON.stringify(pair));
 });
 
+test('IPv6: a peer whose IPv4 UDP is dropped reaches the SFU over IPv6, and both peers decode each other', async () => {
+  const ns = PeerNamespace.create('ipv6', 77);
+  cleanups.push(() => ns.destroy());
+  const { hostIp6, peerIp6 } = ns.addIpv6();
+  // signaling stays on IPv4 (TCP); media can only go over IPv6
+  ns.nftInside('table inet roomcast_v4 {\n chain out {\n  type filter hook output priority 0; policy accept;\n  meta nfproto ipv4 meta l4proto udp drop\n }\n}\n');
+  const s = await startTestServer({ HOST: '0.0.0.0' });
+  cleanups.push(() => s.stop());
+  const room = (await s.api('POST', '/v2/rooms', { name: 'ipv6-room' })).body.id;
+  const { inside } = await twoPeers(s, ns, room);
+  // the server's offer has a candidate on the link's IPv6 address, and the media goes over the peer's
+  // (Chrome shows the server's side of the pair as peer-reflexive, without its address)
+  const offer = await inside.evaluate(() => (window as unknown as { roomcast: { pc: RTCPeerConnection } }).roomcast.pc.remoteDescription?.sdp ?? '');
+  assert.ok(offer.split('\r\n').some((l) => l.startsWith('a=candidate:') && l.split(' ')[4] === hostIp6), offer);
+  const pair = await selectedPair(inside);
+  assert.equal(pair?.local.address ?? pair?.local.ip, peerIp6, JSON.stringify(pair));
+});
+
 const LOSSY_SECONDS = 20;
 
 test('5 % packet loss on a peer\'s link: both peers go on decoding video and hearing audio, NACKs and retransmissions are counted', async () => {
   const ns = PeerNamespace.create('loss', 73);
   cleanups.push(() => ns.destroy());
-  ns.nftInside(`table inet roomcast_loss {
- chain in {
-  type filter hook input priority 0; policy accept;
-  meta l4proto udp numgen random mod 100 < 5 drop
- }
- chain out {
-  type filter hook output priority 0; policy accept;
-  meta l4proto udp numgen random mod 100 < 5 drop
- }
-}
-`);
+  ns.nftInside(randomLossRuleset(5));
   const s = await startTestServer({ HOST: '0.0.0.0' });
   cleanups.push(() => s.stop());
   const room = (await s.api('POST', '/v2/rooms', { name: 'loss-room' })).body.id;

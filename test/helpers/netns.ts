@@ -1,13 +1,15 @@
 // Network conditions for media tests, made of the kernel's own parts (root only): a peer's network namespace
 // joined to this machine by a veth pair (this side 10.201.<n>.1, the peer 10.201.<n>.2, its default route
-// through us), nftables rules inside it or on this side, and coturn started on this side. Everything made is
+// through us; IPv6 fd00:201:<n>::1 and ::2 when asked), nftables rules inside it or on this side, and coturn started on this side. Everything made is
 // removed by destroy()/stop(), also when the test failed.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'node:net';
-import { CHROMIUM_PATH } from './meetingPeers.js';
+import type { Page } from 'playwright-core';
+import { CHROMIUM_PATH, launchPeerBrowser, openPeerPage, rtpStats, until, waitJoined, type MediaFixtures } from './meetingPeers.js';
+import type { TestServer } from './server.js';
 
 function run(cmd: string, args: string[], input?: string): void {
   execFileSync(cmd, args, { input, stdio: ['pipe', 'ignore', 'pipe'] });
@@ -23,7 +25,7 @@ export class PeerNamespace {
 
   private constructor(
     readonly name: string,
-    n: number,
+    private readonly n: number,
   ) {
     this.hostIp = `10.201.${n}.1`;
     this.peerIp = `10.201.${n}.2`;
@@ -46,6 +48,17 @@ export class PeerNamespace {
     ns.exec('ip', ['link', 'set', 'lo', 'up']);
     ns.exec('ip', ['route', 'add', 'default', 'via', ns.hostIp]);
     return ns;
+  }
+
+  /** IPv6 on the link too: this side fd00:201:<n>::1, the peer ::2 (its default route through us). */
+  addIpv6(): { hostIp6: string; peerIp6: string } {
+    const prefix = `fd00:201:${this.n}::`;
+    const peerIf = `rcv${this.n}p`;
+    // nodad: usable at once, not after duplicate address detection
+    run('ip', ['-6', 'addr', 'add', `${prefix}1/64`, 'dev', this.hostIf, 'nodad']);
+    this.exec('ip', ['-6', 'addr', 'add', `${prefix}2/64`, 'dev', peerIf, 'nodad']);
+    this.exec('ip', ['-6', 'route', 'add', 'default', 'via', `${prefix}1`]);
+    return { hostIp6: `${prefix}1`, peerIp6: `${prefix}2` };
   }
 
   exec(cmd: string, args: string[], input?: string): void {
@@ -148,4 +161,41 @@ export async function startCoturn(opts: { ip: string; port: number; secret: stri
     await new Promise((r) => setTimeout(r, 100));
   }
   return { url: `turn:${opts.ip}:${opts.port}?transport=tcp`, stop };
+}
+
+/**
+ * Two pages in one room, one of them in Chromium inside `ns` (reaching the server at its address on the
+ * link), the other on this machine; once both decode the other's video. Their browsers' close goes to `cleanups`.
+ */
+export async function namespacedPair(s: TestServer, ns: PeerNamespace, room: string, media: MediaFixtures, cleanups: Array<() => Promise<void> | void>): Promise<{ inside: Page; outside: Page }> {
+  const port = new URL(s.url).port;
+  const insideBase = `http://${ns.hostIp}:${port}`;
+  const inside = await launchPeerBrowser(media, { executablePath: ns.chromiumPath(), args: [`--unsafely-treat-insecure-origin-as-secure=${insideBase}`] });
+  cleanups.push(() => inside.close());
+  const outside = await launchPeerBrowser(media);
+  cleanups.push(() => outside.close());
+  const pages = {
+    inside: await openPeerPage(inside, `${insideBase}/preview/${room}/host?auth_token=${await s.appToken(room, 'host', 'inside')}&skip_preview_headful=true&name=Inside`),
+    outside: await openPeerPage(outside, `http://127.0.0.1:${port}/preview/${room}/host?auth_token=${await s.appToken(room, 'host', 'outside')}&skip_preview_headful=true&name=Outside`),
+  };
+  await Promise.all([waitJoined(pages.inside), waitJoined(pages.outside)]);
+  for (const [name, page] of Object.entries(pages)) {
+    await until(`${name} decodes the other's video`, async () => (await rtpStats(page)).videoFramesDecoded > 30, 60_000, 500);
+  }
+  return pages;
+}
+
+/** nft ruleset for inside a namespace: a random `percent` of UDP packets dropped both ways (no netem here). */
+export function randomLossRuleset(percent: number): string {
+  return `table inet roomcast_loss {
+ chain in {
+  type filter hook input priority 0; policy accept;
+  meta l4proto udp numgen random mod 100 < ${percent} drop
+ }
+ chain out {
+  type filter hook output priority 0; policy accept;
+  meta l4proto udp numgen random mod 100 < ${percent} drop
+ }
+}
+`;
 }
